@@ -1,0 +1,464 @@
+//! Record <-> document: round trips for arbitrary valid records, minimal edits, concurrent edits
+//! that merge to the same state in either order, and documents that do not fit the schema.
+#![allow(clippy::unwrap_used)]
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue};
+use proptest::prelude::*;
+
+use super::*;
+use crate::enums::*;
+use crate::ids::{GridId, RecordId};
+use crate::record::*;
+use crate::time::Timestamp;
+use crate::validate::{EARLIEST, validate_record};
+
+const NOW: i64 = 1_795_000_000_000;
+
+fn ts() -> impl Strategy<Value = Timestamp> {
+    (EARLIEST..NOW).prop_map(|ms| Timestamp::from_millis(ms).unwrap())
+}
+
+fn short() -> impl Strategy<Value = String> {
+    "[一-龥a-zA-Z0-9，。·]{1,30}"
+}
+
+fn long() -> impl Strategy<Value = String> {
+    "[一-龥a-z0-9，。！？\n ]{0,120}[一-龥]"
+}
+
+fn location() -> impl Strategy<Value = Option<Location>> {
+    prop::option::of(
+        (
+            -90.0..=90.0f64,
+            -180.0..=180.0f64,
+            prop::option::of(0.0..5000.0f64),
+        )
+            .prop_map(|(lat, lon, accuracy_m)| Location {
+                lat,
+                lon,
+                accuracy_m,
+            }),
+    )
+}
+
+fn volunteer() -> impl Strategy<Value = LegalVolunteer> {
+    (short(), prop::sample::select(LegalRole::ALL))
+        .prop_map(|(name, legal_role)| LegalVolunteer { name, legal_role })
+}
+
+fn party() -> impl Strategy<Value = Party> {
+    (
+        prop::option::of(short()),
+        prop::sample::select(PartyRole::ALL),
+        prop::option::of("1[3-9][0-9]{9}"),
+        prop::option::of(Just("11010519491231002X".to_string())),
+    )
+        .prop_map(|(name, role, phone, id_number)| Party {
+            name,
+            role,
+            phone,
+            id_number,
+        })
+}
+
+fn body() -> impl Strategy<Value = RecordBody> {
+    prop_oneof![
+        (
+            (
+                ts(),
+                location(),
+                prop::option::of(short()),
+                prop::sample::select(SubjectKind::ALL)
+            ),
+            (
+                prop::option::of(short()),
+                long(),
+                prop::collection::vec(short(), 0..4),
+                any::<bool>()
+            ),
+            (
+                prop::collection::vec(volunteer(), 0..3),
+                prop::collection::vec(any::<u128>(), 0..3)
+            ),
+        )
+            .prop_map(
+                |(
+                    (visited_at, location, address, subject_kind),
+                    (subject_name, findings, hazards, fu),
+                    (volunteers, ids),
+                )| {
+                    RecordBody::PatrolVisit(PatrolVisit {
+                        visited_at,
+                        location,
+                        address,
+                        subject_kind,
+                        subject_name,
+                        findings,
+                        hazards,
+                        follow_up_needed: fu,
+                        follow_up_due_at: fu.then(|| visited_at.plus_millis(86_400_000)),
+                        volunteers,
+                        dispute_ids: ids
+                            .into_iter()
+                            .map(|n| RecordId::from_uuid(uuid::Uuid::from_u128(n)))
+                            .collect(),
+                    })
+                }
+            ),
+        (
+            (
+                ts(),
+                short(),
+                prop::sample::select(EducationFormat::ALL),
+                location(),
+                prop::option::of(short())
+            ),
+            (
+                0..5000u32,
+                prop::collection::vec(volunteer(), 0..3),
+                prop::collection::vec(short(), 0..3),
+                long()
+            ),
+        )
+            .prop_map(
+                |(
+                    (held_at, topic, format, location, address),
+                    (audience_count, speakers, materials, notes),
+                )| {
+                    RecordBody::LegalEducation(LegalEducation {
+                        held_at,
+                        topic,
+                        format,
+                        location,
+                        address,
+                        audience_count,
+                        speakers,
+                        materials,
+                        notes,
+                    })
+                }
+            ),
+        (
+            (
+                ts(),
+                prop::sample::select(DisputeSource::ALL),
+                prop::sample::select(DisputeCategory::ALL),
+                location()
+            ),
+            (
+                prop::option::of(short()),
+                prop::collection::vec(party(), 0..4),
+                long(),
+                prop::sample::select(RiskLevel::ALL)
+            ),
+            prop::sample::select(DisputeStatus::ALL),
+        )
+            .prop_map(
+                |(
+                    (reported_at, source, dispute_category, location),
+                    (address, parties, summary, risk_level),
+                    status,
+                )| {
+                    RecordBody::Dispute(Dispute {
+                        reported_at,
+                        source,
+                        dispute_category,
+                        location,
+                        address,
+                        parties,
+                        summary,
+                        risk_level,
+                        status,
+                    })
+                }
+            ),
+    ]
+}
+
+fn record() -> impl Strategy<Value = Record> {
+    (
+        any::<u128>(),
+        0..5000u32,
+        ts(),
+        prop::option::of(0..1000i64),
+        body(),
+    )
+        .prop_map(|(id, g, created, del, body)| Record {
+            meta: RecordMeta {
+                id: RecordId::from_uuid(uuid::Uuid::from_u128(id)),
+                schema_version: crate::SCHEMA_VERSION,
+                grid_id: crate::fixtures::grid_id(g),
+                created_by: "wang.wei".into(),
+                created_at: created,
+                updated_at: created.plus_millis(1000),
+                deleted_at: del.map(|d| created.plus_millis(d)),
+            },
+            body,
+        })
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millis(NOW + 1).unwrap()
+}
+
+/// Applies `f` to the body of `r` when it is a dispute, patrol visit or education (by kind).
+fn edit(r: &Record, f: impl FnOnce(&mut RecordBody)) -> Record {
+    let mut n = r.clone();
+    f(&mut n.body);
+    n
+}
+
+fn saved_and_loaded(doc: &mut AutoCommit) -> AutoCommit {
+    AutoCommit::load(&doc.save()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn record_document_record_round_trips(r in record()) {
+        prop_assume!(validate_record(&r, now()).is_ok());
+        let mut doc = new_document(&r).unwrap();
+        doc.commit();
+        prop_assert_eq!(&read_record(&doc).unwrap(), &r);
+        // ... also through the binary format any Automerge implementation loads.
+        prop_assert_eq!(read_record(&saved_and_loaded(&mut doc)).unwrap(), r);
+    }
+
+    #[test]
+    fn an_edit_to_any_record_round_trips(a in record(), b in body()) {
+        // Turning one record into another (same id, maybe another kind's body) writes exactly the
+        // difference, and reading gives the new record back.
+        let mut doc = new_document(&a).unwrap();
+        doc.commit();
+        let mut b_rec = a.clone();
+        if b.kind() == a.kind() { b_rec.body = b; }
+        write_changes(&mut doc, Some(&a), &b_rec).unwrap();
+        doc.commit();
+        prop_assert_eq!(read_record(&saved_and_loaded(&mut doc)).unwrap(), b_rec);
+    }
+
+    #[test]
+    fn concurrent_edits_converge_in_either_order(r in record(), s1 in long(), s2 in long(), n1 in short(), n2 in short()) {
+        let mut base = new_document(&r).unwrap();
+        base.commit();
+        let mut a = base.fork().with_actor(ActorId::random());
+        let mut b = base.fork().with_actor(ActorId::random());
+        // Device A edits the free text and a scalar; device B edits the same text and another scalar
+        // (and, for disputes, the same scalar too).
+        // Two risk levels that differ from the original and from each other.
+        let mut others = RiskLevel::ALL.iter().copied().filter(|l| Some(*l) != r.risk_level());
+        let (risk_a, risk_b) = (others.next().unwrap(), others.next().unwrap());
+        let ra = edit(&r, |body| match body {
+            RecordBody::PatrolVisit(v) => { v.findings = format!("{}{s1}", v.findings); v.address = Some(n1.clone()); }
+            RecordBody::LegalEducation(e) => { e.notes = format!("{s1}{}", e.notes); e.topic = n1.clone(); }
+            RecordBody::Dispute(d) => { d.summary = format!("{}{s1}", d.summary); d.risk_level = risk_a; }
+        });
+        let rb = edit(&r, |body| match body {
+            RecordBody::PatrolVisit(v) => { v.findings = format!("{s2}{}", v.findings); v.subject_name = Some(n2.clone()); }
+            RecordBody::LegalEducation(e) => { e.notes = format!("{}{s2}", e.notes); e.audience_count += 1; }
+            RecordBody::Dispute(d) => { d.summary = format!("{s2}{}", d.summary); d.risk_level = risk_b; d.address = Some(n2.clone()); }
+        });
+        write_changes(&mut a, Some(&r), &ra).unwrap();
+        a.commit();
+        write_changes(&mut b, Some(&r), &rb).unwrap();
+        b.commit();
+        let mut ab = a.fork();
+        ab.merge(&mut b.fork()).unwrap();
+        let mut ba = b.fork();
+        ba.merge(&mut a.fork()).unwrap();
+        let (x, y) = (read_record(&ab).unwrap(), read_record(&ba).unwrap());
+        prop_assert_eq!(&x, &y);
+        prop_assert_eq!(ab.get_heads(), ba.get_heads());
+        // Both people's words are in the merged text.
+        let text = match &x.body {
+            RecordBody::PatrolVisit(v) => v.findings.clone(),
+            RecordBody::LegalEducation(e) => e.notes.clone(),
+            RecordBody::Dispute(d) => d.summary.clone(),
+        };
+        prop_assert!(text.contains(s1.as_str()) && text.contains(s2.as_str()), "merged text lost an edit: {}", text);
+        // Edits to different fields both survive.
+        match &x.body {
+            RecordBody::PatrolVisit(v) => {
+                prop_assert_eq!(v.address.as_deref(), Some(n1.as_str()));
+                prop_assert_eq!(v.subject_name.as_deref(), Some(n2.as_str()));
+            }
+            RecordBody::LegalEducation(e) => {
+                prop_assert_eq!(&e.topic, &n1);
+                let RecordBody::LegalEducation(orig) = &r.body else { unreachable!() };
+                prop_assert_eq!(e.audience_count, orig.audience_count + 1);
+            }
+            RecordBody::Dispute(d) => {
+                prop_assert_eq!(d.address.as_deref(), Some(n2.as_str()));
+                // The same field written on both sides: one value wins, the same everywhere, and the
+                // other is still visible as a conflict.
+                let all = ab.get_all(ROOT, "risk_level").unwrap();
+                prop_assert_eq!(all.len(), 2);
+            }
+        }
+    }
+}
+
+fn sample(kind: RecordKind) -> Record {
+    let mut rng = crate::fixtures::Rng::new(11);
+    loop {
+        let r = crate::fixtures::record(
+            &mut rng,
+            GridId::parse("jingkou-zhengdonglu-03").unwrap(),
+            now(),
+            "wang.wei",
+        );
+        if r.kind() == kind {
+            return r;
+        }
+    }
+}
+
+#[test]
+fn an_edit_writes_only_the_changed_field() {
+    let r = sample(RecordKind::Dispute);
+    let mut doc = new_document(&r).unwrap();
+    doc.commit();
+    let n = edit(&r, |b| {
+        if let RecordBody::Dispute(d) = b {
+            d.risk_level = if d.risk_level == RiskLevel::Critical {
+                RiskLevel::Low
+            } else {
+                RiskLevel::Critical
+            };
+        }
+    });
+    write_changes(&mut doc, Some(&r), &n).unwrap();
+    doc.commit();
+    let change = doc.get_last_local_change().unwrap();
+    assert_eq!(change.len(), 1, "one field changed, one operation");
+    assert!(
+        change.raw_bytes().len() < 200,
+        "a one-field edit is small: {} bytes",
+        change.raw_bytes().len()
+    );
+    // A no-op edit writes nothing at all.
+    write_changes(&mut doc, Some(&n), &n).unwrap();
+    assert!(doc.commit().is_none());
+}
+
+#[test]
+fn a_text_edit_is_a_splice_not_a_rewrite() {
+    let r = sample(RecordKind::PatrolVisit);
+    let mut doc = new_document(&r).unwrap();
+    doc.commit();
+    let n = edit(&r, |b| {
+        if let RecordBody::PatrolVisit(v) = b {
+            v.findings.push_str("已处理。");
+        }
+    });
+    write_changes(&mut doc, Some(&r), &n).unwrap();
+    doc.commit();
+    assert_eq!(
+        doc.get_last_local_change().unwrap().len(),
+        4,
+        "four characters inserted"
+    );
+}
+
+#[test]
+fn list_edits_touch_one_element() {
+    let mut r = sample(RecordKind::Dispute);
+    if let RecordBody::Dispute(d) = &mut r.body {
+        d.parties = vec![
+            Party {
+                name: Some("张三".into()),
+                role: PartyRole::Applicant,
+                phone: None,
+                id_number: None,
+            },
+            Party {
+                name: Some("李四".into()),
+                role: PartyRole::Respondent,
+                phone: None,
+                id_number: None,
+            },
+        ];
+    }
+    let mut doc = new_document(&r).unwrap();
+    doc.commit();
+    let n = edit(&r, |b| {
+        if let RecordBody::Dispute(d) = b {
+            d.parties[1].phone = Some("13800138000".into());
+        }
+    });
+    write_changes(&mut doc, Some(&r), &n).unwrap();
+    doc.commit();
+    assert_eq!(doc.get_last_local_change().unwrap().len(), 1);
+    let m = edit(&n, |b| {
+        if let RecordBody::Dispute(d) = b {
+            d.parties.remove(0);
+        }
+    });
+    write_changes(&mut doc, Some(&n), &m).unwrap();
+    doc.commit();
+    assert_eq!(
+        doc.get_last_local_change().unwrap().len(),
+        1,
+        "one deletion"
+    );
+    assert_eq!(read_record(&doc).unwrap(), m);
+}
+
+#[test]
+fn documents_that_do_not_fit_are_refused() {
+    let r = sample(RecordKind::Dispute);
+    let mut good = new_document(&r).unwrap();
+
+    let mut missing = good.fork();
+    missing.delete(ROOT, "summary").unwrap();
+    assert_eq!(
+        read_record(&missing).unwrap_err(),
+        SchemaError::Missing("summary".into())
+    );
+
+    let mut wrong = good.fork();
+    wrong
+        .put(ROOT, "summary", "plain string, not text")
+        .unwrap();
+    assert!(
+        matches!(read_record(&wrong).unwrap_err(), SchemaError::WrongType { field, .. } if field == "summary")
+    );
+
+    let mut bad_enum = good.fork();
+    bad_enum.put(ROOT, "risk_level", "apocalyptic").unwrap();
+    assert!(
+        matches!(read_record(&bad_enum).unwrap_err(), SchemaError::InvalidValue { field, .. } if field == "risk_level")
+    );
+
+    let mut bad_grid = good.fork();
+    bad_grid.put(ROOT, "grid_id", "NOT A GRID").unwrap();
+    assert_eq!(read_record(&bad_grid).unwrap_err().field(), "grid_id");
+
+    let mut bad_party = good.fork();
+    let parties = bad_party
+        .put_object(ROOT, "parties", ObjType::List)
+        .unwrap();
+    bad_party.insert(&parties, 0, 42).unwrap();
+    assert_eq!(read_record(&bad_party).unwrap_err().field(), "parties[0]");
+
+    let mut future = good.fork();
+    future
+        .put(ROOT, "schema_version", ScalarValue::Uint(2))
+        .unwrap();
+    assert_eq!(
+        read_record(&future).unwrap_err(),
+        SchemaError::UnsupportedVersion(2)
+    );
+
+    let empty = AutoCommit::new();
+    assert!(read_record(&empty).is_err());
+
+    let mut bad_kind = good.fork();
+    bad_kind.put(ROOT, "kind", "patrol_visit").unwrap();
+    assert!(
+        read_record(&bad_kind).is_err(),
+        "a dispute document read as a visit misses its fields"
+    );
+}
