@@ -1,0 +1,7 @@
+//! GridMate's offline client runtime: the SQLite record store (and, with the sync issue, the sync
+//! engine and its HTTP transport), shared by the `gridmate` CLI and the Tauri app.
+#![forbid(unsafe_code)]
+
+pub mod store;
+
+pub use store::{Store, StoreError};

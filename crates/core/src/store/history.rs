@@ -1,0 +1,115 @@
+//! The history of a record, read from its document's changes: for each change, who (from the
+//! change message the writer left), when (the writer's clock), what operation, and which fields it
+//! touched (from Automerge's diff between the change's dependencies and the change itself).
+//! Times are device clocks; the server keeps its own receipt times and authenticated pushers.
+
+use automerge::{Patch, PatchAction, Prop};
+use gridmate_domain::{RecordId, Timestamp};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryOp {
+    Create,
+    Edit,
+    Delete,
+    /// A change written by something that did not name its operation.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// The change hash, hex.
+    pub change: String,
+    pub at: Timestamp,
+    /// The user named in the change message, or `None` for a foreign writer.
+    pub by: Option<String>,
+    /// The writing actor (hex), which tells two devices of one user apart.
+    pub actor: String,
+    pub op: HistoryOp,
+    /// Field paths touched, e.g. `summary`, `parties[1].phone`; sorted, unique.
+    pub fields: Vec<String>,
+}
+
+impl Store {
+    /// The changes of a record, oldest first (a topological order: a change after its deps).
+    pub fn history(&self, id: RecordId) -> Result<Vec<HistoryEntry>, StoreError> {
+        let (_, mut doc, _) = self.load_for_write(id)?;
+        let metas: Vec<_> = doc
+            .get_changes_meta(&[])
+            .into_iter()
+            .map(|m| m.into_owned())
+            .collect();
+        let mut out = Vec::with_capacity(metas.len());
+        for m in metas {
+            let (op, by) = parse_message(m.message.as_deref());
+            let patches = doc.diff(&m.deps, &[m.hash]);
+            out.push(HistoryEntry {
+                change: m.hash.to_string(),
+                at: Timestamp::from_millis(m.timestamp.saturating_mul(1000))
+                    .unwrap_or(Timestamp::now()),
+                by,
+                actor: m.actor.to_hex_string(),
+                op,
+                fields: touched_fields(&patches),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn parse_message(msg: Option<&str>) -> (HistoryOp, Option<String>) {
+    let Some(rest) = msg.and_then(|m| m.strip_prefix("gridmate:")) else {
+        return (HistoryOp::Other, None);
+    };
+    let (op, user) = rest.split_once(':').unwrap_or((rest, ""));
+    let op = match op {
+        "create" => HistoryOp::Create,
+        "edit" => HistoryOp::Edit,
+        "delete" => HistoryOp::Delete,
+        _ => HistoryOp::Other,
+    };
+    (op, (!user.is_empty()).then(|| user.to_owned()))
+}
+
+/// The field path of each patch: the path to the object, plus the key it touched when the object
+/// is a map. Text splices and list inserts report the text or list field itself.
+fn touched_fields(patches: &[Patch]) -> Vec<String> {
+    let mut fields: Vec<String> = patches
+        .iter()
+        .map(|p| {
+            let mut path = String::new();
+            for (_, prop) in &p.path {
+                push_prop(&mut path, prop);
+            }
+            match &p.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    push_prop(&mut path, &Prop::Map(key.clone()))
+                }
+                PatchAction::Conflict { prop } => push_prop(&mut path, prop),
+                _ => {}
+            }
+            // Report list elements by their list field: `parties[1].phone` stays, but an insert
+            // into `hazards` is `hazards`.
+            path
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    fields.sort();
+    fields.dedup();
+    fields
+}
+
+fn push_prop(path: &mut String, prop: &Prop) {
+    match prop {
+        Prop::Map(k) => {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(k);
+        }
+        Prop::Seq(i) => path.push_str(&format!("[{i}]")),
+    }
+}

@@ -1,0 +1,174 @@
+//! The store's schema, as an append-only list of migrations. The version applied is SQLite's
+//! `user_version`; each step runs in the same transaction as the version bump, so a crash leaves
+//! the database at the old or the new version, never between. Never edit a released step: a phone
+//! in the field may hold a database at any earlier version, and app updates must not break drafts.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Append-only. Index i upgrades a database from version i to i + 1.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: records, their documents, search and sync bookkeeping.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    -- Every Automerge actor this install has written with (see docs/architecture.md).
+    CREATE TABLE actors (
+        actor         TEXT PRIMARY KEY,
+        first_used_at INTEGER NOT NULL
+    ) STRICT;
+
+    -- The projection: the columns the app queries. Rebuilt from the document on every save.
+    CREATE TABLE records (
+        rowid       INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL,
+        grid_id     TEXT NOT NULL,
+        status      TEXT,
+        risk_level  TEXT,
+        occurred_at INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        deleted_at  INTEGER,
+        created_by  TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        sync_state  TEXT NOT NULL
+            CHECK (sync_state IN ('local_only', 'pending', 'synced', 'rejected')),
+        quarantine  TEXT
+    ) STRICT;
+    CREATE INDEX records_kind_time ON records (kind, occurred_at DESC, id DESC)
+        WHERE deleted_at IS NULL;
+    CREATE INDEX records_kind_status_time ON records (kind, status, occurred_at DESC, id DESC)
+        WHERE deleted_at IS NULL;
+    CREATE INDEX records_grid_time ON records (grid_id, occurred_at DESC, id DESC)
+        WHERE deleted_at IS NULL;
+    CREATE INDEX records_sync_state ON records (sync_state) WHERE sync_state <> 'synced';
+
+    -- The Automerge document of each record (the source of truth).
+    CREATE TABLE documents (
+        record_rowid INTEGER PRIMARY KEY REFERENCES records (rowid),
+        doc          BLOB NOT NULL,
+        heads        BLOB NOT NULL
+    ) STRICT;
+
+    -- What the server has acknowledged, and why it refused a record.
+    CREATE TABLE record_sync (
+        record_rowid   INTEGER PRIMARY KEY REFERENCES records (rowid),
+        synced_heads   BLOB,
+        rejected_code  TEXT,
+        rejected_reason TEXT
+    ) STRICT;
+
+    CREATE VIRTUAL TABLE records_fts USING fts5 (
+        tokens, content = '', contentless_delete = 1, tokenize = 'unicode61'
+    );
+    "#,
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error(
+        "the database is at schema version {found}, newer than this app ({known}): update the app"
+    )]
+    TooNew { found: usize, known: usize },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Brings `conn` to the latest version. Returns the version it found.
+pub fn migrate(conn: &mut Connection) -> Result<usize, MigrationError> {
+    migrate_with(conn, MIGRATIONS)
+}
+
+pub(crate) fn migrate_with(conn: &mut Connection, steps: &[&str]) -> Result<usize, MigrationError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let found = usize::try_from(found).unwrap_or(usize::MAX);
+    if found > steps.len() {
+        return Err(MigrationError::TooNew {
+            found,
+            known: steps.len(),
+        });
+    }
+    for (i, step) in steps.iter().enumerate().skip(found) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_database_reaches_latest_and_is_idempotent() {
+        let mut c = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut c).unwrap(), 0);
+        assert_eq!(migrate(&mut c).unwrap(), MIGRATIONS.len());
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v as usize, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn older_database_upgrades_and_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let extra = "CREATE TABLE later (x INTEGER) STRICT;";
+        {
+            let mut c = Connection::open(&path).unwrap();
+            migrate_with(&mut c, &MIGRATIONS[..1]).unwrap();
+            c.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')", [])
+                .unwrap();
+        }
+        let mut steps = MIGRATIONS.to_vec();
+        steps.push(extra);
+        let mut c = Connection::open(&path).unwrap();
+        assert_eq!(migrate_with(&mut c, &steps).unwrap(), 1);
+        let v: String = c
+            .query_row("SELECT value FROM meta WHERE key = 'k'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, "v");
+        c.execute("INSERT INTO later (x) VALUES (1)", []).unwrap();
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_not_damaged() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(
+            migrate(&mut c),
+            Err(MigrationError::TooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn a_failing_step_leaves_the_old_version() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        let mut steps = MIGRATIONS.to_vec();
+        steps.push("CREATE TABLE ok (x INTEGER) STRICT; THIS IS NOT SQL;");
+        assert!(migrate_with(&mut c, &steps).is_err());
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v as usize, MIGRATIONS.len());
+        let ok_exists: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'ok'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(ok_exists, 0, "the failed step rolled back whole");
+    }
+}

@@ -1,0 +1,129 @@
+//! The offline record store: one SQLite file per account, holding for each record its Automerge
+//! document (the truth), a projection row (what lists and filters query), a full-text index entry
+//! and sync bookkeeping.
+//!
+//! Invariants:
+//! - Every user-visible save is one SQLite transaction over document, projection, index and sync
+//!   state; with WAL and `synchronous = FULL`, after a crash or power loss the file holds the old
+//!   record or the new one, never a mix, and a save that returned `Ok` is on disk.
+//! - The projection is derived from the document on every save and never edited on its own.
+//! - Each opening of the store writes with a fresh, random Automerge actor, so a device restored
+//!   from a backup can never reuse an actor (and sequence numbers) that already wrote.
+//! - A document that cannot be read quarantines its record; every other record still reads.
+
+mod codec;
+mod error;
+pub mod fts;
+mod history;
+pub mod migrations;
+mod read;
+mod types;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use automerge::ActorId;
+use rusqlite::{Connection, OptionalExtension};
+
+pub use error::StoreError;
+pub use history::{HistoryEntry, HistoryOp};
+pub use types::*;
+
+/// File name of the store inside an account's folder.
+pub const STORE_FILE: &str = "gridmate.db";
+
+/// An open store. Not `Sync`: one thread drives it (the app's command handler, the CLI, the sync
+/// driver in turn), which is also what SQLite's single writer wants.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    /// The user whose name goes into `created_by` and the change messages.
+    user: String,
+    actor: ActorId,
+}
+
+impl Store {
+    /// The store of `account` under a data folder: `DIR/accounts/ACCOUNT/gridmate.db`.
+    pub fn account_path(data_dir: &Path, account: &str) -> PathBuf {
+        data_dir.join("accounts").join(account).join(STORE_FILE)
+    }
+
+    /// Opens (creating and migrating when needed) the store at `path` for `user`.
+    pub fn open(path: &Path, user: &str) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a save that returned is durable even across a power cut (a phone's battery dies),
+        // not only across a killed process. Measured cost in docs/benchmarks.md.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations::migrate(&mut conn)?;
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+            user: user.to_owned(),
+            actor: ActorId::random(),
+        };
+        store.ensure_device_id()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The Automerge actor this opening writes with.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// This install's device id (a UUIDv7 made on first open, kept in the store).
+    pub fn device_id(&self) -> Result<String, StoreError> {
+        self.meta("device_id")?
+            .ok_or_else(|| StoreError::Automerge("device id missing".into()))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    fn ensure_device_id(&self) -> Result<(), StoreError> {
+        if self.meta("device_id")?.is_none() {
+            self.set_meta("device_id", &uuid::Uuid::now_v7().to_string())?;
+        }
+        Ok(())
+    }
+
+    /// What a fresh local save is marked: `pending` once the account is bound to a server,
+    /// `local_only` before.
+    fn new_sync_state(&self) -> Result<SyncState, StoreError> {
+        Ok(if self.meta("server_url")?.is_some() {
+            SyncState::Pending
+        } else {
+            SyncState::LocalOnly
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

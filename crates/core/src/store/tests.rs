@@ -1,0 +1,390 @@
+//! Store behaviour on real SQLite files in temp dirs.
+
+use gridmate_domain::{ErrorCode, RecordKind, Timestamp};
+use serde_json::{Value, json};
+
+use super::*;
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("gridmate.db"), "wang.wei").unwrap()
+}
+
+fn dispute(summary: &str, at: &str) -> Value {
+    json!({
+        "kind": "dispute", "grid_id": "jingkou-zhengdonglu-03", "reported_at": at,
+        "source": "field", "dispute_category": "neighbour", "summary": summary, "risk_level": "low",
+        "parties": [{"name": "张三", "role": "applicant", "phone": "13800138000"}]
+    })
+}
+
+fn visit(findings: &str, at: &str) -> Value {
+    json!({
+        "kind": "patrol_visit", "grid_id": "jingkou-zhengdonglu-01", "visited_at": at,
+        "subject_kind": "place", "subject_name": "正东路菜场", "findings": findings
+    })
+}
+
+fn count_rows(s: &Store, table: &str) -> i64 {
+    s.conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn create_get_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let a = s
+        .create_json(dispute(
+            "楼上漏水，两户多次争执",
+            "2026-11-01T09:00:00+08:00",
+        ))
+        .unwrap();
+    let b = s
+        .create_json(visit("消防通道堵塞", "2026-11-02T09:00:00+08:00"))
+        .unwrap();
+    assert_eq!(a.meta.created_by, "wang.wei");
+    assert_eq!(a.meta.id.as_uuid().get_version_num(), 7);
+    assert_eq!(s.get(a.id()).unwrap(), a);
+    assert_eq!(s.sync_state(a.id()).unwrap(), SyncState::LocalOnly);
+
+    let all = s.list(&ListQuery::default()).unwrap();
+    assert_eq!(
+        all.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![b.id(), a.id()],
+        "newest first"
+    );
+    let disputes = s
+        .list(&ListQuery {
+            kind: Some(RecordKind::Dispute),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(disputes.items.len(), 1);
+    assert!(
+        !disputes.items[0].title.contains("张三"),
+        "no party names in list titles"
+    );
+    let by_grid = s
+        .list(&ListQuery {
+            grid_id: gridmate_domain::GridId::parse("jingkou-zhengdonglu-01"),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_grid.items[0].id, b.id());
+    let window = s
+        .list(&ListQuery {
+            from: Timestamp::parse_rfc3339("2026-11-02T00:00:00+08:00"),
+            to: Timestamp::parse_rfc3339("2026-11-03T00:00:00+08:00"),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(window.items.len(), 1);
+}
+
+#[test]
+fn pagination_is_stable_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let mut ids = Vec::new();
+    for i in 0..23 {
+        // Several records share a timestamp: the id breaks the tie.
+        let at = format!("2026-11-{:02}T09:00:00+08:00", 1 + i / 3);
+        ids.push(
+            s.create_json(visit(&format!("第{i}次走访"), &at))
+                .unwrap()
+                .id(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut q = ListQuery {
+        limit: 5,
+        ..Default::default()
+    };
+    loop {
+        let page = s.list(&q).unwrap();
+        seen.extend(page.items.iter().map(|i| i.id));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(Cursor::decode(&c).unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 23);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 23, "no duplicates across pages");
+}
+
+#[test]
+fn invalid_input_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let mut bad = dispute("争执", "2026-11-01T09:00:00+08:00");
+    bad["parties"][0]["id_number"] = json!("320102199003071236");
+    let StoreError::Invalid(e) = s.create_json(bad).unwrap_err() else {
+        panic!("not a validation error")
+    };
+    assert!(e.has("parties[0].id_number", ErrorCode::InvalidIdNumber));
+    for t in ["records", "documents", "record_sync", "actors"] {
+        assert_eq!(count_rows(&s, t), 0, "{t}");
+    }
+    let ok = s
+        .create_json(dispute("争执", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    let before = s.get(ok.id()).unwrap();
+    let err = s
+        .edit(
+            ok.id(),
+            &json!({"parties": [{"role": "applicant", "phone": "123"}]}),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "validation_failed");
+    assert_eq!(
+        s.get(ok.id()).unwrap(),
+        before,
+        "a refused edit changes nothing"
+    );
+    assert_eq!(
+        s.edit(ok.id(), &json!({"id": "x"})).unwrap_err().code(),
+        "validation_failed"
+    );
+    assert_eq!(
+        s.edit(gridmate_domain::RecordId::new_v7(), &json!({}))
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+}
+
+#[test]
+fn edit_delete_search_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let r = s
+        .create_json(dispute(
+            "楼上漏水，两户多次争执",
+            "2026-11-01T09:00:00+08:00",
+        ))
+        .unwrap();
+    assert_eq!(s.search("漏水", None, 10).unwrap().len(), 1);
+    assert_eq!(s.search("漏", None, 10).unwrap().len(), 1, "one character");
+    assert_eq!(
+        s.search("水", None, 10).unwrap().len(),
+        1,
+        "last character of a run"
+    );
+    assert_eq!(s.search("两户多次争执", None, 10).unwrap().len(), 1);
+    assert!(s.search("漏雨", None, 10).unwrap().is_empty());
+    assert!(
+        s.search("张三", None, 10).unwrap().is_empty(),
+        "party names are not indexed"
+    );
+    assert!(s.search("\"*()", None, 10).unwrap().is_empty());
+
+    let e = s
+        .edit(
+            r.id(),
+            &json!({"summary": "楼上漏水，经调解已修复", "risk_level": "high"}),
+        )
+        .unwrap();
+    assert!(e.meta.updated_at >= r.meta.updated_at);
+    assert_eq!(s.get(r.id()).unwrap(), e);
+    assert!(
+        s.search("争执", None, 10).unwrap().is_empty(),
+        "old words leave the index"
+    );
+    assert_eq!(
+        s.search("调解", Some(RecordKind::Dispute), 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        s.search("调解", Some(RecordKind::PatrolVisit), 10)
+            .unwrap()
+            .is_empty()
+    );
+    // A no-op edit writes no change.
+    s.edit(r.id(), &json!({"risk_level": "high"})).unwrap();
+
+    s.delete(r.id()).unwrap();
+    assert!(s.list(&ListQuery::default()).unwrap().items.is_empty());
+    assert_eq!(
+        s.list(&ListQuery {
+            include_deleted: true,
+            ..Default::default()
+        })
+        .unwrap()
+        .items
+        .len(),
+        1
+    );
+    assert!(s.search("调解", None, 10).unwrap().is_empty());
+    assert_eq!(
+        s.edit(r.id(), &json!({"risk_level": "low"}))
+            .unwrap_err()
+            .code(),
+        "record_deleted"
+    );
+    assert!(s.get(r.id()).unwrap().meta.deleted_at.is_some());
+
+    let h = s.history(r.id()).unwrap();
+    assert_eq!(
+        h.iter().map(|e| e.op).collect::<Vec<_>>(),
+        vec![HistoryOp::Create, HistoryOp::Edit, HistoryOp::Delete]
+    );
+    assert!(h.iter().all(|e| e.by.as_deref() == Some("wang.wei")));
+    assert!(
+        h[0].fields.contains(&"summary".to_string())
+            && h[0].fields.contains(&"grid_id".to_string())
+    );
+    assert_eq!(h[1].fields, vec!["risk_level", "summary", "updated_at"]);
+    assert_eq!(h[2].fields, vec!["deleted_at", "updated_at"]);
+}
+
+#[test]
+fn history_names_nested_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let r = s
+        .create_json(dispute("争执", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    s.edit(
+        r.id(),
+        &json!({"parties": [{"name": "张三", "role": "applicant", "phone": "13900139000"}]}),
+    )
+    .unwrap();
+    let h = s.history(r.id()).unwrap();
+    assert_eq!(h[1].fields, vec!["parties[0].phone", "updated_at"]);
+}
+
+#[test]
+fn each_opening_writes_with_a_new_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a1, id) = {
+        let mut s = open(&dir);
+        let r = s
+            .create_json(visit("一切正常", "2026-11-01T09:00:00+08:00"))
+            .unwrap();
+        (s.actor().clone(), r.id())
+    };
+    // A "restored backup": copy the file, open both, and edit on each.
+    std::fs::copy(
+        dir.path().join("gridmate.db"),
+        dir.path().join("restored.db"),
+    )
+    .unwrap();
+    let mut original = open(&dir);
+    let mut restored = Store::open(&dir.path().join("restored.db"), "wang.wei").unwrap();
+    assert_ne!(original.actor(), &a1);
+    assert_ne!(original.actor(), restored.actor());
+    assert_eq!(original.device_id().unwrap(), restored.device_id().unwrap());
+    original
+        .edit(id, &json!({"findings": "一切正常。复查"}))
+        .unwrap();
+    restored
+        .edit(id, &json!({"findings": "一切正常。回访"}))
+        .unwrap();
+    // Both copies' changes can meet in one document: no duplicate (actor, seq).
+    let mut a = automerge::AutoCommit::load(&original.export_doc(id).unwrap()).unwrap();
+    let mut b = automerge::AutoCommit::load(&restored.export_doc(id).unwrap()).unwrap();
+    a.merge(&mut b).unwrap();
+    let merged = gridmate_domain::document::read_record(&a).unwrap();
+    let gridmate_domain::RecordBody::PatrolVisit(v) = merged.body else {
+        panic!()
+    };
+    assert!(
+        v.findings.contains("复查") && v.findings.contains("回访"),
+        "{}",
+        v.findings
+    );
+    let actors: i64 = original
+        .conn
+        .query_row("SELECT count(*) FROM actors", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(actors, 2, "every actor that wrote is recorded");
+}
+
+#[test]
+fn a_corrupt_document_is_quarantined_and_the_rest_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            s.create_json(visit(&format!("第{i}次"), "2026-11-01T09:00:00+08:00"))
+                .unwrap()
+                .id(),
+        );
+    }
+    let victim = ids[2];
+    // Damage the stored bytes as a failing flash sector might: keep the start, garble the rest.
+    let sql_id = "(SELECT rowid FROM records WHERE id = ?1)";
+    let mut bytes: Vec<u8> = s
+        .conn
+        .query_row(
+            &format!("SELECT doc FROM documents WHERE record_rowid = {sql_id}"),
+            [victim.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    bytes.truncate(40);
+    bytes.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+    s.conn
+        .execute(
+            &format!("UPDATE documents SET doc = ?2 WHERE record_rowid = {sql_id}"),
+            rusqlite::params![victim.to_string(), bytes],
+        )
+        .unwrap();
+    let err = s.get(victim).unwrap_err();
+    assert_eq!(err.code(), "corrupt_document");
+    for id in ids.iter().filter(|i| **i != victim) {
+        s.get(*id).unwrap();
+    }
+    let page = s.list(&ListQuery::default()).unwrap();
+    assert_eq!(page.items.len(), 5, "the damaged record still lists");
+    assert_eq!(
+        page.items
+            .iter()
+            .filter(|i| i.quarantined)
+            .map(|i| i.id)
+            .collect::<Vec<_>>(),
+        vec![victim]
+    );
+    let q = s.quarantined().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].id, victim);
+    assert_eq!(
+        s.edit(victim, &json!({"findings": "x"}))
+            .unwrap_err()
+            .code(),
+        "corrupt_document"
+    );
+    assert_eq!(s.counts().unwrap().quarantined, 1);
+    // A document that decodes but does not fit the schema is quarantined the same way.
+    let other = ids[3];
+    let mut doc = automerge::AutoCommit::new();
+    automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "kind", "dispute")
+        .unwrap();
+    s.conn
+        .execute(
+            "UPDATE documents SET doc = ?1 WHERE record_rowid = (SELECT rowid FROM records WHERE id = ?2)",
+            rusqlite::params![doc.save(), other.to_string()],
+        )
+        .unwrap();
+    assert_eq!(s.check().unwrap(), 2);
+}
+
+#[test]
+fn binding_to_a_server_makes_new_saves_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    s.set_meta("server_url", "https://gridmate.example")
+        .unwrap();
+    let r = s
+        .create_json(visit("一切正常", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    assert_eq!(s.sync_state(r.id()).unwrap(), SyncState::Pending);
+    assert_eq!(s.counts().unwrap().pending, 1);
+}

@@ -1,0 +1,257 @@
+//! Saves: create, edit (a merge patch; only the changed fields become Automerge operations) and
+//! soft delete. Each save validates first, builds the new document in memory, and then writes
+//! document, projection, search tokens and sync state in one transaction. Invalid input returns
+//! before anything is written.
+
+use automerge::AutoCommit;
+use automerge::transaction::CommitOptions;
+use gridmate_domain::document::write_changes;
+use gridmate_domain::input::{RecordDraft, apply_patch, parse_draft};
+use gridmate_domain::validate::{validate_new, validate_update};
+use gridmate_domain::{Record, RecordId, Timestamp};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::codec::{encode_heads, load_record};
+use super::fts::index_tokens;
+use super::{Store, StoreError, SyncState};
+
+/// The operation a change message names; read back by `history`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Op {
+    Create,
+    Edit,
+    Delete,
+}
+
+impl Op {
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Edit => "edit",
+            Op::Delete => "delete",
+        }
+    }
+}
+
+/// The change message: `gridmate:<op>:<user>`. Client-asserted, like everything in a change; the
+/// server records the authenticated pusher separately.
+pub(crate) fn change_message(op: Op, user: &str) -> String {
+    format!("gridmate:{}:{user}", op.as_str())
+}
+
+impl Store {
+    /// Creates a record from a user's JSON draft.
+    pub fn create_json(&mut self, draft: serde_json::Value) -> Result<Record, StoreError> {
+        let draft = parse_draft(draft).map_err(StoreError::Invalid)?;
+        self.create(draft)
+    }
+
+    /// Creates a record. Returns it with its new id.
+    pub fn create(&mut self, draft: RecordDraft) -> Result<Record, StoreError> {
+        let mut out = self.create_batch(vec![draft])?;
+        out.pop()
+            .ok_or_else(|| StoreError::Automerge("nothing created".into()))
+    }
+
+    /// Creates many records in one transaction (imports, fixtures). All or nothing: one invalid
+    /// draft refuses the batch before anything is written.
+    pub fn create_batch(&mut self, drafts: Vec<RecordDraft>) -> Result<Vec<Record>, StoreError> {
+        let now = Timestamp::now();
+        let state = self.new_sync_state()?;
+        let mut prepared = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let record = draft.into_record(RecordId::new_v7(), &self.user, now);
+            validate_new(&record, now).map_err(StoreError::Invalid)?;
+            // The actor is set before any operation: setting it later would close the open
+            // transaction without this save's message.
+            let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+            write_changes(&mut doc, None, &record)?;
+            self.commit(&mut doc, Op::Create, now);
+            prepared.push((record, doc));
+        }
+        let tx = self.conn.transaction()?;
+        record_actor(&tx, &self.actor, now)?;
+        for (record, doc) in &mut prepared {
+            write_row(&tx, None, record, doc, state)?;
+        }
+        tx.commit()?;
+        Ok(prepared.into_iter().map(|(r, _)| r).collect())
+    }
+
+    /// Applies a merge patch to a record. A patch that changes nothing writes nothing.
+    pub fn edit(&mut self, id: RecordId, patch: &serde_json::Value) -> Result<Record, StoreError> {
+        let (rowid, mut doc, old) = self.load_for_write(id)?;
+        if old.meta.deleted_at.is_some() {
+            return Err(StoreError::Deleted(id));
+        }
+        let mut new = apply_patch(&old, patch).map_err(StoreError::Invalid)?;
+        if new == old {
+            return Ok(old);
+        }
+        let now = Timestamp::now();
+        new.meta.updated_at = now.max(old.meta.updated_at);
+        validate_update(&old, &new, now).map_err(StoreError::Invalid)?;
+        self.save_change(rowid, &mut doc, &old, &new, Op::Edit, now)?;
+        Ok(new)
+    }
+
+    /// Soft-deletes a record: it leaves lists and search but stays, so the delete can sync.
+    pub fn delete(&mut self, id: RecordId) -> Result<Record, StoreError> {
+        let (rowid, mut doc, old) = self.load_for_write(id)?;
+        if old.meta.deleted_at.is_some() {
+            return Ok(old);
+        }
+        let now = Timestamp::now();
+        let mut new = old.clone();
+        new.meta.updated_at = now.max(old.meta.updated_at);
+        new.meta.deleted_at = Some(new.meta.updated_at);
+        self.save_change(rowid, &mut doc, &old, &new, Op::Delete, now)?;
+        Ok(new)
+    }
+
+    fn save_change(
+        &mut self,
+        rowid: i64,
+        doc: &mut AutoCommit,
+        old: &Record,
+        new: &Record,
+        op: Op,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        doc.set_actor(self.actor.clone());
+        write_changes(doc, Some(old), new)?;
+        self.commit(doc, op, now);
+        let state = self.new_sync_state()?;
+        let tx = self.conn.transaction()?;
+        record_actor(&tx, &self.actor, now)?;
+        write_row(&tx, Some(rowid), new, doc, state)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn commit(&self, doc: &mut AutoCommit, op: Op, now: Timestamp) {
+        doc.commit_with(
+            CommitOptions::default()
+                .with_message(change_message(op, &self.user))
+                .with_time(now.millis() / 1000),
+        );
+    }
+
+    /// Loads a record's row id, document and record for an edit; a broken document quarantines it.
+    pub(crate) fn load_for_write(
+        &self,
+        id: RecordId,
+    ) -> Result<(i64, AutoCommit, Record), StoreError> {
+        let row: Option<(i64, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT r.rowid, d.doc FROM records r JOIN documents d ON d.record_rowid = r.rowid
+                 WHERE r.id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (rowid, bytes) = row.ok_or(StoreError::NotFound(id))?;
+        match load_record(&bytes) {
+            Ok((doc, record)) if record.meta.id == id => Ok((rowid, doc, record)),
+            Ok(_) => {
+                Err(self.quarantine(rowid, id, "the document holds another record's id".into()))
+            }
+            Err(reason) => Err(self.quarantine(rowid, id, reason)),
+        }
+    }
+
+    /// Marks a record quarantined (best effort: the caller reports the error either way).
+    pub(crate) fn quarantine(&self, rowid: i64, id: RecordId, reason: String) -> StoreError {
+        let _ = self.conn.execute(
+            "UPDATE records SET quarantine = ?1 WHERE rowid = ?2",
+            params![reason, rowid],
+        );
+        StoreError::Corrupt { id, reason }
+    }
+}
+
+/// Records the actor in the same transaction as the save that first uses it (idempotent, so it
+/// is simply repeated: one primary-key probe per save).
+fn record_actor(
+    tx: &Transaction<'_>,
+    actor: &automerge::ActorId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO actors (actor, first_used_at) VALUES (?1, ?2)",
+        params![actor.to_hex_string(), now.millis()],
+    )?;
+    Ok(())
+}
+
+/// Writes document, projection, search tokens and sync state for one record, inside `tx`.
+pub(crate) fn write_row(
+    tx: &Transaction<'_>,
+    rowid: Option<i64>,
+    record: &Record,
+    doc: &mut AutoCommit,
+    state: SyncState,
+) -> Result<i64, StoreError> {
+    let m = &record.meta;
+    let bytes = doc.save();
+    let heads = encode_heads(&doc.get_heads());
+    let values = params![
+        m.id.to_string(),
+        record.kind().as_str(),
+        m.grid_id.as_str(),
+        record.status().map(|s| s.as_str()),
+        record.risk_level().map(|r| r.as_str()),
+        record.body.occurred_at().millis(),
+        m.created_at.millis(),
+        m.updated_at.millis(),
+        m.deleted_at.map(|t| t.millis()),
+        m.created_by,
+        record.display_title(),
+        state.as_str(),
+    ];
+    let rowid = match rowid {
+        None => {
+            tx.execute(
+                "INSERT INTO records (id, kind, grid_id, status, risk_level, occurred_at, created_at,
+                     updated_at, deleted_at, created_by, title, sync_state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                values,
+            )?;
+            let rowid = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO record_sync (record_rowid) VALUES (?1)",
+                [rowid],
+            )?;
+            rowid
+        }
+        Some(rowid) => {
+            tx.execute(
+                "UPDATE records SET id = ?1, kind = ?2, grid_id = ?3, status = ?4, risk_level = ?5,
+                     occurred_at = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9,
+                     created_by = ?10, title = ?11, sync_state = ?12, quarantine = NULL
+                 WHERE rowid = ?13",
+                rusqlite::params_from_iter(
+                    values
+                        .iter()
+                        .copied()
+                        .chain([&rowid as &dyn rusqlite::ToSql]),
+                ),
+            )?;
+            tx.execute("DELETE FROM records_fts WHERE rowid = ?1", [rowid])?;
+            rowid
+        }
+    };
+    tx.execute(
+        "INSERT INTO documents (record_rowid, doc, heads) VALUES (?1, ?2, ?3)
+         ON CONFLICT (record_rowid) DO UPDATE SET doc = excluded.doc, heads = excluded.heads",
+        params![rowid, bytes, heads],
+    )?;
+    if m.deleted_at.is_none() {
+        tx.execute(
+            "INSERT INTO records_fts (rowid, tokens) VALUES (?1, ?2)",
+            params![rowid, index_tokens(&record.search_text())],
+        )?;
+    }
+    Ok(rowid)
+}
