@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Smallest accepted instant: 1970-01-01T00:00:00Z.
@@ -38,6 +38,27 @@ impl Timestamp {
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let dt = DateTime::parse_from_rfc3339(s).ok()?;
         Self::from_millis(dt.timestamp_millis())
+    }
+
+    /// China Standard Time (UTC+8 all year, no daylight saving): how users read dates.
+    fn china() -> FixedOffset {
+        FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
+    }
+
+    /// `2026-11-28 09:30` in China time, for lists and the CLI.
+    pub fn to_china_minutes(self) -> String {
+        DateTime::<Utc>::from_timestamp_millis(self.0)
+            .map(|d| d.with_timezone(&Self::china()).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    /// Midnight at the start of a `YYYY-MM-DD` day in China time, or an RFC 3339 instant.
+    pub fn parse_day_or_rfc3339(s: &str) -> Option<Self> {
+        if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            let local = day.and_hms_opt(0, 0, 0)?.and_local_timezone(Self::china()).single()?;
+            return Self::from_millis(local.timestamp_millis());
+        }
+        Self::parse_rfc3339(s)
     }
 
     pub fn to_rfc3339(self) -> String {
@@ -78,6 +99,13 @@ mod tests {
     fn parses_offsets_and_truncates_to_millis() {
         let t = Timestamp::parse_rfc3339("2026-11-28T09:30:00.123456+08:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-28T01:30:00.123Z");
+    }
+
+    #[test]
+    fn china_time() {
+        let t = Timestamp::parse_day_or_rfc3339("2026-11-28").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-27T16:00:00.000Z");
+        assert_eq!(t.to_china_minutes(), "2026-11-28 00:00");
     }
 
     #[test]

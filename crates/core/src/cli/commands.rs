@@ -1,0 +1,207 @@
+//! The subcommands: each reads its input, calls the store once, prints the result.
+
+use std::io::Read;
+use std::path::Path;
+
+use gridmate_core::Store;
+use gridmate_core::store::{Cursor, ListQuery, SyncState};
+use gridmate_domain::fixtures::{self, Rng};
+use gridmate_domain::{DisputeStatus, GridId, RecordId, RiskLevel, Timestamp};
+
+use super::output::*;
+use super::report::CliError;
+use super::{Cli, Command, ListArgs};
+
+pub fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let path = Store::account_path(&cli.data, &cli.account);
+    let json = cli.json;
+    match cli.command {
+        Command::Add { file } => {
+            let value = read_json(file.as_deref())?;
+            let mut store = Store::open(&path, &cli.account)?;
+            let r = store.create_json(value)?;
+            if json {
+                print_json(&serde_json::json!({"id": r.id()}))
+            } else {
+                println!("{}", r.id())
+            }
+        }
+        Command::Edit { id, patch } => {
+            let id = parse_id(&id)?;
+            let patch = read_json(patch.as_deref())?;
+            let mut store = Store::open(&path, &cli.account)?;
+            let r = store.edit(id, &patch)?;
+            if json {
+                print_json(&r)
+            } else {
+                println!("{}", r.id())
+            }
+        }
+        Command::List(args) => {
+            let q = list_query(&args)?;
+            let page = Store::open(&path, &cli.account)?.list(&q)?;
+            if json {
+                print_json(&page)
+            } else {
+                print_page(&page)
+            }
+        }
+        Command::Show { id } => print_json(&Store::open(&path, &cli.account)?.get(parse_id(&id)?)?),
+        Command::History { id } => {
+            let h = Store::open(&path, &cli.account)?.history(parse_id(&id)?)?;
+            if json {
+                print_json(&h)
+            } else {
+                print_history(&h)
+            }
+        }
+        Command::Delete { id } => {
+            let r = Store::open(&path, &cli.account)?.delete(parse_id(&id)?)?;
+            if json {
+                print_json(&r)
+            } else {
+                println!("{}", r.id())
+            }
+        }
+        Command::Search { query, kind, limit } => {
+            let items =
+                Store::open(&path, &cli.account)?.search(&query, kind.map(Into::into), limit)?;
+            if json {
+                print_json(&items)
+            } else {
+                print_summaries(&items)
+            }
+        }
+        Command::ExportDoc { id, out } => {
+            let bytes = Store::open(&path, &cli.account)?.export_doc(parse_id(&id)?)?;
+            std::fs::write(&out, &bytes).map_err(|e| {
+                CliError::input("io_error", "out", format!("{}: {e}", out.display()))
+            })?;
+            if json {
+                print_json(&serde_json::json!({"bytes": bytes.len()}))
+            } else {
+                println!("{} bytes", bytes.len())
+            }
+        }
+        Command::Check => {
+            let store = Store::open(&path, &cli.account)?;
+            store.check()?;
+            let q = store.quarantined()?;
+            if json {
+                print_json(&q)
+            } else if q.is_empty() {
+                println!("all documents readable");
+            } else {
+                for r in &q {
+                    println!("{}  {}  {}", r.id, r.title, r.reason);
+                }
+            }
+        }
+        Command::Seed {
+            count,
+            seed,
+            grid,
+            print_ids,
+        } => seed_records(&path, &cli.account, count, seed, grid, print_ids)?,
+    }
+    Ok(())
+}
+
+fn seed_records(
+    path: &Path,
+    account: &str,
+    count: u32,
+    seed: u64,
+    grid: Option<String>,
+    print_ids: bool,
+) -> Result<(), CliError> {
+    let grid = grid
+        .map(|g| {
+            GridId::parse(&g).ok_or_else(|| {
+                CliError::input("invalid_grid_id", "grid", format!("not a grid id: {g}"))
+            })
+        })
+        .transpose()?;
+    let mut store = Store::open(path, account)?;
+    let mut rng = Rng::new(seed);
+    let now = Timestamp::now();
+    let demo = [fixtures::grid_id(1), fixtures::grid_id(3)];
+    for i in 0..count {
+        let g = grid
+            .clone()
+            .unwrap_or_else(|| demo[i as usize % demo.len()].clone());
+        // Spread over the past 30 days.
+        let at = now.plus_millis(-i64::from(rng.below(30 * 86_400) as u32) * 1000);
+        let r = store.create(fixtures::draft(&mut rng, g, at))?;
+        if print_ids {
+            // Printed only after the save returned: a line on stdout is a durability promise.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", r.id());
+            let _ = out.flush();
+        }
+    }
+    if !print_ids {
+        println!("{count} records added");
+    }
+    Ok(())
+}
+
+fn read_json(file: Option<&Path>) -> Result<serde_json::Value, CliError> {
+    let mut text = String::new();
+    match file {
+        None => std::io::stdin().read_to_string(&mut text).map(|_| ()),
+        Some(p) if p.as_os_str() == "-" => std::io::stdin().read_to_string(&mut text).map(|_| ()),
+        Some(p) => std::fs::read_to_string(p).map(|t| text = t),
+    }
+    .map_err(|e| CliError::input("io_error", "", format!("cannot read the input: {e}")))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::input("invalid_json", "", format!("not valid JSON: {e}")))
+}
+
+fn parse_id(s: &str) -> Result<RecordId, CliError> {
+    s.parse()
+        .map_err(|_| CliError::input("invalid_id", "id", format!("not a record id (UUID): {s}")))
+}
+
+fn list_query(a: &ListArgs) -> Result<ListQuery, CliError> {
+    let bad = |field: &'static str, v: &str| {
+        CliError::input("invalid_value", field, format!("invalid --{field}: {v}"))
+    };
+    let parse_opt = |v: &Option<String>,
+                     field: &'static str,
+                     f: &dyn Fn(&str) -> bool|
+     -> Result<(), CliError> {
+        match v {
+            Some(s) if !f(s) => Err(bad(field, s)),
+            _ => Ok(()),
+        }
+    };
+    parse_opt(&a.status, "status", &|s| DisputeStatus::parse(s).is_some())?;
+    parse_opt(&a.risk, "risk", &|s| RiskLevel::parse(s).is_some())?;
+    parse_opt(&a.sync_state, "sync-state", &|s| {
+        SyncState::parse(s).is_some()
+    })?;
+    parse_opt(&a.grid, "grid", &|s| GridId::parse(s).is_some())?;
+    let date = |v: &Option<String>, field: &'static str| {
+        v.as_deref()
+            .map(|s| Timestamp::parse_day_or_rfc3339(s).ok_or_else(|| bad(field, s)))
+            .transpose()
+    };
+    Ok(ListQuery {
+        kind: a.kind.map(Into::into),
+        grid_id: a.grid.as_deref().and_then(GridId::parse),
+        status: a.status.as_deref().and_then(DisputeStatus::parse),
+        risk_level: a.risk.as_deref().and_then(RiskLevel::parse),
+        sync_state: a.sync_state.as_deref().and_then(SyncState::parse),
+        from: date(&a.from, "from")?,
+        to: date(&a.to, "to")?,
+        include_deleted: a.deleted,
+        limit: a.limit,
+        cursor: a
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c).ok_or_else(|| bad("cursor", c)))
+            .transpose()?,
+    })
+}

@@ -1,0 +1,137 @@
+//! Command-line definitions (clap) and dispatch. Each subcommand is a few lines over the store;
+//! printing lives in `output`, error reporting (field errors in zh-CN and en) in `report`.
+
+mod commands;
+mod output;
+mod report;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gridmate",
+    version,
+    about = "GridMate offline record store (网格随行)"
+)]
+pub struct Cli {
+    /// Data folder; each account's store is DIR/accounts/ACCOUNT/gridmate.db.
+    #[arg(
+        long,
+        env = "GRIDMATE_DATA",
+        global = true,
+        default_value = ".gridmate-data"
+    )]
+    pub data: PathBuf,
+    /// Account (the user whose name goes into created_by).
+    #[arg(long, env = "GRIDMATE_ACCOUNT", global = true, default_value = "local")]
+    pub account: String,
+    /// Print results and errors as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add a record from JSON (a file, or - / nothing for stdin); prints the new id.
+    Add { file: Option<PathBuf> },
+    /// Edit a record with a JSON merge patch (a file, or - / nothing for stdin).
+    Edit { id: String, patch: Option<PathBuf> },
+    /// List records, newest first.
+    List(ListArgs),
+    /// Show one record (JSON).
+    Show { id: String },
+    /// Who changed which field when.
+    History { id: String },
+    /// Soft-delete a record (it stays so that the delete can sync).
+    Delete { id: String },
+    /// Full-text search over the Chinese free text.
+    Search {
+        query: String,
+        #[arg(long)]
+        kind: Option<KindArg>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Write the record's Automerge document (standard binary format) to a file.
+    ExportDoc {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Read every document; quarantine and list those that cannot be read.
+    Check,
+    /// Add realistic generated records (fixed seed): demo data and load.
+    Seed {
+        #[arg(long, default_value_t = 20)]
+        count: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Grid to put them in (default: spread over the demo grids).
+        #[arg(long)]
+        grid: Option<String>,
+        /// Print each id as soon as its save has returned (one save per transaction).
+        #[arg(long)]
+        print_ids: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub kind: Option<KindArg>,
+    #[arg(long)]
+    pub grid: Option<String>,
+    /// Dispute status, e.g. reported, assigned.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Risk level: low, medium, high, critical.
+    #[arg(long)]
+    pub risk: Option<String>,
+    /// local_only, pending, synced or rejected.
+    #[arg(long)]
+    pub sync_state: Option<String>,
+    /// From this date (YYYY-MM-DD in China time, or RFC 3339), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Up to this date (YYYY-MM-DD in China time, or RFC 3339), exclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Continue from a previous page's cursor.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Include deleted records.
+    #[arg(long)]
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    PatrolVisit,
+    LegalEducation,
+    Dispute,
+}
+
+impl From<KindArg> for gridmate_domain::RecordKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::PatrolVisit => Self::PatrolVisit,
+            KindArg::LegalEducation => Self::LegalEducation,
+            KindArg::Dispute => Self::Dispute,
+        }
+    }
+}
+
+pub fn run() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match commands::dispatch(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => report::report(&e, json),
+    }
+}

@@ -1,0 +1,185 @@
+//! The `gridmate` CLI as a user or script meets it: the real binary on a temp data folder.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gridmate"))
+            .arg("--data")
+            .arg(self.dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.unwrap_or("").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn count(&self) -> usize {
+        let v: Value =
+            serde_json::from_str(&self.ok(&["--json", "list", "--deleted"], None)).unwrap();
+        v["items"].as_array().unwrap().len()
+    }
+}
+
+fn dispute() -> Value {
+    json!({
+        "kind": "dispute", "grid_id": "jingkou-zhengdonglu-03", "reported_at": "2026-11-28T09:30:00+08:00",
+        "source": "walk_in", "dispute_category": "labour", "summary": "十二名工人反映工资被拖欠三个月",
+        "risk_level": "high",
+        "parties": [{"name": "刘某", "role": "applicant", "phone": "13912345678", "id_number": "11010519491231002X"}]
+    })
+}
+
+#[test]
+fn add_show_edit_history_delete() {
+    let cli = Cli::new();
+    let id = cli
+        .ok(&["add"], Some(&dispute().to_string()))
+        .trim()
+        .to_owned();
+    let shown: Value = serde_json::from_str(&cli.ok(&["show", &id], None)).unwrap();
+    assert_eq!(shown["summary"], "十二名工人反映工资被拖欠三个月");
+    assert_eq!(shown["created_by"], "local");
+    cli.ok(&["edit", &id, "-"], Some(r#"{"status": "accepted"}"#));
+    let h: Value = serde_json::from_str(&cli.ok(&["--json", "history", &id], None)).unwrap();
+    assert_eq!(h.as_array().unwrap().len(), 2);
+    assert_eq!(h[1]["fields"], json!(["status", "updated_at"]));
+    let found = cli.ok(&["search", "工资"], None);
+    assert!(found.contains(&id));
+    let listed = cli.ok(&["list", "--kind", "dispute", "--status", "accepted"], None);
+    assert!(
+        listed.contains(&id) && !listed.contains("刘某"),
+        "list shows no party names"
+    );
+    cli.ok(&["delete", &id], None);
+    assert!(!cli.ok(&["list"], None).contains(&id));
+}
+
+#[test]
+fn invalid_input_exits_2_with_field_errors_and_writes_nothing() {
+    let cli = Cli::new();
+    let mut bad = dispute();
+    bad["parties"][0]["id_number"] = json!("110105194912310021");
+    bad["parties"][0]["phone"] = json!("1234");
+    let out = cli.run(&["--json", "add"], Some(&bad.to_string()));
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
+    assert_eq!(err["code"], "validation_failed");
+    let fields: Vec<&str> = err["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["parties[0].phone", "parties[0].id_number"]);
+    assert!(
+        err["errors"][0]["message"]["zh-CN"]
+            .as_str()
+            .unwrap()
+            .contains("手机号码")
+    );
+    assert_eq!(cli.count(), 0);
+
+    // Human output names the field and both languages.
+    let out = cli.run(&["add"], Some(&bad.to_string()));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("parties[0].id_number [invalid_id_number]") && text.contains("身份证"),
+        "{text}"
+    );
+
+    for (stdin, code) in [
+        ("not json", "invalid_json"),
+        (r#"{"kind": "x"}"#, "validation_failed"),
+        ("[]", "validation_failed"),
+    ] {
+        let out = cli.run(&["--json", "add"], Some(stdin));
+        assert_eq!(out.status.code(), Some(2), "{stdin}");
+        let err: Value = serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).unwrap();
+        assert_eq!(err["code"], code);
+    }
+    let out = cli.run(&["show", "00000000-0000-7000-8000-000000000000"], None);
+    assert_eq!(out.status.code(), Some(3));
+    let out = cli.run(&["list", "--status", "done"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(cli.count(), 0);
+}
+
+#[test]
+fn export_doc_is_a_standard_automerge_document() {
+    let cli = Cli::new();
+    let id = cli
+        .ok(&["add"], Some(&dispute().to_string()))
+        .trim()
+        .to_owned();
+    cli.ok(
+        &["edit", &id],
+        Some(r#"{"summary": "十二名工人反映工资被拖欠三个月，已引导至劳动监察"}"#),
+    );
+    let out = cli.dir.path().join("doc.automerge");
+    cli.ok(&["export-doc", &id, "--out", out.to_str().unwrap()], None);
+    let doc = automerge::AutoCommit::load(&std::fs::read(&out).unwrap()).unwrap();
+    let from_doc = gridmate_domain::document::read_record(&doc).unwrap();
+    let shown: Value = serde_json::from_str(&cli.ok(&["show", &id], None)).unwrap();
+    assert_eq!(gridmate_domain::input::record_to_json(&from_doc), shown);
+    // The text is real Automerge text, readable without our schema code.
+    let (_, text_id) = automerge::ReadDoc::get(&doc, automerge::ROOT, "summary")
+        .unwrap()
+        .unwrap();
+    assert!(
+        automerge::ReadDoc::text(&doc, &text_id)
+            .unwrap()
+            .ends_with("劳动监察")
+    );
+}
+
+#[test]
+fn pages_with_a_cursor() {
+    let cli = Cli::new();
+    cli.ok(&["seed", "--count", "7"], None);
+    let p1: Value =
+        serde_json::from_str(&cli.ok(&["--json", "list", "--limit", "5"], None)).unwrap();
+    let cursor = p1["next_cursor"].as_str().unwrap().to_owned();
+    let p2: Value = serde_json::from_str(&cli.ok(
+        &["--json", "list", "--limit", "5", "--cursor", &cursor],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(
+        p1["items"].as_array().unwrap().len() + p2["items"].as_array().unwrap().len(),
+        7
+    );
+    assert!(p2["next_cursor"].is_null());
+}
