@@ -183,3 +183,19 @@ fn pages_with_a_cursor() {
     );
     assert!(p2["next_cursor"].is_null());
 }
+
+#[test]
+fn the_documented_examples_are_accepted() {
+    let cli = Cli::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            cli.ok(&["add", path.to_str().unwrap()], None);
+            n += 1;
+        }
+    }
+    assert_eq!(n, 3, "one example per kind");
+    assert_eq!(cli.count(), 3);
+}
