@@ -48,14 +48,21 @@ impl Timestamp {
     /// `2026-11-28 09:30` in China time, for lists and the CLI.
     pub fn to_china_minutes(self) -> String {
         DateTime::<Utc>::from_timestamp_millis(self.0)
-            .map(|d| d.with_timezone(&Self::china()).format("%Y-%m-%d %H:%M").to_string())
+            .map(|d| {
+                d.with_timezone(&Self::china())
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
             .unwrap_or_default()
     }
 
     /// Midnight at the start of a `YYYY-MM-DD` day in China time, or an RFC 3339 instant.
     pub fn parse_day_or_rfc3339(s: &str) -> Option<Self> {
         if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            let local = day.and_hms_opt(0, 0, 0)?.and_local_timezone(Self::china()).single()?;
+            let local = day
+                .and_hms_opt(0, 0, 0)?
+                .and_local_timezone(Self::china())
+                .single()?;
             return Self::from_millis(local.timestamp_millis());
         }
         Self::parse_rfc3339(s)

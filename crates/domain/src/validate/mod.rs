@@ -139,6 +139,11 @@ pub fn validate_update(old: &Record, new: &Record, now: Timestamp) -> Result<(),
     if old.meta.created_at != new.meta.created_at {
         e.push(immutable("created_at"));
     }
+    // A record belongs to exactly one grid for life: access is decided per grid, and a device in
+    // the new grid would otherwise lack the record's earlier history.
+    if old.meta.grid_id != new.meta.grid_id {
+        e.push(immutable("grid_id"));
+    }
     if let (Some(a), Some(b)) = (old.status(), new.status())
         && !status_transition_allowed(a, b)
     {

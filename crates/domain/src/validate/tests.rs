@@ -335,6 +335,13 @@ fn updates_keep_immutables_and_follow_the_loop() {
     assert!(
         e.has("created_by", ErrorCode::ImmutableField) && e.has("id", ErrorCode::ImmutableField)
     );
+    let mut regridded = old.clone();
+    regridded.meta.grid_id = fixtures::grid_id(4);
+    assert!(
+        validate_update(&old, &regridded, now())
+            .unwrap_err()
+            .has("grid_id", ErrorCode::ImmutableField)
+    );
     let other_kind = valid(RecordKind::PatrolVisit);
     let mut changed = other_kind.clone();
     changed.meta = old.meta.clone();
