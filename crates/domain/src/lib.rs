@@ -15,6 +15,7 @@ pub mod privacy;
 pub mod record;
 pub mod time;
 pub mod validate;
+pub mod wire;
 
 pub use enums::*;
 pub use error::{ErrorCode, FieldError, Localized, ValidationErrors};

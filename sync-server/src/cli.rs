@@ -1,0 +1,507 @@
+//! The command line of `gridmate-server`: `serve`, user and device administration, and the demo
+//! seed. Every flag can also come from a `GRIDMATE_*` environment variable.
+//!
+//! Invariants: admin commands open the same `DIR/server.db` as a running server (safe: WAL plus
+//! busy timeout); passwords are read from stdin or a no-echo prompt, never from argv (argv is
+//! visible to every local user via `ps`); command output goes to stdout, logs to stderr.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use gridmate_domain::{GridId, LegalRole, Timestamp};
+use uuid::Uuid;
+
+use crate::auth::password::{self, PasswordError};
+use crate::clock::SystemClock;
+use crate::model::{
+    AccountInputError, Area, AreaLevel, NewUser, Role, check_password, normalize_user_name,
+};
+use crate::scope::{Scope, ScopeError};
+use crate::server::{BoundServer, ServeError, TlsFiles, shutdown_signal};
+use crate::state::{
+    AppState, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TOKEN_DAYS, ServerConfig,
+};
+use crate::storage::{AccountStore, SqliteStorage, StorageError};
+use crate::telemetry::LogFormat;
+
+/// The demo password printed by `demo-seed`.
+pub const DEMO_PASSWORD: &str = "gridmate-demo";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gridmate-server",
+    version,
+    about = "GridMate sync server and admin tool"
+)]
+pub struct Cli {
+    /// Log output format (logs go to stderr).
+    #[arg(long, global = true, env = "GRIDMATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP(S) server.
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Create the demo township, grids and users (idempotent).
+    DemoSeed(DataArg),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArg {
+    /// Data directory holding server.db.
+    #[arg(long, env = "GRIDMATE_DATA")]
+    pub data: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "GRIDMATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain; with --tls-key, serve HTTPS directly.
+    #[arg(long, env = "GRIDMATE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "GRIDMATE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Token lifetime in days.
+    #[arg(long, env = "GRIDMATE_TOKEN_DAYS", default_value_t = DEFAULT_TOKEN_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub token_days: u32,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "GRIDMATE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Requests processed at once before answering 429 `overloaded`.
+    #[arg(long, env = "GRIDMATE_MAX_IN_FLIGHT", default_value_t = DEFAULT_MAX_IN_FLIGHT,
+          value_parser = parse_positive)]
+    pub max_in_flight: usize,
+    /// Use the last X-Forwarded-For address as the client address (only behind a trusted proxy).
+    #[arg(long, env = "GRIDMATE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
+    #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from stdin (or prompted for on a terminal).
+    Add {
+        #[command(flatten)]
+        data: DataArg,
+        /// Login name: a-z, 0-9, '.', '_', '-' (e.g. wang.wei).
+        name: String,
+        /// grid_worker, legal_volunteer, dispatcher or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// For legal_volunteer: judge, prosecutor, police_officer or lawyer.
+        #[arg(long, value_parser = parse_legal_role)]
+        legal_role: Option<LegalRole>,
+        /// Comma-separated area ids, e.g. jingkou-zhengdonglu or jingkou-zhengdonglu-03.
+        #[arg(long)]
+        scope: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of stdin even on a terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: all their requests are refused with `user_disabled`.
+    Disable {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+    },
+    /// Re-enable a disabled user.
+    Enable {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+    },
+    /// Set a new password; signs the user out of every device.
+    SetPassword {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// List devices, most recently seen first.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        /// Only this user's devices.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device for good (lost or stolen phone).
+    Revoke {
+        #[command(flatten)]
+        data: DataArg,
+        device_id: Uuid,
+    },
+}
+
+/// A failed command. Messages may name users (the admin typed them) but never passwords.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Input(#[from] AccountInputError),
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("user `{0}` does not exist")]
+    UnknownUser(String),
+    #[error("user `{0}` already exists")]
+    UserExists(String),
+    #[error("the passwords do not match")]
+    PasswordMismatch,
+    #[error("no password given on stdin")]
+    NoPassword,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| "expected grid_worker, legal_volunteer, dispatcher or admin".to_owned())
+}
+
+fn parse_legal_role(s: &str) -> Result<LegalRole, String> {
+    LegalRole::parse(s)
+        .ok_or_else(|| "expected judge, prosecutor, police_officer or lawyer".to_owned())
+}
+
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a positive integer".to_owned()),
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::User(cmd) => user(cmd),
+        Command::Device(cmd) => device(cmd),
+        Command::DemoSeed(d) => demo_seed(&d.data),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let db = Arc::new(SqliteStorage::open(&args.data.data)?);
+    let config = ServerConfig {
+        token_lifetime: Duration::from_secs(u64::from(args.token_days) * 86_400),
+        max_body_bytes: args.max_body_bytes,
+        max_in_flight: args.max_in_flight,
+        trust_forwarded_for: args.trust_forwarded_for,
+        ..ServerConfig::default()
+    };
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        _ => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let state = AppState::new(db, config, Arc::new(SystemClock));
+        let bound = BoundServer::bind(
+            args.listen,
+            tls.as_ref(),
+            Duration::from_secs(args.shutdown_grace_secs),
+        )?;
+        tracing::info!(addr = %bound.local_addr(), tls = tls.is_some(), "listening");
+        // Exactly one line on stdout, flushed, so supervisors and tests can read the port.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", bound.url())?;
+        out.flush()?;
+        drop(out);
+        bound
+            .run(crate::routes::router(state), shutdown_signal())
+            .await?;
+        Ok(())
+    })
+}
+
+fn name_arg(raw: &str) -> Result<String, CliError> {
+    normalize_user_name(raw).ok_or(CliError::Input(AccountInputError::InvalidUserName))
+}
+
+fn user(cmd: UserCommand) -> Result<(), CliError> {
+    match cmd {
+        UserCommand::Add {
+            data,
+            name,
+            role,
+            legal_role,
+            scope,
+            display_name,
+            password_stdin,
+        } => {
+            let scope = Scope::parse_list(&scope)?;
+            let new = NewUser::new(&name, display_name.as_deref(), role, legal_role, scope)?;
+            let store = SqliteStorage::open(&data.data)?;
+            if store.user_by_name(&new.name)?.is_some() {
+                return Err(CliError::UserExists(new.name));
+            }
+            let pw = read_new_password(password_stdin)?;
+            let hash = password::hash_password(&pw)?;
+            let profile = match store.create_user(&new, &hash, Timestamp::now()) {
+                Err(StorageError::UserExists) => return Err(CliError::UserExists(new.name)),
+                other => other?,
+            };
+            println!(
+                "created user {} (id {}, role {}, scope {})",
+                profile.name, profile.id, profile.role, profile.scope
+            );
+            Ok(())
+        }
+        UserCommand::List { data, json } => {
+            let store = SqliteStorage::open(&data.data)?;
+            let users = store.list_users()?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &users)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<6} {:<20} {:<16} {:<15} {:<9} {:<30} DISPLAY_NAME",
+                    "ID", "NAME", "ROLE", "LEGAL_ROLE", "STATUS", "SCOPE"
+                )?;
+                for u in users {
+                    let p = &u.profile;
+                    writeln!(
+                        out,
+                        "{:<6} {:<20} {:<16} {:<15} {:<9} {:<30} {}",
+                        p.id.0,
+                        p.name,
+                        p.role.as_str(),
+                        p.legal_role.map_or("-", |l| l.as_str()),
+                        if u.disabled { "disabled" } else { "active" },
+                        p.scope.to_string(),
+                        p.display_name.as_deref().unwrap_or("-"),
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        UserCommand::Disable { data, name } => set_disabled(&data.data, &name, true),
+        UserCommand::Enable { data, name } => set_disabled(&data.data, &name, false),
+        UserCommand::SetPassword {
+            data,
+            name,
+            password_stdin,
+        } => {
+            let name = name_arg(&name)?;
+            let store = SqliteStorage::open(&data.data)?;
+            if store.user_by_name(&name)?.is_none() {
+                return Err(CliError::UnknownUser(name));
+            }
+            let pw = read_new_password(password_stdin)?;
+            let hash = password::hash_password(&pw)?;
+            store.set_password_hash(&name, &hash, Timestamp::now())?;
+            println!("password of {name} changed; the user is signed out of all devices");
+            Ok(())
+        }
+    }
+}
+
+fn set_disabled(data: &Path, name: &str, disabled: bool) -> Result<(), CliError> {
+    let name = name_arg(name)?;
+    let store = SqliteStorage::open(data)?;
+    match store.set_user_disabled(&name, disabled, Timestamp::now()) {
+        Err(StorageError::NotFound(_)) => return Err(CliError::UnknownUser(name)),
+        other => other?,
+    }
+    println!(
+        "user {name} {}",
+        if disabled { "disabled" } else { "enabled" }
+    );
+    Ok(())
+}
+
+fn device(cmd: DeviceCommand) -> Result<(), CliError> {
+    match cmd {
+        DeviceCommand::List { data, user, json } => {
+            let user = user.as_deref().map(name_arg).transpose()?;
+            let store = SqliteStorage::open(&data.data)?;
+            let devices = match store.list_devices(user.as_deref()) {
+                Err(StorageError::NotFound(_)) => {
+                    return Err(CliError::UnknownUser(user.unwrap_or_default()));
+                }
+                other => other?,
+            };
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &devices)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<36} {:<20} {:<24} {:<24} {:<24} DEVICE_NAME",
+                    "DEVICE_ID", "USER", "LAST_SEEN", "TOKEN_EXPIRES", "REVOKED"
+                )?;
+                let show =
+                    |t: Option<Timestamp>| t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339());
+                for d in devices {
+                    writeln!(
+                        out,
+                        "{:<36} {:<20} {:<24} {:<24} {:<24} {}",
+                        d.device_id,
+                        d.user_name,
+                        show(d.last_seen_at),
+                        show(d.token_expires_at),
+                        show(d.revoked_at),
+                        d.device_name,
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        DeviceCommand::Revoke { data, device_id } => {
+            let store = SqliteStorage::open(&data.data)?;
+            store.revoke_device(device_id, Timestamp::now())?;
+            println!("device {device_id} revoked");
+            Ok(())
+        }
+    }
+}
+
+/// Reads a new password: from stdin when asked to or when stdin is not a terminal (scripts,
+/// pipes), otherwise by prompting twice without echo.
+fn read_new_password(from_stdin: bool) -> Result<String, CliError> {
+    let pw = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            return Err(CliError::NoPassword);
+        }
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        if first != second {
+            return Err(CliError::PasswordMismatch);
+        }
+        first
+    };
+    check_password(&pw)?;
+    Ok(pw)
+}
+
+/// Creates the demo areas and users if missing; existing users are left untouched.
+pub fn demo_seed(data: &Path) -> Result<(), CliError> {
+    let store = SqliteStorage::open(data)?;
+    let now = Timestamp::now();
+    let areas = [
+        ("jingkou-zhengdonglu", AreaLevel::Township, "正东路街道"),
+        ("jingkou-zhengdonglu-01", AreaLevel::Grid, "正东路第一网格"),
+        ("jingkou-zhengdonglu-03", AreaLevel::Grid, "正东路第三网格"),
+    ];
+    for (id, level, name) in areas {
+        let id = GridId::parse(id)
+            .ok_or_else(|| CliError::Scope(ScopeError::InvalidArea(id.to_owned())))?;
+        store.upsert_area(
+            &Area {
+                id,
+                level,
+                name: name.to_owned(),
+            },
+            now,
+        )?;
+    }
+    let users = [
+        (
+            "wang.wei",
+            "王伟",
+            Role::GridWorker,
+            None,
+            "jingkou-zhengdonglu-03",
+        ),
+        (
+            "li.na",
+            "李娜",
+            Role::LegalVolunteer,
+            Some(LegalRole::Lawyer),
+            "jingkou-zhengdonglu-03",
+        ),
+        (
+            "zhao.min",
+            "赵敏",
+            Role::Dispatcher,
+            None,
+            "jingkou-zhengdonglu",
+        ),
+    ];
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "demo township jingkou-zhengdonglu with grids jingkou-zhengdonglu-01, jingkou-zhengdonglu-03"
+    )?;
+    writeln!(out, "demo users (password for all: {DEMO_PASSWORD}):")?;
+    for (name, display, role, legal_role, scope) in users {
+        let new = NewUser::new(
+            name,
+            Some(display),
+            role,
+            legal_role,
+            Scope::parse_list(scope)?,
+        )?;
+        let state = if store.user_by_name(&new.name)?.is_some() {
+            "already existed, left unchanged"
+        } else {
+            let hash = password::hash_password(DEMO_PASSWORD)?;
+            match store.create_user(&new, &hash, now) {
+                // Created concurrently by another seed run: same outcome.
+                Ok(_) | Err(StorageError::UserExists) => "created",
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let role_text = match legal_role {
+            Some(l) => format!("{role}/{l}"),
+            None => role.to_string(),
+        };
+        writeln!(
+            out,
+            "  {name:<10} {role_text:<24} scope {scope:<24} ({state})"
+        )?;
+    }
+    Ok(())
+}

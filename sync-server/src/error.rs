@@ -1,0 +1,261 @@
+//! The one error type of the HTTP API. Every failure a client can see is an [`ApiError`], rendered
+//! as `{"code": "...", "message": {"zh-CN": "...", "en": "..."}}` with a matching HTTP status.
+//!
+//! Invariants: `code` strings are stable API (clients match on them; only ever add new ones);
+//! messages are fixed texts that never contain passwords, tokens, personal data or internal
+//! details. Internal causes are logged server-side (without personal data) and answered as a bare
+//! `internal`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gridmate_domain::Localized;
+use serde::Serialize;
+
+use crate::storage::StorageError;
+
+/// A failure answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing, malformed, unknown or expired bearer token.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// Wrong user name or password (deliberately indistinguishable).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("user disabled")]
+    UserDisabled,
+    #[error("device revoked")]
+    DeviceRevoked,
+    /// Too many failed logins; the client may retry after `retry_after_secs`.
+    #[error("too many attempts (retry after {retry_after_secs} s)")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// Too many requests in flight on the server; retry after a second.
+    #[error("overloaded")]
+    Overloaded,
+    /// The request is malformed; the message says what (never echoing submitted values).
+    #[error("bad request: {}", .0.en)]
+    BadRequest(Localized),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Anything the client cannot fix. The source is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: Localized,
+}
+
+fn msg(zh: &str, en: &str) -> Localized {
+    Localized {
+        zh_cn: zh.to_owned(),
+        en: en.to_owned(),
+    }
+}
+
+impl ApiError {
+    /// A `bad_request` with a bilingual explanation.
+    pub fn bad_request(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::BadRequest(Localized {
+            zh_cn: zh.into(),
+            en: en.into(),
+        })
+    }
+
+    /// An `internal` error; `cause` goes to the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::UserDisabled | Self::DeviceRevoked => StatusCode::FORBIDDEN,
+            Self::TooManyAttempts { .. } | Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::UserDisabled => "user_disabled",
+            Self::DeviceRevoked => "device_revoked",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::Overloaded => "overloaded",
+            Self::BadRequest(_) => "bad_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// Seconds for the `Retry-After` header, when the client should retry later.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyAttempts { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            Self::Overloaded => Some(1),
+            _ => None,
+        }
+    }
+
+    pub fn message(&self) -> Localized {
+        match self {
+            Self::Unauthorized => msg(
+                "未登录或登录已过期，请重新登录",
+                "Not signed in or the session has expired; please sign in again",
+            ),
+            Self::InvalidCredentials => msg("用户名或密码错误", "Wrong user name or password"),
+            Self::UserDisabled => msg(
+                "该账号已停用，请联系指挥中心",
+                "This account is disabled; contact the command centre",
+            ),
+            Self::DeviceRevoked => msg(
+                "该设备已被注销，请联系指挥中心",
+                "This device has been revoked; contact the command centre",
+            ),
+            Self::TooManyAttempts { .. } => msg(
+                "登录失败次数过多，请稍后再试",
+                "Too many failed sign-in attempts; try again later",
+            ),
+            Self::Overloaded => msg(
+                "服务器繁忙，请稍后再试",
+                "The server is busy; try again shortly",
+            ),
+            Self::BadRequest(m) => m.clone(),
+            Self::PayloadTooLarge => msg("请求内容过大", "The request body is too large"),
+            Self::NotFound => msg("未找到", "Not found"),
+            Self::MethodNotAllowed => msg("不支持该请求方法", "Method not allowed"),
+            Self::Internal(_) => msg("服务器内部错误", "Internal server error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            // Storage and IO errors describe SQL and paths, never bound values, so the cause is
+            // safe to log; the client only ever sees the fixed `internal` text.
+            tracing::error!(cause = %cause, "internal error");
+        }
+        let status = self.status();
+        let retry_after = self.retry_after_secs();
+        let body = ErrorBody {
+            code: self.code(),
+            message: self.message(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound(_) => Self::NotFound,
+            StorageError::DeviceRevoked => Self::DeviceRevoked,
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// For handlers that take a raw `Bytes` body: an over-limit body is `payload_too_large`.
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(e: axum::extract::rejection::BytesRejection) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge
+        } else {
+            Self::bad_request("无法读取请求内容", "Could not read the request body")
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::internal(format!("blocking task failed: {e}"))
+    }
+}
+
+/// Runs blocking work (SQLite, argon2) on tokio's blocking pool so it never stalls the reactor.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await?
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_are_stable() {
+        let cases = [
+            (ApiError::Unauthorized, 401, "unauthorized"),
+            (ApiError::InvalidCredentials, 401, "invalid_credentials"),
+            (ApiError::UserDisabled, 403, "user_disabled"),
+            (ApiError::DeviceRevoked, 403, "device_revoked"),
+            (
+                ApiError::TooManyAttempts {
+                    retry_after_secs: 4,
+                },
+                429,
+                "too_many_attempts",
+            ),
+            (ApiError::Overloaded, 429, "overloaded"),
+            (ApiError::bad_request("坏", "bad"), 400, "bad_request"),
+            (ApiError::PayloadTooLarge, 413, "payload_too_large"),
+            (ApiError::NotFound, 404, "not_found"),
+            (ApiError::internal("db on fire"), 500, "internal"),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!(e.status().as_u16(), status);
+            assert_eq!(e.code(), code);
+        }
+    }
+
+    #[tokio::test]
+    async fn internal_never_leaks_its_cause() {
+        let resp = ApiError::internal("secret path /var/lib/x").into_response();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(!text.contains("secret"));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["code"], "internal");
+        assert!(v["message"]["zh-CN"].is_string());
+        assert!(v["message"]["en"].is_string());
+    }
+
+    #[test]
+    fn retry_after_is_at_least_one_second() {
+        let resp = ApiError::TooManyAttempts {
+            retry_after_secs: 0,
+        }
+        .into_response();
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+    }
+}

@@ -1,0 +1,102 @@
+//! The shared state of the HTTP server and its configuration.
+//!
+//! Invariants: [`AppState`] is cheap to clone (all `Arc`s) and immutable after construction;
+//! `accounts` and `db` are the same database (`accounts` is the trait view used by auth code,
+//! `db` is the concrete handle for code that needs SQL, such as record sync). To add state for new
+//! routes, add a field here and initialise it in [`AppState::new`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::auth::password;
+use crate::auth::{LoginThrottle, ThrottleConfig};
+use crate::clock::Clock;
+use crate::storage::{AccountStore, SqliteStorage};
+
+/// Default token lifetime: long, because grid workers may stay offline for weeks and must not be
+/// locked out of syncing what they collected.
+pub const DEFAULT_TOKEN_DAYS: u32 = 90;
+/// Default request body limit.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Default number of requests handled at once before answering `overloaded`.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// Tunables of the HTTP API.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub token_lifetime: Duration,
+    pub max_body_bytes: usize,
+    /// Requests processed at once; beyond it requests are shed with 429 `overloaded`.
+    pub max_in_flight: usize,
+    /// Take the client address from `X-Forwarded-For` (set only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    pub throttle: ThrottleConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            token_lifetime: Duration::from_secs(u64::from(DEFAULT_TOKEN_DAYS) * 24 * 60 * 60),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            trust_forwarded_for: false,
+            throttle: ThrottleConfig::default(),
+        }
+    }
+}
+
+/// Everything a handler may need. Extract it with `State<AppState>`.
+#[derive(Clone)]
+pub struct AppState {
+    /// The SQLite database (for SQL access by server code in this crate).
+    pub db: Arc<SqliteStorage>,
+    /// The account store (same database, trait view).
+    pub accounts: Arc<dyn AccountStore>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<ServerConfig>,
+    pub throttle: Arc<LoginThrottle>,
+    /// Bounds concurrent argon2 work (19 MiB each) to the number of CPUs, so a burst of logins
+    /// queues instead of exhausting memory.
+    pub hash_permits: Arc<Semaphore>,
+    /// Bounds requests in flight (see `routes::limit_in_flight`).
+    pub in_flight: Arc<Semaphore>,
+}
+
+impl AppState {
+    pub fn new(db: Arc<SqliteStorage>, config: ServerConfig, clock: Arc<dyn Clock>) -> Self {
+        let accounts: Arc<dyn AccountStore> = db.clone();
+        Self::with_accounts(db, accounts, config, clock)
+    }
+
+    /// Like [`AppState::new`] with a different account store (tests, alternative backends).
+    pub fn with_accounts(
+        db: Arc<SqliteStorage>,
+        accounts: Arc<dyn AccountStore>,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        password::warm_up();
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            db,
+            accounts,
+            clock,
+            throttle: Arc::new(LoginThrottle::new(config.throttle.clone())),
+            hash_permits: Arc::new(Semaphore::new(cpus)),
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("db", &self.db.path())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

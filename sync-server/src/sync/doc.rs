@@ -1,0 +1,45 @@
+//! Untrusted Automerge bytes on the server. Every decode and apply runs under `catch_unwind`:
+//! automerge's decoder has had panics on crafted input, and one bad change must fail one record,
+//! never the request or the server.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::{AutoCommit, Change, ChangeHash};
+
+/// Decodes one raw change; `None` if the bytes are not a valid change (or the decoder panicked).
+pub fn decode_change(bytes: &[u8]) -> Option<Change> {
+    catch_unwind(AssertUnwindSafe(|| Change::from_bytes(bytes.to_vec()).ok()))
+        .ok()
+        .flatten()
+}
+
+/// Loads a stored record: its snapshot (if any) followed by the changes logged after it.
+pub fn load(snapshot: Option<&[u8]>, tail: &[Vec<u8>]) -> Result<AutoCommit, String> {
+    let mut bytes = snapshot.map(<[u8]>::to_vec).unwrap_or_default();
+    for c in tail {
+        bytes.extend_from_slice(c);
+    }
+    catch_unwind(AssertUnwindSafe(|| AutoCommit::load(&bytes)))
+        .map_err(|_| "the stored document made the decoder panic".to_owned())?
+        .map_err(|e| e.to_string())
+}
+
+/// Applies changes to a document; an error or panic leaves the caller to discard the document.
+pub fn apply(doc: &mut AutoCommit, changes: Vec<Change>) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)))
+        .map_err(|_| "applying the changes panicked".to_owned())?
+        .map_err(|e| e.to_string())
+}
+
+pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut hs = heads.to_vec();
+    hs.sort();
+    hs.iter().flat_map(|h| h.0).collect()
+}
+
+pub fn decode_heads(bytes: &[u8]) -> Vec<[u8; 32]> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|c| <[u8; 32]>::try_from(c).ok())
+        .collect()
+}

@@ -1,0 +1,139 @@
+//! Pull: the changes new to a device in its scope, from its positions, in server order.
+//!
+//! A device keeps one position (a `seq` of the change log) per area of its scope. For each area the
+//! server walks the area's grids (`sync_grids`) and seeks each grid's changes after the position in
+//! the `(grid_id, seq)` index, so the cost follows what is new, not how much the server holds. The
+//! union is sorted by seq and cut at the page size; every change up to the cut is included for every
+//! area, so the new position of each area is the cut (or the log's high-water mark when nothing was
+//! cut). An area new to the device starts at 0 and gets its whole history; areas that left the
+//! scope get no answer, and `scope` tells the device what it may keep.
+
+use std::collections::HashMap;
+
+use gridmate_domain::wire::{Change, Position, PullPage, PullRequest, PulledDoc};
+use rusqlite::{Connection, params};
+
+use crate::scope::Scope;
+use crate::storage::StorageError;
+
+/// The most changes in one page, whatever the device asks for.
+pub const MAX_PAGE_CHANGES: u32 = 10_000;
+/// Raw change bytes in one page before it is cut (the body is then compressed).
+pub const MAX_PAGE_BYTES: usize = 8 << 20;
+
+struct Row {
+    seq: i64,
+    record_id: Vec<u8>,
+    grid_id: String,
+    bytes: Vec<u8>,
+}
+
+/// One page for `scope` from the device's positions. `skip` is the seq range this same request
+/// just logged from the device's own push: not echoed back, but the positions move past it.
+pub fn pull(
+    conn: &Connection,
+    scope: &Scope,
+    req: &PullRequest,
+    skip: Option<(i64, i64)>,
+) -> Result<PullPage, StorageError> {
+    let tx = conn.unchecked_transaction()?; // one read snapshot for the high-water mark and the rows
+    let high: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM sync_changes", [], |r| {
+        r.get(0)
+    })?;
+    let limit = req.max_changes.clamp(1, MAX_PAGE_CHANGES) as usize;
+    let scope = scope.minimal();
+    let pos_of = |area: &str| -> i64 {
+        req.positions
+            .iter()
+            .filter(|p| p.area == area)
+            .map(|p| i64::try_from(p.seq).unwrap_or(i64::MAX))
+            .max()
+            .unwrap_or(0)
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT c.seq, r.id, c.grid_id, c.bytes
+         FROM sync_grids g
+         JOIN sync_changes c ON c.grid_id = g.grid_id AND c.seq > ?1 AND c.seq <= ?2
+         JOIN sync_records r ON r.rowid = c.record_rowid
+         WHERE g.grid_id = ?3 OR (g.grid_id >= ?4 AND g.grid_id < ?5)
+         ORDER BY c.seq LIMIT ?6",
+    )?;
+    let mut rows: Vec<Row> = Vec::new();
+    for range in scope.ranges() {
+        let pos = pos_of(&range.exact);
+        let found = stmt.query_map(
+            params![
+                pos,
+                high,
+                range.exact,
+                range.lower,
+                range.upper,
+                limit as i64 + 1
+            ],
+            |r| {
+                Ok(Row {
+                    seq: r.get(0)?,
+                    record_id: r.get(1)?,
+                    grid_id: r.get(2)?,
+                    bytes: r.get(3)?,
+                })
+            },
+        )?;
+        for row in found {
+            rows.push(row?);
+        }
+    }
+    drop(stmt);
+    tx.finish()?;
+    rows.sort_by_key(|r| r.seq);
+    rows.dedup_by_key(|r| r.seq);
+
+    // Cut at the page size or the byte budget (at least one change, so a page always advances).
+    let mut bytes = 0usize;
+    let mut take = 0usize;
+    for r in rows.iter().take(limit) {
+        if take > 0 && bytes + r.bytes.len() > MAX_PAGE_BYTES {
+            break;
+        }
+        bytes += r.bytes.len();
+        take += 1;
+    }
+    let more = take < rows.len();
+    let cut = if more { rows[take - 1].seq } else { high };
+    rows.truncate(take);
+
+    let positions = scope
+        .ranges()
+        .into_iter()
+        .map(|r| {
+            let seq = pos_of(&r.exact).max(cut);
+            Position {
+                area: r.exact,
+                seq: u64::try_from(seq).unwrap_or(0),
+            }
+        })
+        .collect();
+
+    let mut docs: Vec<PulledDoc> = Vec::new();
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    for r in rows {
+        if skip.is_some_and(|(lo, hi)| (lo..=hi).contains(&r.seq)) {
+            continue;
+        }
+        let i = *index.entry(r.record_id.clone()).or_insert_with(|| {
+            docs.push(PulledDoc {
+                record_id: r.record_id.as_slice().try_into().unwrap_or([0; 16]),
+                grid_id: r.grid_id.clone(),
+                changes: Vec::new(),
+            });
+            docs.len() - 1
+        });
+        docs[i].changes.push(Change(r.bytes));
+    }
+    Ok(PullPage {
+        docs,
+        positions,
+        more,
+        scope: scope.areas().map(|a| a.as_str().to_owned()).collect(),
+    })
+}

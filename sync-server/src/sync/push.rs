@@ -1,0 +1,478 @@
+//! Push: apply each pushed record's new changes to the server's copy, validate the result with the
+//! shared rules plus authorization, and log the accepted changes.
+//!
+//! Invariants:
+//! - Each record is decided alone (its own savepoint): a refused record changes nothing and never
+//!   blocks the others in the batch.
+//! - Idempotent: changes are keyed by hash; a retried, duplicated or reordered push finds them
+//!   logged and answers `Accepted` with the current heads, writing nothing.
+//! - A change whose dependencies are missing is held in `sync_held`, never dropped and never shown
+//!   to others, and is retried on the record's next push.
+//! - Nothing is logged that does not pass `validate_record`/`validate_update`, scope, creator and
+//!   actor checks; who pushed each change (user, device) and when is recorded with it.
+
+use std::collections::HashMap;
+
+use automerge::{AutoCommit, Change};
+use gridmate_domain::document::read_record;
+use gridmate_domain::validate::{validate_record, validate_update};
+use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
+use gridmate_domain::{FieldError, GridId, Record, RecordId, Timestamp};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::doc::{apply, decode_change, decode_heads, encode_heads, load};
+use crate::scope::Scope;
+use crate::storage::StorageError;
+
+/// Changes after the snapshot beyond which a record's snapshot is refreshed.
+const SNAPSHOT_AFTER: i64 = 32;
+
+/// The authenticated pusher.
+#[derive(Debug, Clone)]
+pub struct Pusher {
+    pub user_id: i64,
+    pub user_name: String,
+    pub device_id: String,
+    pub scope: Scope,
+}
+
+#[derive(Debug)]
+pub struct PushBatch {
+    pub results: Vec<PushResult>,
+    /// The seqs this batch logged (first, last), so the same request's pull can skip the echo.
+    pub logged: Option<(i64, i64)>,
+}
+
+/// Pushes a batch in one transaction (one fsync for the batch), one savepoint per record.
+pub fn push_batch(
+    conn: &mut Connection,
+    who: &Pusher,
+    docs: Vec<PushDoc>,
+    now: Timestamp,
+) -> Result<PushBatch, StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut actors = ActorCache::default();
+    let mut results = Vec::with_capacity(docs.len());
+    let mut logged: Option<(i64, i64)> = None;
+    for d in docs {
+        let record_id = d.record_id;
+        tx.execute_batch("SAVEPOINT record")?;
+        let outcome = match push_one(&tx, who, d, now, &mut actors, &mut logged) {
+            Ok(o) => o,
+            Err(e) => {
+                tx.execute_batch("ROLLBACK TO record; RELEASE record")?;
+                actors.clear();
+                return Err(e);
+            }
+        };
+        if let PushOutcome::Rejected { code, field, .. } = &outcome {
+            // The savepoint may hold partial writes of this record: undo them, then audit.
+            tx.execute_batch("ROLLBACK TO record")?;
+            actors.clear();
+            tx.execute(
+                "INSERT INTO sync_rejections (record_id, user_id, device_id, code, field, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    record_id.as_slice(),
+                    who.user_id,
+                    who.device_id,
+                    code,
+                    field,
+                    now.millis()
+                ],
+            )?;
+        }
+        tx.execute_batch("RELEASE record")?;
+        results.push(PushResult { record_id, outcome });
+    }
+    tx.commit()?;
+    Ok(PushBatch { results, logged })
+}
+
+/// Which device each actor is bound to, as seen in this transaction.
+#[derive(Default)]
+struct ActorCache(HashMap<Vec<u8>, Option<String>>);
+
+impl ActorCache {
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn device_of(
+        &mut self,
+        tx: &Transaction<'_>,
+        actor: &[u8],
+    ) -> Result<Option<String>, StorageError> {
+        if let Some(d) = self.0.get(actor) {
+            return Ok(d.clone());
+        }
+        let d: Option<String> = tx
+            .prepare_cached("SELECT device_id FROM sync_actors WHERE actor = ?1")?
+            .query_row([actor], |r| r.get(0))
+            .optional()?;
+        self.0.insert(actor.to_vec(), d.clone());
+        Ok(d)
+    }
+}
+
+struct Existing {
+    rowid: i64,
+    grid_id: String,
+    heads: Vec<u8>,
+    snapshot: Option<Vec<u8>>,
+    snapshot_seq: i64,
+    tail_changes: i64,
+}
+
+fn reject(code: &str, field: &str, zh: &str, en: &str) -> PushOutcome {
+    PushOutcome::Rejected {
+        code: code.into(),
+        field: field.into(),
+        message_zh: zh.into(),
+        message_en: en.into(),
+    }
+}
+
+fn reject_field(e: &FieldError) -> PushOutcome {
+    reject(e.code.as_str(), &e.field, &e.message.zh_cn, &e.message.en)
+}
+
+fn push_one(
+    tx: &Transaction<'_>,
+    who: &Pusher,
+    d: PushDoc,
+    now: Timestamp,
+    actors: &mut ActorCache,
+    logged: &mut Option<(i64, i64)>,
+) -> Result<PushOutcome, StorageError> {
+    let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
+    let existing = load_existing(tx, &d.record_id)?;
+    if let Some(e) = &existing {
+        let in_scope = GridId::parse(&e.grid_id).is_some_and(|g| who.scope.covers(&g));
+        if !in_scope {
+            return Ok(reject(
+                "out_of_scope",
+                "grid_id",
+                "该记录不在您的网格范围内",
+                "this record is outside your scope",
+            ));
+        }
+    }
+
+    // Decode, and keep only what the server does not have yet (plus what it holds for this record).
+    let mut fresh: Vec<Change> = Vec::new();
+    let mut exists = tx.prepare_cached("SELECT 1 FROM sync_changes WHERE hash = ?1")?;
+    for (i, raw) in d.changes.iter().enumerate() {
+        let Some(c) = decode_change(&raw.0) else {
+            let field = format!("changes[{i}]");
+            return Ok(reject(
+                "malformed_change",
+                &field,
+                "数据损坏：无法解析的修改",
+                "a change could not be decoded",
+            ));
+        };
+        if !exists.exists([c.hash().0.as_slice()])? && !fresh.iter().any(|f| f.hash() == c.hash()) {
+            fresh.push(c);
+        }
+    }
+    let mut held = tx.prepare_cached("SELECT hash, bytes FROM sync_held WHERE record_id = ?1")?;
+    let held_rows: Vec<(Vec<u8>, Vec<u8>)> = held
+        .query_map([d.record_id.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let had_held = !held_rows.is_empty();
+    for (hash, bytes) in held_rows {
+        if !fresh
+            .iter()
+            .any(|f| f.hash().0.as_slice() == hash.as_slice())
+            && !exists.exists([hash.as_slice()])?
+            && let Some(c) = decode_change(&bytes)
+        {
+            fresh.push(c);
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(match &existing {
+            Some(e) => PushOutcome::Accepted {
+                heads: decode_heads(&e.heads),
+            },
+            None => reject(
+                "missing_changes",
+                "changes",
+                "新记录缺少内容",
+                "a new record was pushed without its changes",
+            ),
+        });
+    }
+
+    // An actor writes from one device only: the first device the server sees it from.
+    let mut unbound: Vec<Vec<u8>> = Vec::new();
+    for c in &fresh {
+        let actor = c.actor_id().to_bytes().to_vec();
+        match actors.device_of(tx, &actor)? {
+            Some(dev) if dev != who.device_id => {
+                return Ok(reject(
+                    "actor_conflict",
+                    "changes",
+                    "修改的作者属于另一台设备",
+                    "these changes were written by another device's actor",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                if !unbound.contains(&actor) {
+                    unbound.push(actor);
+                }
+            }
+        }
+    }
+
+    let (mut doc, old) = match &existing {
+        Some(e) => {
+            let tail: Vec<Vec<u8>> = tx
+                .prepare_cached("SELECT bytes FROM sync_changes WHERE record_rowid = ?1 AND seq > ?2 ORDER BY seq")?
+                .query_map(params![e.rowid, e.snapshot_seq], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let doc = load(e.snapshot.as_deref(), &tail).map_err(StorageError::Corrupt)?;
+            let old = read_record(&doc)
+                .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
+            (doc, Some(old))
+        }
+        None => (AutoCommit::new(), None),
+    };
+    let before = doc.get_heads();
+    if apply(&mut doc, fresh.clone()).is_err() {
+        return Ok(reject(
+            "malformed_change",
+            "changes",
+            "数据损坏：修改无法应用",
+            "the changes could not be applied",
+        ));
+    }
+    let missing = doc.get_missing_deps(&[]);
+    if !missing.is_empty() {
+        hold(tx, who, &d.record_id, &fresh, now)?;
+        return Ok(PushOutcome::Held {
+            missing: missing.iter().map(|h| h.0).collect(),
+        });
+    }
+
+    let new = match read_record(&doc) {
+        Ok(r) => r,
+        Err(e) => {
+            let field = e.field().to_owned();
+            return Ok(reject(
+                "schema_mismatch",
+                &field,
+                "记录结构不符合要求",
+                &format!("the document does not fit the record schema: {e}"),
+            ));
+        }
+    };
+    if let Some(outcome) = authorize(who, &record_id, old.as_ref(), &new, now) {
+        return Ok(outcome);
+    }
+
+    // Accepted: log the new changes in dependency order, bind new actors, update the record row.
+    let rowid = match &existing {
+        Some(e) => e.rowid,
+        None => insert_record(tx, &d.record_id, &new)?,
+    };
+    let mut last_seq = 0;
+    let new_changes = doc.get_changes(&before);
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO sync_changes (record_rowid, grid_id, hash, actor, bytes, pushed_by, pushed_device, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for c in &new_changes {
+        insert.execute(params![
+            rowid,
+            new.meta.grid_id.as_str(),
+            c.hash().0.as_slice(),
+            c.actor_id().to_bytes(),
+            c.raw_bytes(),
+            who.user_id,
+            who.device_id,
+            now.millis()
+        ])?;
+        last_seq = tx.last_insert_rowid();
+        *logged = Some(match *logged {
+            None => (last_seq, last_seq),
+            Some((lo, _)) => (lo, last_seq),
+        });
+    }
+    for actor in unbound {
+        tx.prepare_cached("INSERT OR IGNORE INTO sync_actors (actor, user_id, device_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![actor, who.user_id, who.device_id, now.millis()])?;
+        actors.0.insert(actor, Some(who.device_id.clone()));
+    }
+    if had_held {
+        tx.execute(
+            "DELETE FROM sync_held WHERE record_id = ?1",
+            [d.record_id.as_slice()],
+        )?;
+    }
+    let heads = doc.get_heads();
+    let tail = existing.as_ref().map_or(0, |e| e.tail_changes) + new_changes.len() as i64;
+    let (snapshot, snapshot_seq, tail) = if tail > SNAPSHOT_AFTER {
+        (Some(doc.save()), last_seq, 0)
+    } else {
+        (
+            existing.as_ref().and_then(|e| e.snapshot.clone()),
+            existing.as_ref().map_or(0, |e| e.snapshot_seq),
+            tail,
+        )
+    };
+    tx.prepare_cached(
+        "UPDATE sync_records SET heads = ?1, snapshot = ?2, snapshot_seq = ?3, tail_changes = ?4, status = ?5,
+             risk_level = ?6, occurred_at = ?7, updated_at = ?8, deleted_at = ?9, last_seq = ?10
+         WHERE rowid = ?11",
+    )?
+    .execute(params![
+        encode_heads(&heads),
+        snapshot,
+        snapshot_seq,
+        tail,
+        new.status().map(|s| s.as_str()),
+        new.risk_level().map(|r| r.as_str()),
+        new.body.occurred_at().millis(),
+        new.meta.updated_at.millis(),
+        new.meta.deleted_at.map(|t| t.millis()),
+        last_seq,
+        rowid
+    ])?;
+    Ok(PushOutcome::Accepted {
+        heads: heads.iter().map(|h| h.0).collect(),
+    })
+}
+
+/// The checks beyond the record's own rules: scope, creator, immutable fields, status moves.
+fn authorize(
+    who: &Pusher,
+    id: &RecordId,
+    old: Option<&Record>,
+    new: &Record,
+    now: Timestamp,
+) -> Option<PushOutcome> {
+    if new.meta.id != *id {
+        return Some(reject(
+            "id_mismatch",
+            "id",
+            "记录编号与文档不符",
+            "the document holds another record's id",
+        ));
+    }
+    if !who.scope.covers(&new.meta.grid_id) {
+        return Some(reject(
+            "out_of_scope",
+            "grid_id",
+            "该网格不在您的范围内",
+            "this grid is outside your scope",
+        ));
+    }
+    let checked = match old {
+        Some(old) => validate_update(old, new, now),
+        None => {
+            if new.meta.created_by != who.user_name {
+                return Some(reject(
+                    "creator_mismatch",
+                    "created_by",
+                    "创建人必须是当前登录用户",
+                    "created_by must be the signed-in user",
+                ));
+            }
+            validate_record(new, now)
+        }
+    };
+    match checked {
+        Ok(()) => None,
+        Err(errors) => errors.0.first().map(reject_field),
+    }
+}
+
+fn load_existing(tx: &Transaction<'_>, id: &[u8; 16]) -> Result<Option<Existing>, StorageError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT rowid, grid_id, heads, snapshot, snapshot_seq, tail_changes FROM sync_records WHERE id = ?1",
+        )?
+        .query_row([id.as_slice()], |r| {
+            Ok(Existing {
+                rowid: r.get(0)?,
+                grid_id: r.get(1)?,
+                heads: r.get(2)?,
+                snapshot: r.get(3)?,
+                snapshot_seq: r.get(4)?,
+                tail_changes: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+fn insert_record(tx: &Transaction<'_>, id: &[u8; 16], r: &Record) -> Result<i64, StorageError> {
+    tx.prepare_cached(
+        "INSERT INTO sync_records (id, grid_id, kind, created_by, heads, occurred_at, updated_at, last_seq)
+         VALUES (?1, ?2, ?3, ?4, x'', ?5, ?6, 0)",
+    )?
+    .execute(params![
+        id.as_slice(),
+        r.meta.grid_id.as_str(),
+        r.kind().as_str(),
+        r.meta.created_by,
+        r.body.occurred_at().millis(),
+        r.meta.updated_at.millis()
+    ])?;
+    let rowid = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT OR IGNORE INTO sync_grids (grid_id) VALUES (?1)")?
+        .execute([r.meta.grid_id.as_str()])?;
+    Ok(rowid)
+}
+
+fn hold(
+    tx: &Transaction<'_>,
+    who: &Pusher,
+    record_id: &[u8; 16],
+    changes: &[Change],
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO sync_held (hash, record_id, bytes, pushed_by, pushed_device, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for c in changes {
+        stmt.execute(params![
+            c.hash().0.as_slice(),
+            record_id.as_slice(),
+            c.raw_bytes(),
+            who.user_id,
+            who.device_id,
+            now.millis()
+        ])?;
+    }
+    Ok(())
+}
+
+/// Reads a record's current document (for admin export and tests).
+pub fn load_record_doc(
+    conn: &Connection,
+    id: &[u8; 16],
+) -> Result<Option<AutoCommit>, StorageError> {
+    let row: Option<(i64, Option<Vec<u8>>, i64)> = conn
+        .query_row(
+            "SELECT rowid, snapshot, snapshot_seq FROM sync_records WHERE id = ?1",
+            [id.as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((rowid, snapshot, snapshot_seq)) = row else {
+        return Ok(None);
+    };
+    let tail: Vec<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT bytes FROM sync_changes WHERE record_rowid = ?1 AND seq > ?2 ORDER BY seq",
+        )?
+        .query_map(params![rowid, snapshot_seq], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    load(snapshot.as_deref(), &tail)
+        .map(Some)
+        .map_err(StorageError::Corrupt)
+}

@@ -1,0 +1,78 @@
+//! The record-sync tables, appended to the server's migration list as one step.
+//!
+//! `changes` is the server's change log: every accepted Automerge change once (unique by hash),
+//! numbered by `seq` in the order the server accepted it. `seq` is what device positions point
+//! into; AUTOINCREMENT guarantees a number is never reused. A record's grid never changes, so each
+//! change carries its record's grid and a scoped pull is an index range scan on `(grid_id, seq)`.
+//! `records` keeps each record's current heads and, once its tail of changes grows, a snapshot
+//! (`save()`), so loading a record is one snapshot plus a short tail.
+
+pub const SYNC_MIGRATION: &str = r#"
+CREATE TABLE sync_records (
+    rowid         INTEGER PRIMARY KEY,
+    id            BLOB    NOT NULL UNIQUE,
+    grid_id       TEXT    NOT NULL,
+    kind          TEXT    NOT NULL,
+    created_by    TEXT    NOT NULL,
+    heads         BLOB    NOT NULL,
+    snapshot      BLOB,
+    snapshot_seq  INTEGER NOT NULL DEFAULT 0,
+    tail_changes  INTEGER NOT NULL DEFAULT 0,
+    status        TEXT,
+    risk_level    TEXT,
+    occurred_at   INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    deleted_at    INTEGER,
+    last_seq      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sync_records_grid ON sync_records (grid_id, occurred_at);
+
+CREATE TABLE sync_changes (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_rowid  INTEGER NOT NULL REFERENCES sync_records (rowid),
+    grid_id       TEXT    NOT NULL,
+    hash          BLOB    NOT NULL UNIQUE,
+    actor         BLOB    NOT NULL,
+    bytes         BLOB    NOT NULL,
+    pushed_by     INTEGER NOT NULL,
+    pushed_device TEXT    NOT NULL,
+    received_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sync_changes_grid_seq ON sync_changes (grid_id, seq);
+CREATE INDEX sync_changes_record_seq ON sync_changes (record_rowid, seq);
+
+-- Every grid that holds a record: an area's grids are found here, then each grid's new changes by
+-- an index seek, so a pull costs what is new, not what exists.
+CREATE TABLE sync_grids (grid_id TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+
+-- The device an Automerge actor first wrote from. The same actor from another device is refused.
+CREATE TABLE sync_actors (
+    actor         BLOB    PRIMARY KEY,
+    user_id       INTEGER NOT NULL,
+    device_id     TEXT    NOT NULL,
+    first_seen_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Changes that arrived before their dependencies: kept, invisible to others, retried on each push
+-- of the record.
+CREATE TABLE sync_held (
+    hash          BLOB    PRIMARY KEY,
+    record_id     BLOB    NOT NULL,
+    bytes         BLOB    NOT NULL,
+    pushed_by     INTEGER NOT NULL,
+    pushed_device TEXT    NOT NULL,
+    received_at   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sync_held_record ON sync_held (record_id);
+
+-- Audit of refused pushes (no record content, only who, what and why).
+CREATE TABLE sync_rejections (
+    id            INTEGER PRIMARY KEY,
+    record_id     BLOB    NOT NULL,
+    user_id       INTEGER NOT NULL,
+    device_id     TEXT    NOT NULL,
+    code          TEXT    NOT NULL,
+    field         TEXT    NOT NULL,
+    at            INTEGER NOT NULL
+) STRICT;
+"#;
