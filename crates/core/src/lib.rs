@@ -3,5 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod store;
+pub mod sync;
 
 pub use store::{Store, StoreError};

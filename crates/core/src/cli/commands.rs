@@ -103,6 +103,30 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             grid,
             print_ids,
         } => seed_records(&path, &cli.account, count, seed, grid, print_ids)?,
+        Command::Login {
+            server,
+            user,
+            password_stdin,
+            allow_insecure,
+            device_name,
+        } => super::sync_cmd::login(
+            &path,
+            &cli.account,
+            &server,
+            &user,
+            password_stdin,
+            allow_insecure,
+            &device_name,
+            json,
+        )?,
+        Command::Sync => super::sync_cmd::sync(&path, &cli.account, json)?,
+        Command::Status => super::sync_cmd::status(&path, &cli.account, json)?,
+        Command::Logout { force } => {
+            Store::open(&path, &cli.account)?.unbind_server(force)?;
+            if !json {
+                println!("signed out");
+            }
+        }
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod commands;
 mod output;
 mod report;
+mod sync_cmd;
 
 use std::path::PathBuf;
 
@@ -64,6 +65,29 @@ pub enum Command {
     },
     /// Read every document; quarantine and list those that cannot be read.
     Check,
+    /// Sign in to a sync server (password from a prompt, or stdin with --password-stdin).
+    Login {
+        #[arg(long, env = "GRIDMATE_SERVER")]
+        server: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        password_stdin: bool,
+        /// Allow plain HTTP to a non-loopback address (only on a network you trust).
+        #[arg(long)]
+        allow_insecure: bool,
+        #[arg(long, default_value = "gridmate-cli")]
+        device_name: String,
+    },
+    /// Push what is pending, pull what is new; prints what was pushed, pulled and rejected.
+    Sync,
+    /// Records pending, rejected and quarantined; the server this account syncs with.
+    Status,
+    /// Forget the server. Refused while records are unsynced, unless --force.
+    Logout {
+        #[arg(long)]
+        force: bool,
+    },
     /// Add realistic generated records (fixed seed): demo data and load.
     Seed {
         #[arg(long, default_value_t = 20)]

@@ -24,3 +24,17 @@ pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
     hs.sort();
     hs.iter().flat_map(|h| h.0).collect()
 }
+
+/// Applies changes under `catch_unwind` (pulled bytes come from the network).
+pub fn apply_changes(doc: &mut AutoCommit, changes: Vec<automerge::Change>) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)))
+        .map_err(|_| "applying the changes panicked".to_owned())?
+        .map_err(|e| e.to_string())
+}
+
+pub fn decode_heads(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|c| ChangeHash::try_from(c).ok())
+        .collect()
+}

@@ -19,6 +19,17 @@ pub enum StoreError {
     Corrupt { id: RecordId, reason: String },
     #[error("automerge: {0}")]
     Automerge(String),
+    /// The store holds unsynced records of another user than the one logging in.
+    #[error(
+        "this store holds records of `{store_user}`; sign in as that user or use another account folder"
+    )]
+    AccountMismatch {
+        store_user: String,
+        login_user: String,
+    },
+    /// Logging out would strand unsynced records.
+    #[error("{pending} records are not synced and {rejected} were rejected: sync first, or force")]
+    Unsynced { pending: u64, rejected: u64 },
     #[error(transparent)]
     Migration(#[from] MigrationError),
     #[error("database: {0}")]
@@ -36,6 +47,8 @@ impl StoreError {
             Self::Deleted(_) => "record_deleted",
             Self::Corrupt { .. } => "corrupt_document",
             Self::Automerge(_) => "document_error",
+            Self::AccountMismatch { .. } => "account_mismatch",
+            Self::Unsynced { .. } => "unsynced_records",
             Self::Migration(MigrationError::TooNew { .. }) => "store_too_new",
             Self::Migration(_) | Self::Sqlite(_) => "storage_error",
             Self::Io(_) => "io_error",

@@ -65,6 +65,16 @@ pub const MIGRATIONS: &[&str] = &[
         tokens, content = '', contentless_delete = 1, tokenize = 'unicode61'
     );
     "#,
+    // 2: pulled documents this app version cannot read, kept until an update can.
+    r#"
+    CREATE TABLE unreadable_docs (
+        id          TEXT PRIMARY KEY,
+        grid_id     TEXT NOT NULL,
+        doc         BLOB NOT NULL,
+        reason      TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 #[derive(Debug, thiserror::Error)]

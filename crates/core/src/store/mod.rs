@@ -17,6 +17,7 @@ pub mod fts;
 mod history;
 pub mod migrations;
 mod read;
+pub mod sync;
 mod types;
 mod write;
 
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryOp};
+pub use sync::{Applied, Outgoing, Rejection, ServerBinding};
 pub use types::*;
 
 /// File name of the store inside an account's folder.
@@ -69,6 +71,11 @@ impl Store {
             actor: ActorId::random(),
         };
         store.ensure_device_id()?;
+        let mut store = store;
+        // A signed-in account writes as its server user, whatever folder name it was opened with.
+        if let Some(b) = store.server_binding()? {
+            store.user = b.user;
+        }
         Ok(store)
     }
 

@@ -1,0 +1,297 @@
+//! The sync driver: runs the engine's exchanges against the transport and the store.
+//!
+//! `sync_once` pushes everything pending and pulls everything new, in as few exchanges as the
+//! batch limits allow (a typical sync is one exchange). Each store step runs on the blocking pool,
+//! one transaction each; a failure at any point leaves the store consistent, and the next sync
+//! resumes (the server ignores what it already has).
+//!
+//! `spawn_sync_loop` is the app's background driver: a sync shortly after local saves (debounced),
+//! periodically, and with exponential backoff and jitter while the server cannot be reached, so
+//! that the moment a signal returns the next probe succeeds and everything goes up.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::engine::{SyncConfig, SyncStatus, backoff_ms, build_request, needs_another_round};
+use super::transport::{SyncClient, TransportError};
+use crate::store::{Applied, Rejection, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("this account is not signed in to a server")]
+    NotConfigured,
+    #[error("sync stopped: {0}")]
+    Stuck(String),
+}
+
+impl SyncError {
+    pub fn code(&self) -> String {
+        match self {
+            Self::Transport(t) => t.code(),
+            Self::Store(s) => s.code().to_owned(),
+            Self::NotConfigured => "not_signed_in".into(),
+            Self::Stuck(_) => "sync_stuck".into(),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transport(t) if t.is_retryable())
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub accepted: usize,
+    pub held: usize,
+    pub rejected: Vec<Rejection>,
+    pub pulled_records: usize,
+    pub pulled_changes: usize,
+    pub dropped_out_of_scope: usize,
+    pub exchanges: usize,
+    pub bytes_sent: usize,
+    pub bytes_received: usize,
+    pub server_time_ms: i64,
+}
+
+type SharedStore = Arc<Mutex<Store>>;
+
+/// Runs `f` on the store, on the blocking pool.
+async fn with_store<T: Send + 'static>(
+    store: &SharedStore,
+    f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, SyncError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut s = store.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut s)
+    })
+    .await
+    .map_err(|e| SyncError::Stuck(e.to_string()))?
+    .map_err(SyncError::from)
+}
+
+/// The client for the store's server binding.
+pub async fn client_for(store: &SharedStore) -> Result<SyncClient, SyncError> {
+    let binding = with_store(store, |s| s.server_binding())
+        .await?
+        .ok_or(SyncError::NotConfigured)?;
+    Ok(SyncClient::new(
+        &binding.server_url,
+        binding.allow_insecure,
+        Some(binding.token),
+    )?)
+}
+
+/// One complete sync: push all pending, pull all new.
+pub async fn sync_once(
+    store: &SharedStore,
+    client: &SyncClient,
+    cfg: &SyncConfig,
+    progress: &(dyn Fn(SyncStatus) + Send + Sync),
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    let total = with_store(store, |s| s.counts().map(|c| c.pending)).await?;
+    let mut held_before: Vec<[u8; 16]> = Vec::new();
+    for _ in 0..cfg.max_rounds {
+        let c = *cfg;
+        let (outgoing, positions) = with_store(store, move |s| {
+            Ok((
+                s.collect_outgoing(c.max_push_records, c.max_push_bytes)?,
+                s.sync_positions()?,
+            ))
+        })
+        .await?;
+        let req = build_request(&outgoing, positions, cfg);
+        let (resp, traffic) = client.sync(&req).await?;
+        report.exchanges += 1;
+        report.bytes_sent += traffic.sent;
+        report.bytes_received += traffic.received;
+        report.server_time_ms = resp.server_time_ms;
+        report.pushed += outgoing.len();
+        let sent = outgoing.len();
+        let again = needs_another_round(sent, cfg, &resp);
+        // A record held twice in one sync cannot be completed by resending: stop, report.
+        let held_now: Vec<[u8; 16]> = resp
+            .results
+            .iter()
+            .filter(|r| matches!(r.outcome, gridmate_domain::wire::PushOutcome::Held { .. }))
+            .map(|r| r.record_id)
+            .collect();
+        if held_now.iter().any(|h| held_before.contains(h)) {
+            return Err(SyncError::Stuck(
+                "the server keeps holding a record whose history it lacks".into(),
+            ));
+        }
+        held_before.extend(held_now);
+        let applied = with_store(store, move |s| {
+            let mut a = Applied::default();
+            s.apply_push_results(&outgoing, &resp.results, &mut a)?;
+            if let Some(page) = &resp.pull {
+                s.apply_pull(page, &mut a)?;
+            }
+            Ok(a)
+        })
+        .await?;
+        report.accepted += applied.accepted;
+        report.held += applied.held;
+        report.rejected.extend(applied.rejected);
+        report.pulled_records += applied.pulled_records;
+        report.pulled_changes += applied.pulled_changes;
+        report.dropped_out_of_scope += applied.dropped_out_of_scope;
+        progress(SyncStatus::Syncing {
+            done: report.pushed as u64,
+            total: total.max(report.pushed as u64),
+            pulled: report.pulled_records as u64,
+        });
+        if !again {
+            return Ok(report);
+        }
+    }
+    Err(SyncError::Stuck(format!(
+        "more than {} exchanges in one sync",
+        cfg.max_rounds
+    )))
+}
+
+/// The app's handle on the background driver.
+#[derive(Debug, Clone)]
+pub struct SyncHandle {
+    trigger: mpsc::Sender<Trigger>,
+    pub status: watch::Receiver<SyncStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// A local save: sync soon (debounced).
+    Saved,
+    /// The user asked (pull-to-refresh): sync now.
+    Now,
+}
+
+impl SyncHandle {
+    /// Call after every local save.
+    pub fn saved(&self) {
+        let _ = self.trigger.try_send(Trigger::Saved);
+    }
+
+    /// Call for pull-to-refresh and "sync now".
+    pub fn sync_now(&self) {
+        let _ = self.trigger.try_send(Trigger::Now);
+    }
+}
+
+/// Timings of the background driver.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopTimings {
+    pub debounce: Duration,
+    pub periodic: Duration,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl Default for LoopTimings {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_secs(2),
+            periodic: Duration::from_secs(120),
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Starts the background driver on the current tokio runtime.
+pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> SyncHandle {
+    let (tx, mut rx) = mpsc::channel(64);
+    let (status_tx, status_rx) = watch::channel(SyncStatus::NotConfigured);
+    tokio::spawn(async move {
+        let mut attempt: u32 = 0;
+        let mut wait = Duration::ZERO; // sync once at start
+        let mut last_success: Option<i64> = None;
+        loop {
+            match tokio::time::timeout(wait, rx.recv()).await {
+                Ok(None) => return, // every handle dropped: the app is closing
+                Ok(Some(Trigger::Saved)) => {
+                    // Debounce: a burst of saves (a form with photos, an import) is one sync.
+                    tokio::time::sleep(t.debounce).await;
+                    while rx.try_recv().is_ok() {}
+                }
+                Ok(Some(Trigger::Now)) => attempt = 0,
+                Err(_) => {} // the timer: periodic sync or the next backoff probe
+            }
+            let pending = with_store(&store, |s| s.counts().map(|c| c.pending))
+                .await
+                .unwrap_or(0);
+            let client = match client_for(&store).await {
+                Ok(c) => c,
+                Err(_) => {
+                    let _ = status_tx.send(SyncStatus::NotConfigured);
+                    wait = t.periodic;
+                    continue;
+                }
+            };
+            let st = status_tx.clone();
+            let progress = move |s: SyncStatus| {
+                let _ = st.send(s);
+            };
+            match sync_once(&store, &client, &cfg, &progress).await {
+                Ok(report) => {
+                    attempt = 0;
+                    last_success = Some(report.server_time_ms);
+                    let _ = status_tx.send(SyncStatus::UpToDate {
+                        at_ms: report.server_time_ms,
+                        rejected: report.rejected.len() as u64,
+                    });
+                    wait = t.periodic;
+                }
+                Err(e) if e.is_retryable() => {
+                    let ms = backoff_ms(
+                        attempt,
+                        t.backoff_base.as_millis() as u64,
+                        t.backoff_cap.as_millis() as u64,
+                        rand::random(),
+                    );
+                    attempt = attempt.saturating_add(1);
+                    let status = if matches!(e, SyncError::Transport(TransportError::Network(_))) {
+                        SyncStatus::Offline {
+                            pending,
+                            last_success_ms: last_success,
+                        }
+                    } else {
+                        SyncStatus::Error {
+                            code: e.code(),
+                            message: e.to_string(),
+                            pending,
+                            retry_in_ms: Some(ms),
+                        }
+                    };
+                    let _ = status_tx.send(status);
+                    wait = Duration::from_millis(ms);
+                }
+                Err(e) => {
+                    // Needs the user (signed out, revoked, a bad address): wait for them.
+                    let _ = status_tx.send(SyncStatus::Error {
+                        code: e.code(),
+                        message: e.to_string(),
+                        pending,
+                        retry_in_ms: None,
+                    });
+                    wait = t.periodic;
+                }
+            }
+        }
+    });
+    SyncHandle {
+        trigger: tx,
+        status: status_rx,
+    }
+}

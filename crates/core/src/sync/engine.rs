@@ -1,0 +1,168 @@
+//! The sync engine's decisions, as pure functions: what one request carries, whether to go on,
+//! how long to wait after a failure, and what status to show. No IO, no clock, no randomness of
+//! its own (the caller passes them in), so every decision is unit-tested.
+
+use gridmate_domain::wire::{
+    PROTOCOL_VERSION, Position, PullRequest, PushOutcome, SyncRequest, SyncResponse,
+};
+use serde::Serialize;
+
+use crate::store::Outgoing;
+
+/// Tunables of one sync.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncConfig {
+    /// Records per push request: 250 changed records are one request.
+    pub max_push_records: usize,
+    /// Raw change bytes per push request (before compression).
+    pub max_push_bytes: usize,
+    /// Changes per pull page.
+    pub pull_page: u32,
+    /// Requests in one sync before it stops and reports (a runaway guard, far above real need).
+    pub max_rounds: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            max_push_records: 500,
+            max_push_bytes: 4 << 20,
+            pull_page: 5_000,
+            max_rounds: 10_000,
+        }
+    }
+}
+
+/// One exchange: everything collected for the push, and a pull from the stored positions.
+pub fn build_request(
+    outgoing: &[Outgoing],
+    positions: Vec<Position>,
+    cfg: &SyncConfig,
+) -> SyncRequest {
+    SyncRequest {
+        protocol: PROTOCOL_VERSION,
+        push: outgoing.iter().map(|o| o.doc.clone()).collect(),
+        pull: Some(PullRequest {
+            positions,
+            max_changes: cfg.pull_page,
+        }),
+    }
+}
+
+/// Whether another exchange is needed: the push batch was full (more may be pending), records were
+/// held (they go again with their whole history), or the pull page said there is more.
+pub fn needs_another_round(sent: usize, cfg: &SyncConfig, resp: &SyncResponse) -> bool {
+    let held = resp
+        .results
+        .iter()
+        .any(|r| matches!(r.outcome, PushOutcome::Held { .. }));
+    let more = resp.pull.as_ref().is_some_and(|p| p.more);
+    sent >= cfg.max_push_records || held || more
+}
+
+/// Exponential backoff with full jitter: attempt 0 waits up to `base`, then doubling, capped.
+/// `unit` is a uniform random number in [0, 1) from the caller.
+pub fn backoff_ms(attempt: u32, base_ms: u64, cap_ms: u64, unit: f64) -> u64 {
+    let ceiling = base_ms.saturating_mul(1u64 << attempt.min(20)).min(cap_ms);
+    // Full jitter spreads a thousand phones that lost the network together; never 0 (busy loop).
+    ((ceiling as f64) * unit.clamp(0.0, 1.0)).max(base_ms as f64 / 2.0) as u64
+}
+
+/// What the app shows about sync.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Never signed in: nothing to sync with.
+    NotConfigured,
+    /// The server cannot be reached; `pending` records wait on the device.
+    Offline {
+        pending: u64,
+        last_success_ms: Option<i64>,
+    },
+    /// A sync is running: `done` of `total` records pushed so far, `pulled` received.
+    Syncing { done: u64, total: u64, pulled: u64 },
+    /// Everything is on the server as of `at_ms`.
+    UpToDate { at_ms: i64, rejected: u64 },
+    /// The last sync failed for a reason the user may need to act on.
+    Error {
+        code: String,
+        message: String,
+        pending: u64,
+        retry_in_ms: Option<u64>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridmate_domain::wire::{PullPage, PushResult};
+
+    fn resp(outcomes: Vec<PushOutcome>, more: bool) -> SyncResponse {
+        SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            server_time_ms: 0,
+            results: outcomes
+                .into_iter()
+                .map(|o| PushResult {
+                    record_id: [0; 16],
+                    outcome: o,
+                })
+                .collect(),
+            pull: Some(PullPage {
+                docs: vec![],
+                positions: vec![],
+                more,
+                scope: vec![],
+            }),
+        }
+    }
+
+    #[test]
+    fn rounds() {
+        let cfg = SyncConfig {
+            max_push_records: 2,
+            ..Default::default()
+        };
+        let ok = PushOutcome::Accepted { heads: vec![] };
+        assert!(!needs_another_round(
+            1,
+            &cfg,
+            &resp(vec![ok.clone()], false)
+        ));
+        assert!(
+            needs_another_round(2, &cfg, &resp(vec![ok.clone(), ok.clone()], false)),
+            "a full batch"
+        );
+        assert!(
+            needs_another_round(0, &cfg, &resp(vec![], true)),
+            "more to pull"
+        );
+        assert!(needs_another_round(
+            1,
+            &cfg,
+            &resp(vec![PushOutcome::Held { missing: vec![] }], false)
+        ));
+    }
+
+    #[test]
+    fn backoff_grows_caps_and_never_hits_zero() {
+        assert_eq!(backoff_ms(0, 1000, 300_000, 1.0), 1000);
+        assert_eq!(backoff_ms(3, 1000, 300_000, 1.0), 8000);
+        assert_eq!(backoff_ms(30, 1000, 300_000, 1.0), 300_000);
+        assert_eq!(backoff_ms(5, 1000, 300_000, 0.0), 500);
+        let a = backoff_ms(4, 1000, 300_000, 0.25);
+        assert!((500..=16_000).contains(&a));
+    }
+
+    #[test]
+    fn statuses_serialise_for_the_ui() {
+        let s = serde_json::to_value(SyncStatus::Syncing {
+            done: 3,
+            total: 10,
+            pulled: 0,
+        })
+        .unwrap();
+        assert_eq!(s["state"], "syncing");
+        assert_eq!(s["total"], 10);
+    }
+}

@@ -1,0 +1,227 @@
+//! HTTP transport (reqwest): login and the sync exchange. Refuses plain HTTP to anything but
+//! loopback unless the user explicitly allowed it; classifies failures into what the driver does
+//! next (retry later, ask the user to sign in again, give up with a reason).
+
+use std::time::Duration;
+
+use gridmate_domain::wire::{self, CONTENT_TYPE, SyncRequest, SyncResponse};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("`{0}` is not a valid server address")]
+    BadUrl(String),
+    #[error("refusing plain HTTP to {0}: use https, or allow insecure connections explicitly")]
+    Insecure(String),
+    /// No connection, a timeout, a dropped connection: try again later.
+    #[error("network: {0}")]
+    Network(String),
+    /// The server answered with an error code.
+    #[error("server answered {status} {code}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+        retry_after_s: Option<u64>,
+    },
+    #[error("the server's answer could not be read: {0}")]
+    Decode(String),
+}
+
+impl TransportError {
+    /// Stable code for reports and the status line.
+    pub fn code(&self) -> String {
+        match self {
+            Self::BadUrl(_) => "bad_url".into(),
+            Self::Insecure(_) => "insecure_url".into(),
+            Self::Network(_) => "offline".into(),
+            Self::Server { code, .. } => code.clone(),
+            Self::Decode(_) => "bad_response".into(),
+        }
+    }
+
+    /// Whether waiting and trying again can help (network, overload, server trouble).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Network(_) => true,
+            Self::Server { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginUser {
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub legal_role: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub scope: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: LoginUser,
+    pub device_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+/// Checks the address: https anywhere; http only to loopback unless `allow_insecure`.
+pub fn check_server_url(url: &str, allow_insecure: bool) -> Result<String, TransportError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| TransportError::BadUrl(url.to_owned()))?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    match parsed.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = host == "localhost"
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback && !allow_insecure {
+                return Err(TransportError::Insecure(host));
+            }
+        }
+        _ => return Err(TransportError::BadUrl(url.to_owned())),
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+impl SyncClient {
+    pub fn new(
+        url: &str,
+        allow_insecure: bool,
+        token: Option<String>,
+    ) -> Result<Self, TransportError> {
+        let base = check_server_url(url, allow_insecure)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("gridmate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TransportError::Network(e.to_string()))?;
+        Ok(Self { base, http, token })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub async fn login(
+        &self,
+        user: &str,
+        password: &str,
+        device_id: &str,
+        device_name: &str,
+    ) -> Result<LoginResponse, TransportError> {
+        let body = serde_json::json!({"user": user, "password": password, "device_id": device_id, "device_name": device_name});
+        let resp = self
+            .http
+            .post(format!("{}/v1/login", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| TransportError::Network(e.without_url().to_string()))?;
+        let resp = check(resp).await?;
+        resp.json()
+            .await
+            .map_err(|e| TransportError::Decode(e.to_string()))
+    }
+
+    /// One exchange. The request is encoded (and compressed) here, off the caller's thread.
+    pub async fn sync(&self, req: &SyncRequest) -> Result<(SyncResponse, Traffic), TransportError> {
+        let req = req.clone();
+        let body = tokio::task::spawn_blocking(move || wire::encode_request(&req))
+            .await
+            .map_err(|e| TransportError::Decode(e.to_string()))?;
+        let sent = body.len();
+        let mut rb = self
+            .http
+            .post(format!("{}/v1/sync", self.base))
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE);
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        let resp = rb
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| TransportError::Network(e.without_url().to_string()))?;
+        let resp = check(resp).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| TransportError::Network(e.without_url().to_string()))?;
+        let received = bytes.len();
+        let decoded = tokio::task::spawn_blocking(move || wire::decode_response(&bytes))
+            .await
+            .map_err(|e| TransportError::Decode(e.to_string()))?
+            .map_err(|e| TransportError::Decode(e.to_string()))?;
+        Ok((decoded, Traffic { sent, received }))
+    }
+}
+
+/// Body bytes of one exchange (headers excluded; the load generator measures the wire itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Traffic {
+    pub sent: usize,
+    pub received: usize,
+}
+
+async fn check(resp: reqwest::Response) -> Result<reqwest::Response, TransportError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let retry_after_s = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    Err(TransportError::Server {
+        status: status.as_u16(),
+        code: body["code"].as_str().unwrap_or("http_error").to_owned(),
+        message: body["message"]["en"]
+            .as_str()
+            .unwrap_or(status.canonical_reason().unwrap_or(""))
+            .to_owned(),
+        retry_after_s,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_server_url("https://sync.example.cn", false).is_ok());
+        assert!(check_server_url("http://127.0.0.1:8080/", false).is_ok());
+        assert!(check_server_url("http://localhost:1", false).is_ok());
+        assert!(check_server_url("http://[::1]:1", false).is_ok());
+        assert!(matches!(
+            check_server_url("http://10.0.0.5:8080", false),
+            Err(TransportError::Insecure(_))
+        ));
+        assert!(check_server_url("http://10.0.0.5:8080", true).is_ok());
+        assert!(matches!(
+            check_server_url("ftp://x", true),
+            Err(TransportError::BadUrl(_))
+        ));
+        assert!(matches!(
+            check_server_url("not a url", true),
+            Err(TransportError::BadUrl(_))
+        ));
+    }
+}
