@@ -57,6 +57,21 @@ pub enum Command {
     Device(DeviceCommand),
     /// Create the demo township, grids and users (idempotent).
     DemoSeed(DataArg),
+    /// Inspect synced records.
+    #[command(subcommand)]
+    Record(RecordCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Print every synced record (heads and content) as JSON lines. Contains personal data.
+    Dump {
+        #[command(flatten)]
+        data: DataArg,
+        /// Only grids whose id starts with this.
+        #[arg(long)]
+        grid: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -221,6 +236,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => user(cmd),
         Command::Device(cmd) => device(cmd),
         Command::DemoSeed(d) => demo_seed(&d.data),
+        Command::Record(RecordCommand::Dump { data, grid }) => {
+            let db = SqliteStorage::open(&data.data)?;
+            for r in crate::sync::admin::dump(&db, grid.as_deref())? {
+                println!("{}", serde_json::to_string(&r)?);
+            }
+            Ok(())
+        }
     }
 }
 

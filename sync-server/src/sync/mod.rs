@@ -2,6 +2,7 @@
 //! The body is the binary wire format of `gridmate_domain::wire`; the response too. Decoding, push
 //! and pull run on the blocking pool: they are CPU and SQLite work, never on the async reactor.
 
+pub mod admin;
 pub mod doc;
 pub mod pull;
 pub mod push;

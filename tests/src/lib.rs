@@ -1,0 +1,332 @@
+//! The whole-system test harness: a real `gridmate-server` process on 127.0.0.1 (port 0) over its
+//! own temp data folder, users created through its admin CLI, and client devices that are real
+//! `gridmate-core` stores (SQLite files in temp dirs) syncing over HTTP. Nothing is faked.
+//!
+//! The server binary is found beside the test executable (`target/<profile>/gridmate-server`);
+//! `cargo test --workspace` builds it.
+#![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // a harness failure is a test failure
+
+pub mod proxy;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use gridmate_core::Store;
+use gridmate_core::store::ServerBinding;
+use gridmate_core::sync::{SyncClient, SyncConfig, SyncError, SyncReport, sync_once};
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "test-password-1";
+
+/// Path of a workspace binary built beside the running test.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap();
+    let dir = if dir.ends_with("deps") {
+        dir.parent().unwrap()
+    } else {
+        dir
+    };
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} not built: run `cargo build --workspace` (cargo test --workspace does)",
+        p.display()
+    );
+    p
+}
+
+/// A running `gridmate-server`.
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub data: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts a server on a fresh data folder.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("srv");
+        let mut s = Self {
+            child: None,
+            url: String::new(),
+            data,
+            _dir: Some(dir),
+        };
+        s.spawn(None);
+        s
+    }
+
+    /// Starts (or restarts) the process on this data folder, on `port` if given.
+    pub fn spawn(&mut self, port: Option<u16>) {
+        let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
+        let mut child = Command::new(bin("gridmate-server"))
+            .args([
+                "serve",
+                "--data",
+                self.data.to_str().unwrap(),
+                "--listen",
+                &listen,
+            ])
+            .env("GRIDMATE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        self.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("server said: {line}"))
+            .to_owned();
+        self.child = Some(child);
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// SIGKILL: no shutdown, no flush; whatever SQLite had committed is what survives.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// Restarts on the same port after a kill.
+    pub fn restart(&mut self) {
+        let port = self.port();
+        self.kill9();
+        self.spawn(Some(port));
+    }
+
+    /// Runs an admin command of the server binary against this data folder.
+    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--data", self.data.to_str().unwrap()]);
+        let mut child = Command::new(bin("gridmate-server"))
+            .args(&full)
+            .env("GRIDMATE_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.unwrap_or("").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{full:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Adds a user: `role` is grid_worker, legal_volunteer (give `legal_role`), dispatcher, admin.
+    pub fn add_user(&self, name: &str, role: &str, scope: &str, legal_role: Option<&str>) {
+        let mut args = vec![
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--scope",
+            scope,
+            "--password-stdin",
+        ];
+        if let Some(l) = legal_role {
+            args.extend(["--legal-role", l]);
+        }
+        self.admin(&args, Some(&format!("{PASSWORD}\n")));
+    }
+
+    /// What the server holds: (record id -> (sorted heads, record JSON)).
+    pub fn dump(&self) -> Snapshot {
+        self.admin(&["record", "dump"], None)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let heads = v["heads"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.as_str().unwrap().to_owned())
+                    .collect();
+                (
+                    v["id"].as_str().unwrap().to_owned(),
+                    (heads, v["record"].clone()),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A client device: its own store file, signed in as one user.
+#[derive(Debug)]
+pub struct Device {
+    pub store: Arc<Mutex<Store>>,
+    pub user: String,
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Device {
+    /// A new device whose store lives in a temp dir, signed in to `url` as `user`.
+    pub async fn login(url: &str, user: &str) -> Result<Self, SyncError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Store::account_path(dir.path(), user);
+        let mut store = Store::open(&path, user)?;
+        let client = SyncClient::new(url, false, None)?;
+        let resp = client
+            .login(user, PASSWORD, &store.device_id()?, "test device")
+            .await?;
+        store.bind_server(&ServerBinding {
+            server_url: client.base_url().to_owned(),
+            user: user.to_owned(),
+            token: resp.token,
+            allow_insecure: false,
+        })?;
+        Ok(Self {
+            store: Arc::new(Mutex::new(store)),
+            user: user.to_owned(),
+            path,
+            _dir: dir,
+        })
+    }
+
+    /// Points the device at another address (a proxy) keeping its token.
+    pub fn set_server_url(&self, url: &str) {
+        let mut s = self.store.lock().unwrap();
+        let mut b = s.server_binding().unwrap().unwrap();
+        b.server_url = url.to_owned();
+        s.bind_server(&b).unwrap();
+    }
+
+    /// One full sync.
+    pub async fn sync(&self) -> Result<SyncReport, SyncError> {
+        self.sync_with(&SyncConfig::default()).await
+    }
+
+    pub async fn sync_with(&self, cfg: &SyncConfig) -> Result<SyncReport, SyncError> {
+        let client = gridmate_core::sync::client_for(&self.store).await?;
+        sync_once(&self.store, &client, cfg, &|_| {}).await
+    }
+
+    /// Runs `f` on the store.
+    pub fn with<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.store.lock().unwrap())
+    }
+
+    /// Every record on the device: id -> (sorted heads, record JSON).
+    pub fn snapshot(&self) -> Snapshot {
+        self.with(|s| {
+            let mut out = std::collections::BTreeMap::new();
+            let mut q = gridmate_core::store::ListQuery {
+                include_deleted: true,
+                limit: 500,
+                ..Default::default()
+            };
+            loop {
+                let page = s.list(&q).unwrap();
+                for item in &page.items {
+                    let bytes = s.export_doc(item.id).unwrap();
+                    let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+                    let mut heads: Vec<String> =
+                        doc.get_heads().iter().map(|h| h.to_string()).collect();
+                    heads.sort();
+                    let rec = gridmate_domain::input::record_to_json(&s.get(item.id).unwrap());
+                    out.insert(item.id.to_string(), (heads, rec));
+                }
+                match page.next_cursor {
+                    Some(c) => q.cursor = gridmate_core::store::Cursor::decode(&c),
+                    None => break,
+                }
+            }
+            out
+        })
+    }
+}
+
+/// A draft of a realistic record in `grid`, from a fixed-seed generator.
+pub fn draft(
+    rng: &mut gridmate_domain::fixtures::Rng,
+    grid: &str,
+) -> gridmate_domain::input::RecordDraft {
+    let grid = gridmate_domain::GridId::parse(grid).unwrap();
+    gridmate_domain::fixtures::draft(
+        rng,
+        grid,
+        gridmate_domain::Timestamp::now().plus_millis(-3_600_000),
+    )
+}
+
+/// Whether a file exists (for readable assertions).
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}
+
+/// A snapshot of records: id -> (sorted heads, record JSON).
+pub type Snapshot = std::collections::BTreeMap<String, (Vec<String>, serde_json::Value)>;
+
+/// Asserts two snapshots are equal, printing only what differs (ids, and the first differing
+/// record's fields), not thousands of lines.
+pub fn assert_same(what: &str, a: &Snapshot, b: &Snapshot) {
+    let only_a: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    let only_b: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
+    let differ: Vec<&String> = a
+        .keys()
+        .filter(|k| b.get(*k).is_some_and(|v| v != &a[*k]))
+        .collect();
+    if only_a.is_empty() && only_b.is_empty() && differ.is_empty() {
+        return;
+    }
+    let detail = differ.first().map(|k| {
+        let (ha, ra) = &a[*k];
+        let (hb, rb) = &b[*k];
+        let fields: Vec<String> = ra
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(f, v)| rb.get(f.as_str()) != Some(v))
+            .map(|(f, v)| {
+                format!(
+                    "{f}: {v} vs {}",
+                    rb.get(f.as_str()).cloned().unwrap_or_default()
+                )
+            })
+            .collect();
+        format!("first differing record {k}: heads {ha:?} vs {hb:?}; fields {fields:?}")
+    });
+    panic!(
+        "{what}: {} only in the first, {} only in the second, {} differ ({} vs {} records). only first: {:?}; only second: {:?}; {}",
+        only_a.len(),
+        only_b.len(),
+        differ.len(),
+        a.len(),
+        b.len(),
+        only_a.iter().take(3).collect::<Vec<_>>(),
+        only_b.iter().take(3).collect::<Vec<_>>(),
+        detail.unwrap_or_default()
+    );
+}
