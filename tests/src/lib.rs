@@ -206,6 +206,10 @@ impl Device {
             user: user.to_owned(),
             token: resp.token,
             allow_insecure: false,
+            role: resp.user.role,
+            legal_role: resp.user.legal_role,
+            display_name: resp.user.display_name,
+            scope: resp.user.scope,
         })?;
         Ok(Self {
             store: Arc::new(Mutex::new(store)),
@@ -329,4 +333,224 @@ pub fn assert_same(what: &str, a: &Snapshot, b: &Snapshot) {
         only_b.iter().take(3).collect::<Vec<_>>(),
         detail.unwrap_or_default()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the convergence and fault tests (tests/tests/convergence.rs, faults.rs).
+
+impl Server {
+    /// The raw `record dump` lines (id, grid_id, heads, changes = changes logged, record, error)
+    /// of the records whose grid starts with `grid_prefix`.
+    pub fn dump_lines(&self, grid_prefix: &str) -> Vec<serde_json::Value> {
+        self.admin(&["record", "dump", "--grid", grid_prefix], None)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// `dump()` restricted to the records whose grid starts with `grid_prefix`.
+    pub fn dump_grid(&self, grid_prefix: &str) -> Snapshot {
+        self.dump()
+            .into_iter()
+            .filter(|(_, (_, r))| {
+                r["grid_id"]
+                    .as_str()
+                    .is_some_and(|g| g.starts_with(grid_prefix))
+            })
+            .collect()
+    }
+}
+
+impl Device {
+    /// Ids of every record on the device (deleted ones too), sorted.
+    pub fn record_ids(&self) -> Vec<gridmate_domain::RecordId> {
+        self.with(|s| {
+            let mut ids = Vec::new();
+            let mut q = gridmate_core::store::ListQuery {
+                include_deleted: true,
+                limit: 500,
+                ..Default::default()
+            };
+            loop {
+                let page = s.list(&q).unwrap();
+                ids.extend(page.items.iter().map(|i| i.id));
+                match page.next_cursor {
+                    Some(c) => q.cursor = gridmate_core::store::Cursor::decode(&c),
+                    None => break,
+                }
+            }
+            ids.sort_by_key(|id| id.to_string());
+            ids
+        })
+    }
+
+    /// The number of changes in a record's document on the device.
+    pub fn change_count(&self, id: gridmate_domain::RecordId) -> usize {
+        let bytes = self.with(|s| s.export_doc(id).unwrap());
+        automerge::AutoCommit::load(&bytes)
+            .unwrap()
+            .get_changes(&[])
+            .len()
+    }
+}
+
+/// The free-text field of a record kind (Automerge text).
+pub fn text_field(kind: &str) -> &'static str {
+    match kind {
+        "patrol_visit" => "findings",
+        "legal_education" => "notes",
+        _ => "summary",
+    }
+}
+
+/// One offline operation of the convergence workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Create a record in the grid.
+    Create,
+    /// Add a unique word at the start (`prepend`) or the end of the record's free text.
+    Text { prepend: bool },
+    /// Write a scalar: `address`, or `risk_level` on a dispute when `risk`; `value` picks the value.
+    Scalar { risk: bool, value: u8 },
+    /// Soft delete.
+    Delete,
+    /// A dispatcher's move of a dispute from `reported` to `accepted`.
+    Accept,
+}
+
+/// Every save the devices of one workload made, to check after convergence that none was lost:
+/// created records exist (and nothing else), each unique word written into a text field is in the
+/// final text, each concurrently written scalar ends as one of the written values, deletes and
+/// status moves hold.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub created: std::collections::BTreeSet<String>,
+    /// (record id, field, word).
+    pub words: Vec<(String, &'static str, String)>,
+    /// (record id, field) -> every value written.
+    pub scalars:
+        std::collections::BTreeMap<(String, &'static str), std::collections::BTreeSet<String>>,
+    pub deleted: std::collections::BTreeSet<String>,
+    pub accepted: std::collections::BTreeSet<String>,
+    /// Saves made (creates and edits that changed something).
+    pub saves: usize,
+    counter: u64,
+}
+
+impl Ledger {
+    /// Applies `edit` offline on `dev` (device number `who`, for unique words) to the `pick`-th
+    /// record it holds (by id), creating in `grid`. Returns the record id when something was
+    /// saved; `None` when the edit does not apply (no record, a deleted record, not a dispute...).
+    pub fn apply(
+        &mut self,
+        dev: &Device,
+        who: usize,
+        grid: &str,
+        rng: &mut gridmate_domain::fixtures::Rng,
+        edit: Edit,
+        pick: usize,
+    ) -> Option<String> {
+        if edit == Edit::Create {
+            let d = draft(rng, grid);
+            let r = dev.with(|s| s.create(d)).unwrap();
+            let id = r.meta.id.to_string();
+            self.created.insert(id.clone());
+            self.saves += 1;
+            return Some(id);
+        }
+        let ids = dev.record_ids();
+        if ids.is_empty() {
+            return None;
+        }
+        let id = ids[pick % ids.len()];
+        let rec = gridmate_domain::input::record_to_json(&dev.with(|s| s.get(id)).unwrap());
+        if !rec["deleted_at"].is_null() {
+            return None;
+        }
+        let kind = rec["kind"].as_str().unwrap().to_owned();
+        let key = id.to_string();
+        match edit {
+            Edit::Create => unreachable!(),
+            Edit::Text { prepend } => {
+                let field = text_field(&kind);
+                let old = rec[field].as_str()?.to_owned();
+                self.counter += 1;
+                // A letter of its own per device: a word never starts or ends with another device's
+                // letter, so concurrent insertions can never land inside it.
+                let letter = char::from(b'a' + (who % 26) as u8);
+                let word = format!("{letter}{}{letter}", self.counter);
+                let new = if prepend {
+                    format!("{word} {old}")
+                } else {
+                    format!("{old} {word}")
+                };
+                dev.with(|s| s.edit(id, &serde_json::json!({ field: new })))
+                    .unwrap();
+                self.words.push((key.clone(), field, word));
+            }
+            Edit::Scalar { risk, value } => {
+                let (field, v) = if risk && kind == "dispute" {
+                    let levels = ["low", "medium", "high", "critical"];
+                    ("risk_level", levels[usize::from(value) % 4].to_owned())
+                } else {
+                    ("address", format!("测试地址{who}-{}", value % 4))
+                };
+                dev.with(|s| s.edit(id, &serde_json::json!({ field: v })))
+                    .unwrap();
+                self.scalars
+                    .entry((key.clone(), field))
+                    .or_default()
+                    .insert(v);
+            }
+            Edit::Delete => {
+                dev.with(|s| s.delete(id)).unwrap();
+                self.deleted.insert(key.clone());
+            }
+            Edit::Accept => {
+                if rec["status"].as_str() != Some("reported") {
+                    return None;
+                }
+                dev.with(|s| s.edit(id, &serde_json::json!({"status": "accepted"})))
+                    .unwrap();
+                self.accepted.insert(key.clone());
+            }
+        }
+        self.saves += 1;
+        Some(key)
+    }
+
+    /// Checks every recorded save against `snap` (the converged state of the workload's grid).
+    pub fn check(&self, what: &str, snap: &Snapshot) {
+        let ids: std::collections::BTreeSet<String> = snap.keys().cloned().collect();
+        assert_eq!(
+            ids, self.created,
+            "{what}: the records are exactly those created"
+        );
+        for (id, field, word) in &self.words {
+            let text = snap[id].1[*field].as_str().unwrap_or_default();
+            assert!(
+                text.split_whitespace().any(|t| t == word),
+                "{what}: word {word} written to {field} of {id} is lost: {text:?}"
+            );
+        }
+        for ((id, field), values) in &self.scalars {
+            let v = snap[id].1[*field].as_str().unwrap_or_default().to_owned();
+            assert!(
+                values.contains(&v),
+                "{what}: {field} of {id} is {v:?}, none of the written {values:?}"
+            );
+        }
+        for id in &self.deleted {
+            assert!(
+                !snap[id].1["deleted_at"].is_null(),
+                "{what}: the delete of {id} is lost"
+            );
+        }
+        for id in &self.accepted {
+            assert_eq!(
+                snap[id].1["status"], "accepted",
+                "{what}: the status move of {id} is lost"
+            );
+        }
+    }
 }

@@ -56,6 +56,10 @@ pub fn login(
         user: resp.user.name.clone(),
         token: resp.token,
         allow_insecure,
+        role: resp.user.role.clone(),
+        legal_role: resp.user.legal_role.clone(),
+        display_name: resp.user.display_name.clone(),
+        scope: resp.user.scope.clone(),
     })?;
     if json {
         print_json(&serde_json::json!({"user": resp.user, "device_id": device_id}));

@@ -75,6 +75,26 @@ pub const MIGRATIONS: &[&str] = &[
         received_at INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 3: what the app needs: form drafts kept while typing, a sync log, and the follow-up due date
+    // in the projection (rows saved before this step get it on their next save).
+    r#"
+    CREATE TABLE drafts (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE sync_log (
+        id       INTEGER PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        ok       INTEGER NOT NULL,
+        pushed   INTEGER NOT NULL,
+        pulled   INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        error    TEXT
+    ) STRICT;
+    ALTER TABLE records ADD COLUMN due_at INTEGER;
+    CREATE INDEX records_due ON records (due_at) WHERE due_at IS NOT NULL AND deleted_at IS NULL;
+    "#,
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,9 @@
 //!   from a backup can never reuse an actor (and sequence numbers) that already wrote.
 //! - A document that cannot be read quarantines its record; every other record still reads.
 
+pub mod app;
 mod codec;
+pub mod conflicts;
 mod error;
 pub mod fts;
 mod history;
@@ -26,6 +28,8 @@ use std::path::{Path, PathBuf};
 use automerge::ActorId;
 use rusqlite::{Connection, OptionalExtension};
 
+pub use app::{HomeSummary, SyncLogEntry};
+pub use conflicts::{Conflict, ConflictValue};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryOp};
 pub use sync::{Applied, Outgoing, Rejection, ServerBinding};

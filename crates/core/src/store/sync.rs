@@ -60,6 +60,15 @@ pub struct ServerBinding {
     pub user: String,
     pub token: String,
     pub allow_insecure: bool,
+    /// The profile the server returned at login (for the app's session and grid pickers).
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub legal_role: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub scope: Vec<String>,
 }
 
 impl Store {

@@ -388,3 +388,125 @@ fn binding_to_a_server_makes_new_saves_pending() {
     assert_eq!(s.sync_state(r.id()).unwrap(), SyncState::Pending);
     assert_eq!(s.counts().unwrap().pending, 1);
 }
+
+/// Moves `id`'s changes that `to` lacks from `from` into `to`, as a pull would.
+fn pull_from(from: &Store, to: &mut Store, id: gridmate_domain::RecordId) {
+    let bytes = from.export_doc(id).unwrap();
+    let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+    let changes = doc
+        .get_changes(&[])
+        .iter()
+        .map(|c| gridmate_domain::wire::Change(c.raw_bytes().to_vec()))
+        .collect();
+    let page = gridmate_domain::wire::PullPage {
+        docs: vec![gridmate_domain::wire::PulledDoc {
+            record_id: *id.as_uuid().as_bytes(),
+            grid_id: "jingkou-zhengdonglu-03".into(),
+            changes,
+        }],
+        positions: vec![],
+        more: false,
+        scope: vec!["jingkou-zhengdonglu".into()],
+    };
+    to.apply_pull(&page, &mut Applied::default()).unwrap();
+}
+
+#[test]
+fn concurrent_values_are_listed_with_who_and_when() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir);
+    let mut b = Store::open(&dir.path().join("b.db"), "zhao.min").unwrap();
+    let r = a
+        .create_json(dispute("楼上漏水", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    pull_from(&a, &mut b, r.id());
+    assert!(a.conflicts(r.id()).unwrap().is_empty());
+    a.edit(r.id(), &json!({"risk_level": "high"})).unwrap();
+    b.edit(
+        r.id(),
+        &json!({"risk_level": "critical", "summary": "楼上漏水，已上门查看"}),
+    )
+    .unwrap();
+    pull_from(&b, &mut a, r.id());
+    let c = a.conflicts(r.id()).unwrap();
+    let risk = c
+        .iter()
+        .find(|c| c.field == "risk_level")
+        .expect("risk_level conflict");
+    let mut values: Vec<(String, Option<String>)> = risk
+        .values
+        .iter()
+        .map(|v| (v.value.as_str().unwrap().to_owned(), v.by.clone()))
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        vec![
+            ("critical".into(), Some("zhao.min".into())),
+            ("high".into(), Some("wang.wei".into()))
+        ]
+    );
+    // The merged record holds one winner, the same on both sides once both have everything.
+    pull_from(&a, &mut b, r.id());
+    assert_eq!(a.get(r.id()).unwrap(), b.get(r.id()).unwrap());
+    let merged = a.get(r.id()).unwrap();
+    let gridmate_domain::RecordBody::Dispute(d) = merged.body else {
+        panic!()
+    };
+    assert_eq!(
+        d.summary, "楼上漏水，已上门查看",
+        "a non-conflicting edit merges plainly"
+    );
+}
+
+#[test]
+fn drafts_survive_reopening_and_clear_on_save() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(&dir);
+        s.save_draft("new:dispute", &json!({"summary": "正在输入"}))
+            .unwrap();
+    }
+    let s = open(&dir);
+    assert_eq!(
+        s.load_draft("new:dispute").unwrap(),
+        Some(json!({"summary": "正在输入"}))
+    );
+    s.clear_draft("new:dispute").unwrap();
+    assert_eq!(s.load_draft("new:dispute").unwrap(), None);
+}
+
+#[test]
+fn home_summary_counts_today_open_and_due() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let now = Timestamp::now();
+    let today = now.plus_millis(-60_000).to_rfc3339();
+    let long_ago = "2026-01-05T09:00:00+08:00";
+    s.create_json(visit("今天的走访", &today)).unwrap();
+    s.create_json(visit("以前的走访", long_ago)).unwrap();
+    let mut due = visit("需要跟进", long_ago);
+    due["follow_up_needed"] = json!(true);
+    due["follow_up_due_at"] = json!("2026-01-06T09:00:00+08:00");
+    s.create_json(due).unwrap();
+    let open = s.create_json(dispute("未办结", long_ago)).unwrap();
+    s.create_json(dispute("另一起", long_ago)).unwrap();
+    s.edit(open.id(), &json!({"status": "accepted"})).unwrap();
+    let h = s.home_summary(now).unwrap();
+    assert_eq!(
+        (h.visits_today, h.open_disputes, h.follow_ups_due, h.pending),
+        (1, 2, 1, 5)
+    );
+    assert_eq!(h.last_sync_at, None);
+    s.log_sync(&SyncLogEntry {
+        at: now,
+        ok: true,
+        pushed: 5,
+        pulled: 0,
+        rejected: 0,
+        error: None,
+    })
+    .unwrap();
+    assert_eq!(s.home_summary(now).unwrap().last_sync_at, Some(now));
+    assert_eq!(s.sync_log(10).unwrap().len(), 1);
+}

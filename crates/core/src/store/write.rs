@@ -209,13 +209,14 @@ pub(crate) fn write_row(
         m.created_by,
         record.display_title(),
         state.as_str(),
+        due_at(record),
     ];
     let rowid = match rowid {
         None => {
             tx.execute(
                 "INSERT INTO records (id, kind, grid_id, status, risk_level, occurred_at, created_at,
-                     updated_at, deleted_at, created_by, title, sync_state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     updated_at, deleted_at, created_by, title, sync_state, due_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 values,
             )?;
             let rowid = tx.last_insert_rowid();
@@ -229,8 +230,8 @@ pub(crate) fn write_row(
             tx.execute(
                 "UPDATE records SET id = ?1, kind = ?2, grid_id = ?3, status = ?4, risk_level = ?5,
                      occurred_at = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9,
-                     created_by = ?10, title = ?11, sync_state = ?12, quarantine = NULL
-                 WHERE rowid = ?13",
+                     created_by = ?10, title = ?11, sync_state = ?12, due_at = ?13, quarantine = NULL
+                 WHERE rowid = ?14",
                 rusqlite::params_from_iter(
                     values
                         .iter()
@@ -254,4 +255,14 @@ pub(crate) fn write_row(
         )?;
     }
     Ok(rowid)
+}
+
+/// When something is due: a patrol visit's follow-up, if one is needed.
+fn due_at(record: &Record) -> Option<i64> {
+    match &record.body {
+        gridmate_domain::RecordBody::PatrolVisit(v) if v.follow_up_needed => {
+            v.follow_up_due_at.map(|t| t.millis())
+        }
+        _ => None,
+    }
 }
