@@ -20,10 +20,13 @@
 //! fsync costs nothing there, since the store's `synchronous=FULL` cannot be changed from outside),
 //! and bytes per record. `W4_PERCENTILES=only` runs just that pass; `W4_REPS` (default 3) sets how
 //! many times it repeats on fresh copies (the summary is the median over repetitions).
+//! `W4_PERCENTILES=diag` instead explains slow saves: pages each save appends to the WAL (FTS5
+//! segment merges) and which saves ran SQLite's automatic WAL checkpoint.
 //!
 //! ```sh
 //! cargo bench -p gridmate-core --bench w4_store
 //! W4_PERCENTILES=only cargo bench -p gridmate-core --bench w4_store
+//! W4_PERCENTILES=diag cargo bench -p gridmate-core --bench w4_store
 //! ```
 //!
 //! The fixtures are built once (about a minute) and cached under `target/w4-fixture/`, keyed by
@@ -207,7 +210,7 @@ fn plain_fixture() -> PathBuf {
 /// A private copy of a fixture in a temporary folder under `parent` (default: beside the
 /// fixtures, on the same disk, so fsync costs what it costs there).
 fn copy_fixture(src: &Path, parent: Option<&Path>) -> (TempDir, PathBuf) {
-    assert!(!wal_of(src).exists(), "fixture has a pending WAL");
+    assert_eq!(file_len(&wal_of(src)), 0, "fixture has a pending WAL");
     let dir =
         tempfile::tempdir_in(parent.map_or_else(fixture_dir, Path::to_path_buf)).expect("tempdir");
     let path = dir
@@ -507,59 +510,112 @@ const READS: usize = 200;
 const OPENS: usize = 50;
 
 /// One repetition: (label, [median, p99, max] in µs).
+///
+/// The saves of GridMate (on disk and on tmpfs) and of the plain baseline (FULL and NORMAL) are
+/// interleaved, one of each in turn, so that they all see the same state of the shared disk: its
+/// fsync latency changes by an order of magnitude from minute to minute on this machine.
 fn percentile_rep(fixture: &Path, plain: &Path, rep: u64) -> Vec<(String, [f64; 3])> {
     let mut out: Vec<(String, [f64; 3])> = Vec::new();
     let mut rng = Rng::new(SEED ^ (100 + rep));
+    let us = |v: &mut Vec<Duration>| {
+        v.sort();
+        Samples(std::mem::take(v)).stats()
+    };
 
-    // GridMate on disk (synchronous=FULL, as shipped).
     let (dir, path) = copy_fixture(fixture, None);
-    {
-        let mut store = Store::open(&path, USER).expect("open");
-        let summaries = all_summaries(&store);
-        let ids: Vec<RecordId> = summaries.iter().map(|s| s.id).collect();
-        let mut disputes = Disputes::of(&summaries);
-        let s = Samples::time(SAVES, || {
-            let d = fixture_draft(&mut rng);
-            timed(|| {
-                store.create(d).expect("create");
-            })
-        });
-        out.push(("gridmate save/new".into(), s.stats()));
-        let s = Samples::time(SAVES, || {
-            let (id, patch) = disputes.next_edit(&mut rng);
-            timed(|| {
-                store.edit(id, &patch).expect("edit");
-            })
-        });
-        out.push(("gridmate save/edit (risk_level)".into(), s.stats()));
-        let s = Samples::time(SAVES, || {
-            let id = random_id(&ids, &mut rng);
-            let patch = text_patch(&store.get(id).expect("get"), &mut rng);
-            timed(|| {
-                store.edit(id, &patch).expect("edit");
-            })
-        });
-        out.push(("gridmate save/edit_text".into(), s.stats()));
-        for (label, q) in [
-            ("list/newest50_kind_filter", list_by_status()),
-            ("list/newest50_kind_grid", list_by_grid()),
-        ] {
-            let s = Samples::time(READS, || {
-                timed(|| {
-                    black_box(store.list(&q).expect("list"));
-                })
-            });
-            out.push((format!("gridmate {label}"), s.stats()));
-        }
-        for (label, word) in SEARCH_WORDS {
-            let s = Samples::time(READS, || {
-                timed(|| {
-                    black_box(store.search(word, None, 50).expect("search"));
-                })
-            });
-            out.push((format!("gridmate search/fts/{label} ({word})"), s.stats()));
+    let shm = Path::new("/dev/shm");
+    let (_shm_dir, shm_path) = copy_fixture(fixture, shm.is_dir().then_some(shm));
+    let mut store = Store::open(&path, USER).expect("open");
+    let mut tmpfs = Store::open(&shm_path, USER).expect("open tmpfs");
+    let summaries = all_summaries(&store);
+    let ids: Vec<RecordId> = summaries.iter().map(|s| s.id).collect();
+    let mut disputes = Disputes::of(&summaries);
+    let mut tmpfs_disputes = Disputes::of(&summaries);
+    let plains: Vec<(TempDir, Connection, Vec<String>)> = ["FULL", "NORMAL"]
+        .into_iter()
+        .map(|sync| {
+            let (d, p) = copy_fixture(plain, None);
+            let conn = open_plain(&p, sync);
+            let ids = plain_dispute_ids(&conn);
+            (d, conn, ids)
+        })
+        .collect();
+    let mut plains = plains;
+
+    // New records.
+    let mut t: [Vec<Duration>; 4] = Default::default();
+    for _ in 0..SAVES {
+        let d = fixture_draft(&mut rng);
+        let d2 = d.clone();
+        t[0].push(timed(|| {
+            store.create(d).expect("create");
+        }));
+        t[1].push(timed(|| {
+            tmpfs.create(d2).expect("create");
+        }));
+        for (k, (_, conn, _)) in plains.iter_mut().enumerate() {
+            let rec = fixture_record(&mut rng);
+            t[2 + k].push(timed(|| plain_insert(conn, rec)));
         }
     }
+    let [a, b, c, d] = &mut t;
+    out.push(("gridmate save/new".into(), us(a)));
+    out.push(("gridmate-tmpfs save/new".into(), us(b)));
+    out.push(("plain-FULL insert".into(), us(c)));
+    out.push(("plain-NORMAL insert".into(), us(d)));
+
+    // Edits of one field.
+    for i in 0..SAVES {
+        let (id, patch) = disputes.next_edit(&mut rng);
+        t[0].push(timed(|| {
+            store.edit(id, &patch).expect("edit");
+        }));
+        let (id, patch) = tmpfs_disputes.next_edit(&mut rng);
+        t[1].push(timed(|| {
+            tmpfs.edit(id, &patch).expect("edit");
+        }));
+        for (k, (_, conn, ids)) in plains.iter_mut().enumerate() {
+            let id = ids[usize::try_from(rng.below(ids.len() as u64)).expect("small")].clone();
+            let level = RiskLevel::ALL[i % 3].as_str();
+            t[2 + k].push(timed(|| plain_update(conn, &id, level)));
+        }
+    }
+    let [a, b, c, d] = &mut t;
+    out.push(("gridmate save/edit (risk_level)".into(), us(a)));
+    out.push(("gridmate-tmpfs save/edit (risk_level)".into(), us(b)));
+    out.push(("plain-FULL update (risk_level)".into(), us(c)));
+    out.push(("plain-NORMAL update (risk_level)".into(), us(d)));
+    drop(plains);
+    drop(tmpfs);
+
+    let s = Samples::time(SAVES, || {
+        let id = random_id(&ids, &mut rng);
+        let patch = text_patch(&store.get(id).expect("get"), &mut rng);
+        timed(|| {
+            store.edit(id, &patch).expect("edit");
+        })
+    });
+    out.push(("gridmate save/edit_text".into(), s.stats()));
+    for (label, q) in [
+        ("list/newest50_kind_filter", list_by_status()),
+        ("list/newest50_kind_grid", list_by_grid()),
+    ] {
+        let s = Samples::time(READS, || {
+            timed(|| {
+                black_box(store.list(&q).expect("list"));
+            })
+        });
+        out.push((format!("gridmate {label}"), s.stats()));
+    }
+    for (label, word) in SEARCH_WORDS {
+        let s = Samples::time(READS, || {
+            timed(|| {
+                black_box(store.search(word, None, 50).expect("search"));
+            })
+        });
+        out.push((format!("gridmate search/fts/{label} ({word})"), s.stats()));
+    }
+    drop(store);
     let s = Samples::time(OPENS, || {
         let t = Instant::now();
         let store = Store::open(&path, USER).expect("open");
@@ -569,47 +625,6 @@ fn percentile_rep(fixture: &Path, plain: &Path, rep: u64) -> Vec<(String, [f64; 
     });
     out.push(("gridmate open".into(), s.stats()));
     drop(dir);
-
-    // GridMate on tmpfs: what the saves cost without the fsync.
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        let (_dir, path) = copy_fixture(fixture, Some(shm));
-        let mut store = Store::open(&path, USER).expect("open");
-        let mut disputes = Disputes::of(&all_summaries(&store));
-        let s = Samples::time(SAVES, || {
-            let d = fixture_draft(&mut rng);
-            timed(|| {
-                store.create(d).expect("create");
-            })
-        });
-        out.push(("gridmate-tmpfs save/new".into(), s.stats()));
-        let s = Samples::time(SAVES, || {
-            let (id, patch) = disputes.next_edit(&mut rng);
-            timed(|| {
-                store.edit(id, &patch).expect("edit");
-            })
-        });
-        out.push(("gridmate-tmpfs save/edit (risk_level)".into(), s.stats()));
-    }
-
-    // Plain rusqlite, FULL and NORMAL.
-    for sync in ["FULL", "NORMAL"] {
-        let (_dir, path) = copy_fixture(plain, None);
-        let mut conn = open_plain(&path, sync);
-        let ids = plain_dispute_ids(&conn);
-        let s = Samples::time(SAVES, || {
-            let rec = fixture_record(&mut rng);
-            timed(|| plain_insert(&mut conn, rec))
-        });
-        out.push((format!("plain-{sync} insert"), s.stats()));
-        let mut n = 0usize;
-        let s = Samples::time(SAVES, || {
-            n += 1;
-            let id = ids[usize::try_from(rng.below(ids.len() as u64)).expect("small")].clone();
-            timed(|| plain_update(&mut conn, &id, RiskLevel::ALL[n % 3].as_str()))
-        });
-        out.push((format!("plain-{sync} update (risk_level)"), s.stats()));
-    }
     out
 }
 
@@ -628,8 +643,8 @@ fn sizes(fixture: &Path, plain: &Path) {
         file_len(plain) as f64 / 1e6,
         per(fixture) / per(plain)
     );
-    let conn = Connection::open_with_flags(fixture, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open read-only");
+    // Read-write (nothing is written) so that closing removes the -wal and -shm files again.
+    let conn = Connection::open(fixture).expect("open fixture");
     let mut stmt = conn
         .prepare(
             "SELECT CASE WHEN name LIKE 'records_fts%' THEN 'records_fts (all shadow tables)'
@@ -680,9 +695,10 @@ fn percentiles(reps: u64) {
             col(2)
         );
     }
-    let get = |label: &str, k: usize| {
-        let i = all[0].iter().position(|(l, _)| l == label).expect("label");
-        med(all.iter().map(|r| r[i].1[k]).collect())
+    // Ratios within each pass (the saves were interleaved), then their median over passes.
+    let ratio = |r: &[(String, [f64; 3])], a: &str, b: &str, k: usize| {
+        let v = |l: &str| r.iter().find(|(x, _)| x == l).expect("label").1[k];
+        v(a) / v(b)
     };
     for (gm, pl) in [
         ("gridmate save/new", "plain-FULL insert"),
@@ -690,18 +706,124 @@ fn percentiles(reps: u64) {
             "gridmate save/edit (risk_level)",
             "plain-FULL update (risk_level)",
         ),
+        ("gridmate-tmpfs save/new", "plain-NORMAL insert"),
+        (
+            "gridmate-tmpfs save/edit (risk_level)",
+            "plain-NORMAL update (risk_level)",
+        ),
     ] {
+        let per_pass = |k: usize| -> Vec<f64> { all.iter().map(|r| ratio(r, gm, pl, k)).collect() };
+        let fmt = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.1}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         println!(
-            "ratio {gm} / {pl}: median {:.1}x, p99 {:.1}x",
-            get(gm, 0) / get(pl, 0),
-            get(gm, 1) / get(pl, 1)
+            "ratio {gm} / {pl}: median {:.1}x (passes: {}), p99 {:.1}x (passes: {})",
+            med(per_pass(0)),
+            fmt(&per_pass(0)),
+            med(per_pass(1)),
+            fmt(&per_pass(1)),
         );
     }
     sizes(&fixture, &plain);
 }
 
+/// The WAL's frame count and salt, from the wal-index header at the start of the `-shm` file
+/// (`mxFrame` at byte 16, `aSalt` at 32; native byte order).
+fn wal_state(db: &Path) -> (u32, [u8; 8]) {
+    let shm = std::fs::read(shm_of(db)).unwrap_or_default();
+    if shm.len() < 40 {
+        return (0, [0; 8]);
+    }
+    let mx = u32::from_ne_bytes(shm[16..20].try_into().expect("4 bytes"));
+    (mx, shm[32..40].try_into().expect("8 bytes"))
+}
+
+/// Why slow saves are slow: for each save, the pages it appended to the WAL (FTS5 segment merges
+/// show up as saves writing many pages) and whether its commit ran SQLite's automatic checkpoint
+/// (the WAL reached 1,000 frames).
+fn diagnose(fixture: &Path) {
+    const AUTOCHECKPOINT: u32 = 1_000;
+    const SLOW_US: f64 = 2_000.0;
+    for (label, parent) in [("disk", None), ("tmpfs", Some(Path::new("/dev/shm")))] {
+        let (_dir, path) = copy_fixture(fixture, parent);
+        let mut store = Store::open(&path, USER).expect("open");
+        let mut disputes = Disputes::of(&all_summaries(&store));
+        let mut rng = Rng::new(SEED ^ 7);
+        for op in ["new", "edit"] {
+            // (µs, pages written, checkpointed)
+            let mut rows: Vec<(f64, u32, bool)> = Vec::with_capacity(SAVES);
+            for _ in 0..SAVES {
+                let (mx0, salt0) = wal_state(&path);
+                let d = if op == "new" {
+                    timed(|| {
+                        store.create(fixture_draft(&mut rng)).expect("create");
+                    })
+                } else {
+                    let (id, patch) = disputes.next_edit(&mut rng);
+                    timed(|| {
+                        store.edit(id, &patch).expect("edit");
+                    })
+                };
+                let (mx1, salt1) = wal_state(&path);
+                let pages = if salt1 == salt0 { mx1 - mx0 } else { mx1 };
+                rows.push((d.as_secs_f64() * 1e6, pages, mx1 >= AUTOCHECKPOINT));
+            }
+            let med = |mut v: Vec<f64>| {
+                if v.is_empty() {
+                    return f64::NAN;
+                }
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let mut pages: Vec<u32> = rows.iter().map(|r| r.1).collect();
+            pages.sort_unstable();
+            let slow: Vec<&(f64, u32, bool)> = rows.iter().filter(|r| r.0 > SLOW_US).collect();
+            let big = |r: &&(f64, u32, bool)| r.1 > 4 * pages[pages.len() / 2];
+            println!(
+                "diag {label} save/{op}: pages/save median {} p99 {} max {}; checkpoints {}; \
+                 slow (>{SLOW_US:.0} µs) {}: {} checkpointed, {} wrote >4x median pages, {} neither",
+                pages[pages.len() / 2],
+                pages[pages.len() * 99 / 100],
+                pages[pages.len() - 1],
+                rows.iter().filter(|r| r.2).count(),
+                slow.len(),
+                slow.iter().filter(|r| r.2).count(),
+                slow.iter().filter(|r| !r.2 && big(r)).count(),
+                slow.iter().filter(|r| !r.2 && !big(r)).count(),
+            );
+            println!(
+                "diag {label} save/{op}: median µs: plain saves {:.0}, checkpointing saves {:.0}, \
+                 many-page saves {:.0} (median {:.0} pages)",
+                med(rows
+                    .iter()
+                    .filter(|r| !r.2 && !big(r))
+                    .map(|r| r.0)
+                    .collect()),
+                med(rows.iter().filter(|r| r.2).map(|r| r.0).collect()),
+                med(rows
+                    .iter()
+                    .filter(|r| !r.2 && big(r))
+                    .map(|r| r.0)
+                    .collect()),
+                med(rows
+                    .iter()
+                    .filter(|r| !r.2 && big(r))
+                    .map(|r| f64::from(r.1))
+                    .collect()),
+            );
+        }
+    }
+}
+
 fn main() {
     let mode = std::env::var("W4_PERCENTILES").unwrap_or_default();
+    if mode == "diag" {
+        diagnose(&gridmate_fixture());
+        return;
+    }
     if mode == "1" || mode == "only" {
         let reps = std::env::var("W4_REPS")
             .ok()
