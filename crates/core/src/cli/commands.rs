@@ -157,6 +157,9 @@ fn seed_records(
         // Spread over the past 30 days.
         let at = now.plus_millis(-i64::from(rng.below(30 * 86_400) as u32) * 1000);
         let r = store.create(fixtures::draft(&mut rng, g, at))?;
+        if i % 256 == 255 {
+            store.maintain()?; // what the app's idle upkeep does between saves
+        }
         if print_ids {
             // Printed only after the save returned: a line on stdout is a durability promise.
             use std::io::Write;

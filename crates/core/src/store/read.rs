@@ -12,6 +12,8 @@ use super::{
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
+/// Index matches considered per search (the most recently stored ones).
+const SEARCH_CANDIDATES: u32 = 2_000;
 const SUMMARY_COLUMNS: &str = "r.id, r.kind, r.grid_id, r.status, r.risk_level, r.occurred_at, r.updated_at, r.title, \
      r.sync_state, r.deleted_at IS NOT NULL, r.quarantine IS NOT NULL";
 
@@ -95,7 +97,9 @@ impl Store {
     }
 
     /// Full-text search over the Chinese free text of records that are not deleted, newest first.
-    /// A query with nothing searchable in it (only punctuation) finds nothing.
+    /// A query with nothing searchable in it (only punctuation) finds nothing. Candidates come from
+    /// the index newest-stored first and are capped at `SEARCH_CANDIDATES`, so a word found in tens
+    /// of thousands of records costs the same as a rare one (the page shows the newest anyway).
     pub fn search(
         &self,
         query: &str,
@@ -111,8 +115,10 @@ impl Store {
             limit.min(MAX_LIMIT)
         };
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM records_fts f JOIN records r ON r.rowid = f.rowid
-             WHERE records_fts MATCH ?1 AND r.deleted_at IS NULL AND (?2 IS NULL OR r.kind = ?2)
+            "SELECT {SUMMARY_COLUMNS} FROM
+               (SELECT rowid FROM records_fts WHERE records_fts MATCH ?1 ORDER BY rowid DESC LIMIT {SEARCH_CANDIDATES}) f
+             JOIN records r ON r.rowid = f.rowid
+             WHERE r.deleted_at IS NULL AND (?2 IS NULL OR r.kind = ?2)
              ORDER BY r.occurred_at DESC, r.id DESC LIMIT ?3"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

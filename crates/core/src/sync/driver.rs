@@ -147,6 +147,7 @@ pub async fn sync_once(
         report.pulled_records += applied.pulled_records;
         report.pulled_changes += applied.pulled_changes;
         report.dropped_out_of_scope += applied.dropped_out_of_scope;
+        with_store(store, |s| s.maintain()).await?;
         progress(SyncStatus::Syncing {
             done: report.pushed as u64,
             total: total.max(report.pushed as u64),
