@@ -71,14 +71,13 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::migrate(&mut conn)?;
-        let store = Self {
+        let mut store = Self {
             conn,
             path: path.to_owned(),
             user: user.to_owned(),
             actor: ActorId::random(),
         };
         store.ensure_device_id()?;
-        let mut store = store;
         // A signed-in account writes as its server user, whatever folder name it was opened with.
         if let Some(b) = store.server_binding()? {
             store.user = b.user;
