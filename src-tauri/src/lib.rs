@@ -1,0 +1,71 @@
+//! GridMate's Tauri 2 shell: the app's state, its commands over `gridmate-core`, and events to the
+//! UI (`records-changed`, `sync-status`). The data lives under the platform's app data folder, one
+//! store per account; the background sync driver runs inside the app.
+//!
+//! `GRIDMATE_APP_DATA` overrides the data folder (tests and the demo run use it), and
+//! `GRIDMATE_LOG` sets the log filter.
+#![forbid(unsafe_code)]
+
+mod commands;
+mod error;
+mod state;
+
+use std::path::PathBuf;
+
+use tauri::Manager;
+
+use commands::{records::*, session::*, sync::*};
+use state::AppState;
+
+/// Runs the app (desktop `main` and the mobile entry point).
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tracing::info!("starting GridMate");
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let data_dir = match std::env::var_os("GRIDMATE_APP_DATA") {
+                Some(d) => PathBuf::from(d),
+                None => app.path().app_data_dir()?,
+            };
+            std::fs::create_dir_all(&data_dir)?;
+            let state = AppState::new(data_dir);
+            // Reopen the last account straight away: the app works offline from the first frame.
+            if let Some(account) = state.remembered_account() {
+                let handle = app.handle().clone();
+                let restored = state.open_store(&account).and_then(|store| {
+                    tauri::async_runtime::block_on(async { state.start(&handle, &account, store) })
+                });
+                if let Err(e) = restored {
+                    tracing::warn!(code = %e.code, "could not reopen the last account");
+                }
+            }
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            session_get,
+            login,
+            logout,
+            home_summary,
+            records_list,
+            records_search,
+            record_get,
+            record_create,
+            record_update,
+            record_delete,
+            record_history,
+            record_validate,
+            draft_save,
+            draft_load,
+            draft_clear,
+            grids_list,
+            sync_now,
+            sync_status,
+            sync_log,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("GridMate could not start: {e}");
+        std::process::exit(1);
+    }
+}
