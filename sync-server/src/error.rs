@@ -36,6 +36,12 @@ pub enum ApiError {
     /// The request is malformed; the message says what (never echoing submitted values).
     #[error("bad request: {}", .0.en)]
     BadRequest(Localized),
+    /// A sync body that is not `GMS1` + zstd + postcard of a valid request (or names a bad area).
+    #[error("malformed sync body")]
+    MalformedBody,
+    /// A sync request in a protocol version this server does not speak.
+    #[error("unsupported sync protocol version {0}")]
+    UnsupportedProtocol(u16),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("not found")]
@@ -80,7 +86,9 @@ impl ApiError {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::UserDisabled | Self::DeviceRevoked => StatusCode::FORBIDDEN,
             Self::TooManyAttempts { .. } | Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::MalformedBody | Self::UnsupportedProtocol(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -98,6 +106,8 @@ impl ApiError {
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Overloaded => "overloaded",
             Self::BadRequest(_) => "bad_request",
+            Self::MalformedBody => "malformed_body",
+            Self::UnsupportedProtocol(_) => "unsupported_protocol",
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -138,6 +148,11 @@ impl ApiError {
                 "The server is busy; try again shortly",
             ),
             Self::BadRequest(m) => m.clone(),
+            Self::MalformedBody => msg("同步请求格式错误", "The sync request is malformed"),
+            Self::UnsupportedProtocol(v) => Localized {
+                zh_cn: format!("不支持的同步协议版本 {v}，请更新应用"),
+                en: format!("Sync protocol version {v} is not supported; update the app"),
+            },
             Self::PayloadTooLarge => msg("请求内容过大", "The request body is too large"),
             Self::NotFound => msg("未找到", "Not found"),
             Self::MethodNotAllowed => msg("不支持该请求方法", "Method not allowed"),
@@ -226,6 +241,12 @@ mod tests {
             ),
             (ApiError::Overloaded, 429, "overloaded"),
             (ApiError::bad_request("坏", "bad"), 400, "bad_request"),
+            (ApiError::MalformedBody, 400, "malformed_body"),
+            (
+                ApiError::UnsupportedProtocol(9),
+                400,
+                "unsupported_protocol",
+            ),
             (ApiError::PayloadTooLarge, 413, "payload_too_large"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::internal("db on fire"), 500, "internal"),

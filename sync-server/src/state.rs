@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::auth::hash_pool::HashPool;
 use crate::auth::password;
 use crate::auth::{LoginThrottle, ThrottleConfig};
 use crate::clock::Clock;
 use crate::storage::{AccountStore, SqliteStorage};
+use crate::sync::store::SyncStore;
 
 /// Default token lifetime: long, because grid workers may stay offline for weeks and must not be
 /// locked out of syncing what they collected.
@@ -55,12 +57,14 @@ pub struct AppState {
     pub db: Arc<SqliteStorage>,
     /// The account store (same database, trait view).
     pub accounts: Arc<dyn AccountStore>,
+    /// Record sync storage (same database by default, trait view).
+    pub sync: Arc<dyn SyncStore>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
     pub throttle: Arc<LoginThrottle>,
-    /// Bounds concurrent argon2 work (19 MiB each) to the number of CPUs, so a burst of logins
-    /// queues instead of exhausting memory.
-    pub hash_permits: Arc<Semaphore>,
+    /// Runs argon2 work (19 MiB each) on one long-lived thread per CPU, so a burst of logins
+    /// queues instead of exhausting memory, and the memory kept afterwards stays bounded.
+    pub hash_pool: Arc<HashPool>,
     /// Bounds requests in flight (see `routes::limit_in_flight`).
     pub in_flight: Arc<Semaphore>,
 }
@@ -80,12 +84,14 @@ impl AppState {
     ) -> Self {
         password::warm_up();
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let sync: Arc<dyn SyncStore> = db.clone();
         Self {
             db,
             accounts,
+            sync,
             clock,
             throttle: Arc::new(LoginThrottle::new(config.throttle.clone())),
-            hash_permits: Arc::new(Semaphore::new(cpus)),
+            hash_pool: Arc::new(HashPool::new(cpus)),
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             config: Arc::new(config),
         }

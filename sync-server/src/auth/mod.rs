@@ -5,6 +5,7 @@
 //! token of an enabled user on a non-revoked device.
 
 pub mod extractor;
+pub mod hash_pool;
 pub mod password;
 pub mod throttle;
 pub mod token;

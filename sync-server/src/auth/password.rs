@@ -2,7 +2,7 @@
 //! stored as PHC strings so parameters can be raised later without a migration.
 //!
 //! Invariants: these functions are CPU- and memory-heavy and blocking: call them on the blocking
-//! pool and under [`crate::state::AppState::hash_permits`]. [`verify_dummy`] costs the same as a
+//! pool and under [`crate::state::AppState::hash_pool`]. [`verify_dummy`] costs the same as a
 //! real verification, so an unknown user name takes as long as a wrong password.
 
 use std::sync::OnceLock;

@@ -85,22 +85,15 @@ pub async fn login(
         None => None,
     };
 
-    let permit = state
-        .hash_permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(ApiError::internal)?;
     let password = req.password;
     let stored = record.as_ref().map(|r| r.password_hash.clone());
-    let ok = blocking(move || {
-        let _permit = permit;
-        Ok(match stored {
+    let ok = state
+        .hash_pool
+        .run(move || match stored {
             Some(hash) => password::verify_password(&password, &hash),
             None => password::verify_dummy(&password),
         })
-    })
-    .await?;
+        .await?;
 
     let now = state.clock.now();
     let record = match (ok, record) {

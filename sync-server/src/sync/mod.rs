@@ -7,9 +7,11 @@ pub mod doc;
 pub mod pull;
 pub mod push;
 pub mod schema;
+pub mod store;
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gridmate_domain::wire::{self, PROTOCOL_VERSION, SyncResponse, WireError};
@@ -23,8 +25,10 @@ use push::Pusher;
 pub async fn sync(
     State(state): State<AppState>,
     auth: AuthContext,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // A body that grows past the limit while streaming (no Content-Length) is our JSON 413 too.
+    let body = body?;
     let req = tokio::task::spawn_blocking(move || wire::decode_request(&body))
         .await
         .map_err(ApiError::internal)?
@@ -35,7 +39,7 @@ pub async fn sync(
         device_id: auth.device_id.to_string(),
         scope: auth.scope.clone(),
     };
-    let db = state.db.clone();
+    let store = state.sync.clone();
     let now = state.clock.now();
     let (pushed, records) = (
         req.push.len(),
@@ -46,14 +50,16 @@ pub async fn sync(
             None
         } else {
             Some(
-                db.write(|c| push::push_batch(c, &who, req.push, now))
+                store
+                    .push(&who, req.push, now)
                     .map_err(ApiError::internal)?,
             )
         };
         let skip = batch.as_ref().and_then(|b| b.logged);
         let pull = match &req.pull {
             Some(p) => Some(
-                db.read(|c| pull::pull(c, &who.scope, p, skip))
+                store
+                    .pull(&who.scope, p, skip)
                     .map_err(ApiError::internal)?,
             ),
             None => None,
@@ -74,16 +80,16 @@ pub async fn sync(
     Ok(([(header::CONTENT_TYPE, wire::CONTENT_TYPE)], bytes).into_response())
 }
 
+/// The typed API error of a body that did not decode (docs/sync-protocol.md, "Errors"). The
+/// decoder's detail may echo submitted bytes (an area id): the client gets a fixed message and
+/// the log only the code.
 fn wire_error(e: WireError) -> ApiError {
+    tracing::debug!(code = e.code(), "sync body refused");
     match e {
         WireError::TooLarge | WireError::Limit(_) => ApiError::PayloadTooLarge,
-        WireError::UnsupportedProtocol(v) => ApiError::bad_request(
-            format!("不支持的同步协议版本 {v}，请更新应用"),
-            format!("sync protocol version {v} is not supported; update the app"),
-        ),
-        other => ApiError::bad_request(
-            "同步请求格式错误",
-            format!("malformed sync request: {other}"),
-        ),
+        WireError::UnsupportedProtocol(v) => ApiError::UnsupportedProtocol(v),
+        WireError::BadMagic | WireError::Decompress(_) | WireError::Malformed(_) => {
+            ApiError::MalformedBody
+        }
     }
 }

@@ -1,0 +1,49 @@
+//! The sync storage interface. The HTTP layer only sees this trait; SQLite implements it here, and
+//! a PostgreSQL backend implements the same two operations with the same guarantees:
+//! - `push`: one atomic batch; per record all-or-nothing; idempotent by change hash; returns the
+//!   seq range it logged;
+//! - `pull`: one consistent snapshot; changes of the scope after the positions, in seq order,
+//!   paged, never past the high-water mark read in that snapshot.
+
+use gridmate_domain::Timestamp;
+use gridmate_domain::wire::{PullPage, PullRequest, PushDoc};
+
+use super::pull::pull;
+use super::push::{PushBatch, Pusher, push_batch};
+use crate::scope::Scope;
+use crate::storage::{SqliteStorage, StorageError};
+
+pub trait SyncStore: Send + Sync + 'static {
+    fn push(
+        &self,
+        who: &Pusher,
+        docs: Vec<PushDoc>,
+        now: Timestamp,
+    ) -> Result<PushBatch, StorageError>;
+    fn pull(
+        &self,
+        scope: &Scope,
+        req: &PullRequest,
+        skip: Option<(i64, i64)>,
+    ) -> Result<PullPage, StorageError>;
+}
+
+impl SyncStore for SqliteStorage {
+    fn push(
+        &self,
+        who: &Pusher,
+        docs: Vec<PushDoc>,
+        now: Timestamp,
+    ) -> Result<PushBatch, StorageError> {
+        self.write(|c| push_batch(c, who, docs, now))
+    }
+
+    fn pull(
+        &self,
+        scope: &Scope,
+        req: &PullRequest,
+        skip: Option<(i64, i64)>,
+    ) -> Result<PullPage, StorageError> {
+        self.read(|c| pull(c, scope, req, skip))
+    }
+}
