@@ -1,0 +1,633 @@
+//! Helpers for GridMate's end-to-end tests: the real desktop app (`gridmate-app`, built by
+//! `npx tauri build --debug --no-bundle`) driven over WebDriver (`tauri-driver` in front of
+//! `WebKitWebDriver`), a real `gridmate-server` process, and the `gridmate` CLI as a second device.
+//! Nothing is faked. `tests/e2e/run.sh` builds everything and starts Xvfb and tauri-driver.
+//!
+//! Environment (all optional; run.sh sets them):
+//! - `GRIDMATE_E2E_BIN_DIR`: folder holding `gridmate-app`, `gridmate-server`, `gridmate`
+//!   (default `../../target/debug` from this crate).
+//! - `GRIDMATE_E2E_WEBDRIVER`: tauri-driver's address (default `http://127.0.0.1:4444`).
+//! - `E2E_SCREENSHOTS`: where screenshots go (default `tests/e2e/target/e2e-screenshots`).
+//!
+//! tauri-driver cannot pass environment variables to the app, so each launch goes through a tiny
+//! shell wrapper written next to the app's data folder: it records its PID (the `exec`ed app keeps
+//! it), sets `GRIDMATE_APP_DATA`, and sends the app's output to a log file. One tauri-driver can so
+//! serve any number of data folders, and the test knows which process to watch on quit.
+//!
+//! Waits are for states (an element present, a badge `synced`), each with a deadline; nothing here
+//! asserts a duration.
+#![forbid(unsafe_code)]
+#![allow(clippy::missing_panics_doc)] // a harness failure is a test failure
+
+use std::future::Future;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use thirtyfour::prelude::*;
+use thirtyfour::Capabilities;
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "e2e-password-1";
+
+/// Default deadline for an element or state to appear.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Where the binaries are.
+#[derive(Debug, Clone)]
+pub struct Bins {
+    pub app: PathBuf,
+    pub server: PathBuf,
+    pub cli: PathBuf,
+}
+
+impl Bins {
+    pub fn from_env() -> Self {
+        let dir = std::env::var_os("GRIDMATE_E2E_BIN_DIR").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"),
+            PathBuf::from,
+        );
+        let dir = dir.canonicalize().unwrap_or(dir);
+        let b = Self {
+            app: dir.join("gridmate-app"),
+            server: dir.join("gridmate-server"),
+            cli: dir.join("gridmate"),
+        };
+        for p in [&b.app, &b.server, &b.cli] {
+            assert!(
+                p.exists(),
+                "{} is missing: run tests/e2e/run.sh (it builds the app, the server and the CLI)",
+                p.display()
+            );
+        }
+        b
+    }
+}
+
+/// tauri-driver's address.
+pub fn webdriver_url() -> String {
+    std::env::var("GRIDMATE_E2E_WEBDRIVER").unwrap_or_else(|_| "http://127.0.0.1:4444".into())
+}
+
+/// The screenshot folder (created).
+pub fn screenshot_dir() -> PathBuf {
+    let d = std::env::var_os("E2E_SCREENSHOTS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Polls `f` every 150 ms until it returns `Some`, or panics after `timeout` naming `what`.
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sync server.
+
+/// A running `gridmate-server` over its own data folder.
+#[derive(Debug)]
+pub struct Server {
+    bin: PathBuf,
+    child: Option<Child>,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on 127.0.0.1 (a free port) over `data`.
+    pub fn start(bin: &Path, data: &Path) -> Self {
+        let mut s = Self {
+            bin: bin.to_owned(),
+            child: None,
+            url: String::new(),
+            data: data.to_owned(),
+        };
+        s.spawn(None);
+        s
+    }
+
+    fn spawn(&mut self, port: Option<u16>) {
+        let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
+        let mut child = Command::new(&self.bin)
+            .args(["serve", "--data", self.data.to_str().unwrap(), "--listen", &listen])
+            .env("GRIDMATE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        self.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("gridmate-server said: {line:?}"))
+            .to_owned();
+        self.child = Some(child);
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// Starts the process again on the same port and data folder.
+    pub fn restart_same_port(&mut self) {
+        let port = self.port();
+        self.kill9();
+        self.spawn(Some(port));
+        assert_eq!(self.port(), port, "the server came back on another port");
+    }
+
+    /// Runs an admin command of the server binary on this data folder; returns stdout.
+    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--data", self.data.to_str().unwrap()]);
+        run_cmd(&self.bin, &full, stdin, &[("GRIDMATE_LOG", "warn")])
+    }
+
+    pub fn add_user(&self, name: &str, role: &str, scope: &str) {
+        self.admin(
+            &["user", "add", name, "--role", role, "--scope", scope, "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+        );
+    }
+
+    /// `record dump`: id -> record JSON.
+    pub fn dump(&self) -> std::collections::BTreeMap<String, Value> {
+        self.admin(&["record", "dump"], None)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["id"].as_str().unwrap().to_owned(), v["record"].clone())
+            })
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Runs a command, asserts success, returns stdout.
+pub fn run_cmd(bin: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?} failed: {}{}",
+        bin.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The `gridmate` CLI as a device of its own (its own data folder, one account).
+#[derive(Debug)]
+pub struct CliDevice {
+    pub bin: PathBuf,
+    pub data: PathBuf,
+    pub account: String,
+}
+
+impl CliDevice {
+    pub fn run(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut full = vec!["--data", self.data.to_str().unwrap(), "--account", &self.account];
+        full.extend_from_slice(args);
+        run_cmd(&self.bin, &full, stdin, &[("GRIDMATE_LOG", "warn")])
+    }
+
+    pub fn login(&self, url: &str) {
+        self.run(
+            &["login", "--server", url, "--user", &self.account, "--password-stdin"],
+            Some(&format!("{PASSWORD}\n")),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app.
+
+/// Reads a PID file; whether that process is still alive (a zombie counts as gone).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => s
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let _ = Command::new("kill").args([sig, &pid.to_string()]).status();
+}
+
+/// The running desktop app under WebDriver: one session, one process.
+pub struct App {
+    driver: Option<WebDriver>,
+    pid: Option<u32>,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+/// How one launch went: time to the WebDriver session (window created) and the app's PID.
+#[derive(Debug, Clone, Copy)]
+pub struct Launch {
+    pub started: Instant,
+    pub session_ready: Duration,
+}
+
+impl App {
+    /// Launches the app over `data_dir` (created). `work` holds the launcher script and logs.
+    /// Returns when WebDriver has a session (the window exists; the page may still be loading).
+    pub async fn launch(bins: &Bins, data_dir: &Path, work: &Path) -> (Self, Launch) {
+        std::fs::create_dir_all(data_dir).unwrap();
+        std::fs::create_dir_all(work).unwrap();
+        let pid_file = work.join("app.pid");
+        let _ = std::fs::remove_file(&pid_file);
+        let log = work.join("app.log");
+        let launcher = work.join("launch-gridmate-app.sh");
+        let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+        std::fs::write(
+            &launcher,
+            format!(
+                "#!/bin/sh\n# Written by the GridMate E2E test: tauri-driver cannot set the app's environment.\n\
+                 echo $$ > {pid}\nexport GRIDMATE_APP_DATA={data}\nexport GRIDMATE_LOG=${{GRIDMATE_LOG:-info}}\n\
+                 exec {app} \"$@\" >> {log} 2>&1\n",
+                pid = q(&pid_file),
+                data = q(data_dir),
+                app = q(&bins.app),
+                log = q(&log),
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let mut caps = Capabilities::new();
+        caps.set("browserName", "wry").unwrap();
+        caps.set("tauri:options", json!({ "application": launcher })).unwrap();
+        let started = Instant::now();
+        let driver = WebDriver::new(webdriver_url(), caps)
+            .await
+            .unwrap_or_else(|e| panic!("no WebDriver session (is tauri-driver running on {}?): {e}", webdriver_url()));
+        let session_ready = started.elapsed();
+        let pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        let app = Self {
+            driver: Some(driver),
+            pid,
+            data_dir: data_dir.to_owned(),
+            log,
+        };
+        (app, Launch { started, session_ready })
+    }
+
+    pub fn driver(&self) -> &WebDriver {
+        self.driver.as_ref().expect("the app was quit")
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    fn sel(testid: &str) -> By {
+        By::Css(format!("[data-testid=\"{testid}\"]"))
+    }
+
+    /// All elements matching a CSS selector, now (no wait).
+    pub async fn all_css(&self, css: &str) -> Vec<WebElement> {
+        self.driver()
+            .find_all(By::Css(css.to_owned()))
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Waits for an element matching `css`.
+    pub async fn wait_css(&self, css: &str, timeout: Duration) -> WebElement {
+        wait_until(&format!("`{css}`"), timeout, || async {
+            self.all_css(css).await.into_iter().next()
+        })
+        .await
+    }
+
+    /// Waits for a displayed element matching `css`.
+    pub async fn wait_css_visible(&self, css: &str, timeout: Duration) -> WebElement {
+        wait_until(&format!("`{css}` displayed"), timeout, || async {
+            for e in self.all_css(css).await {
+                if e.is_displayed().await.unwrap_or(false) {
+                    return Some(e);
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    /// Waits for the element with this test id (present in the DOM).
+    pub async fn find(&self, testid: &str) -> WebElement {
+        self.wait_css(&format!("[data-testid=\"{testid}\"]"), WAIT).await
+    }
+
+    /// Waits for the element with this test id, displayed.
+    pub async fn find_visible(&self, testid: &str) -> WebElement {
+        self.wait_css_visible(&format!("[data-testid=\"{testid}\"]"), WAIT)
+            .await
+    }
+
+    /// Whether an element with this test id is in the DOM now.
+    pub async fn present(&self, testid: &str) -> bool {
+        self.driver().find_all(Self::sel(testid)).await.is_ok_and(|v| !v.is_empty())
+    }
+
+    /// Waits until no element with this test id is displayed.
+    pub async fn wait_gone(&self, testid: &str) {
+        wait_until(&format!("[{testid}] gone"), WAIT, || async {
+            for e in self.driver().find_all(Self::sel(testid)).await.unwrap_or_default() {
+                if e.is_displayed().await.unwrap_or(false) {
+                    return None;
+                }
+            }
+            Some(())
+        })
+        .await;
+    }
+
+    /// Scrolls an element to the middle of the viewport (clear of the fixed nav bar and tab bar).
+    pub async fn center(&self, el: &WebElement) {
+        let _ = self
+            .driver()
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+                vec![el.to_json().unwrap()],
+            )
+            .await;
+    }
+
+    /// Clicks an element: scroll into view, WebDriver click, retried until `deadline` (an overlay
+    /// still fading out intercepts clicks for a moment); as a last resort a DOM `click()`, logged.
+    pub async fn click_el(&self, what: &str, el: &WebElement) {
+        let deadline = Instant::now() + Duration::from_secs(8);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            self.center(el).await;
+            match el.click().await {
+                Ok(()) => return,
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        eprintln!("[e2e] WebDriver click on {what} kept failing ({last}); using a DOM click");
+        self.driver()
+            .execute("arguments[0].click();", vec![el.to_json().unwrap()])
+            .await
+            .unwrap_or_else(|e| panic!("DOM click on {what} failed: {e}"));
+    }
+
+    /// Finds (with a deadline) and clicks the element with this test id; a click that fails
+    /// because the element went stale is retried with a fresh find.
+    pub async fn click(&self, testid: &str) {
+        let el = self.find_visible(testid).await;
+        self.click_el(testid, &el).await;
+    }
+
+    /// The `<input>` or `<textarea>` inside the element with this test id.
+    pub async fn input_in(&self, testid: &str) -> WebElement {
+        let css = format!("[data-testid=\"{testid}\"] input, [data-testid=\"{testid}\"] textarea");
+        self.wait_css(&css, WAIT).await
+    }
+
+    async fn value_of(&self, el: &WebElement) -> String {
+        self.driver()
+            .execute("return arguments[0].value;", vec![el.to_json().unwrap()])
+            .await
+            .ok()
+            .and_then(|r| r.json().as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Types `text` into the input inside `testid`, replacing what was there. Keys go through
+    /// WebDriver; if the field does not end up holding exactly `text` (an input method quirk with
+    /// CJK characters), the value is set through the DOM with an `input` event, and that is logged.
+    pub async fn type_into(&self, testid: &str, text: &str) {
+        let el = self.input_in(testid).await;
+        self.center(&el).await;
+        let _ = el.click().await;
+        if !self.value_of(&el).await.is_empty() {
+            // Select all and delete: `clear()` does not fire the `input` event Vue listens to.
+            let _ = el.send_keys(Key::Control + "a").await;
+            let _ = el.send_keys(Key::Backspace).await;
+        }
+        let typed = el.send_keys(text).await;
+        let now = self.value_of(&el).await;
+        if typed.is_err() || now != text {
+            eprintln!(
+                "[e2e] typing into {testid} gave {now:?} ({typed:?}); setting the value through the DOM"
+            );
+            self.driver()
+                .execute(
+                    "const el = arguments[0];
+                     const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+                     Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, arguments[1]);
+                     el.dispatchEvent(new Event('input', { bubbles: true }));",
+                    vec![el.to_json().unwrap(), json!(text)],
+                )
+                .await
+                .unwrap();
+        }
+        let v = self.value_of(&el).await;
+        assert_eq!(v, text, "the input of {testid} holds the typed text");
+    }
+
+    /// Picks `option-<value>` in the picker opened by tapping `field-<path>`, then confirms, and
+    /// checks that the field shows that option's text (a tap during the popup's slide-in can be
+    /// lost, leaving the first option selected: then it tries again, logged).
+    pub async fn pick(&self, path: &str, value: &str) {
+        let field = format!("field-{path}");
+        for attempt in 1..=3 {
+            self.click(&field).await;
+            let opt_css = format!("[data-testid=\"option-{value}\"]");
+            let opt = self.wait_css_visible(&opt_css, WAIT).await;
+            let want = opt.text().await.unwrap_or_default().trim().to_owned();
+            // Let the popup finish sliding in (0.3 s in Vant) before tapping an option.
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            self.click_el(&format!("option-{value}"), &opt).await;
+            // Vant moves the column to the tapped option (a short animation) before confirm.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            self.click("picker-confirm").await;
+            self.wait_gone("picker-confirm").await;
+            let input = self.input_in(&field).await;
+            let shown = self.value_of(&input).await;
+            if shown.trim() == want {
+                return;
+            }
+            eprintln!("[e2e] picking {value} ({want}) for {path} gave {shown:?} (attempt {attempt})");
+            // The popup's overlay fades out before the field can be tapped again.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        panic!("could not pick {value} for {path}");
+    }
+
+    /// Text of the element with this test id (waits for it).
+    pub async fn text(&self, testid: &str) -> String {
+        self.find(testid).await.text().await.unwrap_or_default()
+    }
+
+    /// Taps the nav bar's back arrow (the page's own way back; there is no test id on it).
+    pub async fn nav_back(&self) {
+        let el = self.wait_css_visible(".van-nav-bar__left", WAIT).await;
+        self.click_el("nav back", &el).await;
+    }
+
+    /// Sets the window to a phone-sized 390x844 viewport.
+    pub async fn phone_size(&self) {
+        self.driver()
+            .set_window_rect(0, 0, 390, 844)
+            .await
+            .unwrap_or_else(|e| panic!("set_window_rect: {e}"));
+    }
+
+    /// Waits for the paint (about 1 s: an immediate screenshot can show a stale frame), then
+    /// writes `name.png` into the screenshot folder.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let png = self.driver().screenshot_as_png().await.unwrap();
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        println!("[e2e] screenshot {}", path.display());
+        path
+    }
+
+    /// Calls a Tauri command from the page (for observations the UI does not show directly).
+    pub async fn invoke(&self, cmd: &str, args: Value) -> Value {
+        self.driver()
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])
+                   .then((v) => done({ ok: v === undefined ? null : v }), (e) => done({ err: e }));",
+                vec![json!(cmd), args],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("invoke {cmd}: {e}"))
+            .json()
+            .clone()
+    }
+
+    /// Ends the WebDriver session and makes sure the app process is gone: it should exit on its
+    /// own when its window closes; after 10 s it gets SIGTERM, after 5 more SIGKILL (both logged).
+    /// Returns whether the app exited by itself.
+    pub async fn quit(mut self) -> bool {
+        if let Some(d) = self.driver.take() {
+            if let Err(e) = d.quit().await {
+                eprintln!("[e2e] ending the WebDriver session: {e}");
+            }
+        }
+        let Some(pid) = self.pid.take() else {
+            return true;
+        };
+        for (sig, secs) in [("", 10), ("-TERM", 5), ("-KILL", 5)] {
+            if !sig.is_empty() {
+                eprintln!("[e2e] app (pid {pid}) still running; sending {sig}");
+                signal(pid, sig);
+            }
+            let deadline = Instant::now() + Duration::from_secs(secs);
+            while Instant::now() < deadline {
+                if !alive(pid) {
+                    return sig.is_empty();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        panic!("the app (pid {pid}) survived SIGKILL");
+    }
+
+    /// The last lines of the app's own log (for failure messages).
+    pub fn log_tail(&self) -> String {
+        let s = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = s.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // What the window showed when the test failed (best effort, on a runtime of its own:
+            // Drop cannot await).
+            if let Some(d) = self.driver.clone() {
+                let path = screenshot_dir().join("FAILED.png");
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let png = rt.block_on(async {
+                        let html = d.source().await.unwrap_or_default();
+                        let _ = std::fs::write(path.with_extension("html"), html);
+                        d.screenshot_as_png().await.ok()
+                    })?;
+                    std::fs::write(&path, png).ok()?;
+                    eprintln!("[e2e] the window at the failure: {}", path.display());
+                    Some(())
+                })
+                .join();
+            }
+        }
+        // thirtyfour ends a session that was not quit on drop (synchronously); the process is ours.
+        drop(self.driver.take());
+        if let Some(pid) = self.pid.take() {
+            if alive(pid) {
+                signal(pid, "-KILL");
+            }
+        }
+    }
+}
