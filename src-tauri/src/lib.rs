@@ -20,6 +20,13 @@ use state::AppState;
 /// Runs the app (desktop `main` and the mobile entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    // Logs go to stderr; they never contain record content or personal data (ids and codes only).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDMATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     tracing::info!("starting GridMate");
     let result = tauri::Builder::default()
         .setup(|app| {

@@ -189,10 +189,41 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+/// Fields each kind cannot do without (the rest have defaults). Checked before serde, which would
+/// name only the first one missing: a form shows every missing field at once.
+fn required_keys(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::PatrolVisit => &["visited_at", "subject_kind", "findings"],
+        RecordKind::LegalEducation => &["held_at", "topic", "format"],
+        RecordKind::Dispute => &[
+            "reported_at",
+            "source",
+            "dispute_category",
+            "summary",
+            "risk_level",
+        ],
+    }
+}
+
 fn body_from_json(
     kind: RecordKind,
     obj: Map<String, Value>,
 ) -> Result<RecordBody, ValidationErrors> {
+    let missing: Vec<FieldError> = required_keys(kind)
+        .iter()
+        .filter(|k| obj.get(**k).is_none_or(Value::is_null))
+        .map(|k| {
+            FieldError::new(
+                ErrorCode::Required,
+                *k,
+                "必填项不能为空",
+                "this field is required",
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(ValidationErrors(missing));
+    }
     let v = Value::Object(obj);
     Ok(match kind {
         RecordKind::PatrolVisit => RecordBody::PatrolVisit(from_value(v, "")?),

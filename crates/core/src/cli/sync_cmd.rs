@@ -93,6 +93,17 @@ pub fn sync(path: &Path, account: &str, json: bool) -> Result<(), CliError> {
         };
         sync_once(&store, &client, &SyncConfig::default(), &progress).await
     });
+    let entry = gridmate_core::store::SyncLogEntry {
+        at: gridmate_domain::Timestamp::now(),
+        ok: report.is_ok(),
+        pushed: report.as_ref().map_or(0, |r| r.pushed as u64),
+        pulled: report.as_ref().map_or(0, |r| r.pulled_records as u64),
+        rejected: report.as_ref().map_or(0, |r| r.rejected.len() as u64),
+        error: report.as_ref().err().map(|e| format!("[{}] {e}", e.code())),
+    };
+    if let Ok(s) = store.lock() {
+        let _ = s.log_sync(&entry);
+    }
     let report = report.map_err(sync_error)?;
     if json {
         print_json(&report);

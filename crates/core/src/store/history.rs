@@ -53,7 +53,11 @@ impl Store {
                 by,
                 actor: m.actor.to_hex_string(),
                 op,
-                fields: touched_fields(&patches),
+                fields: if op == HistoryOp::Create {
+                    created_fields(&patches)
+                } else {
+                    touched_fields(&patches)
+                },
             });
         }
         Ok(out)
@@ -96,6 +100,47 @@ fn touched_fields(patches: &[Patch]) -> Vec<String> {
             path
         })
         .filter(|p| !p.is_empty())
+        .collect();
+    fields.sort();
+    fields.dedup();
+    fields
+}
+
+/// For a creation: the top-level fields the user filled in (not the app-set ones, not the empty
+/// or absent optionals), e.g. `address, findings, subject_kind, visited_at`.
+fn created_fields(patches: &[Patch]) -> Vec<String> {
+    const APP_SET: [&str; 7] = [
+        "id",
+        "kind",
+        "schema_version",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    ];
+    let mut fields: Vec<String> = patches
+        .iter()
+        .filter_map(|p| match (p.path.first(), &p.action) {
+            // Something inside a field (a text's characters, a list's elements): the field has content.
+            (Some((_, Prop::Map(k))), _) => Some(k.clone()),
+            (
+                None,
+                PatchAction::PutMap {
+                    key, value: (v, _), ..
+                },
+            ) => match v {
+                automerge::Value::Scalar(s) if s.is_null() => None,
+                automerge::Value::Scalar(s)
+                    if matches!(s.as_ref(), automerge::ScalarValue::Boolean(false)) =>
+                {
+                    None
+                }
+                automerge::Value::Scalar(_) => Some(key.clone()),
+                automerge::Value::Object(_) => None, // counted only if something was put inside
+            },
+            _ => None,
+        })
+        .filter(|k| !APP_SET.contains(&k.as_str()))
         .collect();
     fields.sort();
     fields.dedup();

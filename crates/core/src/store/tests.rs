@@ -235,9 +235,19 @@ fn edit_delete_search_and_history() {
         vec![HistoryOp::Create, HistoryOp::Edit, HistoryOp::Delete]
     );
     assert!(h.iter().all(|e| e.by.as_deref() == Some("wang.wei")));
-    assert!(
-        h[0].fields.contains(&"summary".to_string())
-            && h[0].fields.contains(&"grid_id".to_string())
+    assert_eq!(
+        h[0].fields,
+        vec![
+            "dispute_category",
+            "grid_id",
+            "parties",
+            "reported_at",
+            "risk_level",
+            "source",
+            "status",
+            "summary"
+        ],
+        "a creation lists what the user filled in, not app-set or empty fields"
     );
     assert_eq!(h[1].fields, vec!["risk_level", "summary", "updated_at"]);
     assert_eq!(h[2].fields, vec!["deleted_at", "updated_at"]);

@@ -244,7 +244,27 @@ pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> S
             let progress = move |s: SyncStatus| {
                 let _ = st.send(s);
             };
-            match sync_once(&store, &client, &cfg, &progress).await {
+            let outcome = sync_once(&store, &client, &cfg, &progress).await;
+            let entry = match &outcome {
+                Ok(r) => crate::store::SyncLogEntry {
+                    at: gridmate_domain::Timestamp::now(),
+                    ok: true,
+                    pushed: r.pushed as u64,
+                    pulled: r.pulled_records as u64,
+                    rejected: r.rejected.len() as u64,
+                    error: None,
+                },
+                Err(e) => crate::store::SyncLogEntry {
+                    at: gridmate_domain::Timestamp::now(),
+                    ok: false,
+                    pushed: 0,
+                    pulled: 0,
+                    rejected: 0,
+                    error: Some(format!("[{}] {e}", e.code())),
+                },
+            };
+            let _ = with_store(&store, move |s| s.log_sync(&entry)).await;
+            match outcome {
                 Ok(report) => {
                     attempt = 0;
                     last_success = Some(report.server_time_ms);

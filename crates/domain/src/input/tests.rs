@@ -172,3 +172,22 @@ fn patches_merge_and_refuse_immutables() {
             .has("sumary", ErrorCode::UnknownField)
     );
 }
+
+#[test]
+fn every_missing_required_field_is_reported_at_once() {
+    let e = parse_draft(json!({"kind": "patrol_visit", "grid_id": "jingkou-zhengdonglu-03"}))
+        .unwrap_err();
+    assert_eq!(
+        e.codes(),
+        vec![
+            ("visited_at", ErrorCode::Required),
+            ("subject_kind", ErrorCode::Required),
+            ("findings", ErrorCode::Required)
+        ]
+    );
+    let e = parse_draft(
+        json!({"kind": "legal_education", "grid_id": "jingkou-zhengdonglu-03", "topic": null}),
+    )
+    .unwrap_err();
+    assert_eq!(e.0.len(), 3);
+}
