@@ -20,7 +20,7 @@ use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
 use gridmate_domain::{FieldError, GridId, Record, RecordId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::doc::{apply, decode_change, decode_heads, encode_heads, load};
+use super::doc::{apply, decode_change, decode_heads, encode_heads, load, round_trips};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -240,6 +240,7 @@ fn push_one(
         }
         None => (AutoCommit::new(), None),
     };
+    let before = doc.get_heads();
     if apply(&mut doc, fresh.clone()).is_err() {
         return Ok(reject(
             "malformed_change",
@@ -270,6 +271,14 @@ fn push_one(
     };
     if let Some(outcome) = authorize(who, &record_id, old.as_ref(), &new, now) {
         return Ok(outcome);
+    }
+    if !round_trips(&mut doc, &before, &fresh) {
+        return Ok(reject(
+            "malformed_change",
+            "changes",
+            "数据损坏：修改无法重新编码",
+            "the changes cannot be re-encoded",
+        ));
     }
 
     // Accepted: log the new changes in dependency order, bind new actors, update the record row.
