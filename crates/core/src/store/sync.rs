@@ -138,6 +138,16 @@ impl Store {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<Vec<Outgoing>, StoreError> {
+        Ok(self.collect_outgoing_batch(max_records, max_bytes)?.0)
+    }
+
+    /// `collect_outgoing`, and whether the byte cap left a pending record out of the batch (then
+    /// the sync needs another push even though the batch has fewer than `max_records` records).
+    pub fn collect_outgoing_batch(
+        &self,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<(Vec<Outgoing>, bool), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, d.doc, s.synced_heads FROM records r
              JOIN documents d ON d.record_rowid = r.rowid
@@ -154,6 +164,7 @@ impl Store {
         })?;
         let mut out = Vec::new();
         let mut bytes = 0usize;
+        let mut cut = false;
         for row in rows {
             let (id, doc_bytes, synced) = row?;
             let Ok(id) = id.parse::<RecordId>() else {
@@ -176,6 +187,7 @@ impl Store {
                 .collect();
             let size: usize = changes.iter().map(|c| c.0.len()).sum();
             if !out.is_empty() && bytes + size > max_bytes {
+                cut = true;
                 break;
             }
             bytes += size;
@@ -187,7 +199,7 @@ impl Store {
                 heads: doc.get_heads(),
             });
         }
-        Ok(out)
+        Ok((out, cut))
     }
 
     /// Records the server's answer to a push. `sent` is what `collect_outgoing` returned.

@@ -103,9 +103,9 @@ pub async fn sync_once(
     let mut held_before: Vec<[u8; 16]> = Vec::new();
     for _ in 0..cfg.max_rounds {
         let c = *cfg;
-        let (outgoing, positions) = with_store(store, move |s| {
+        let ((outgoing, cut_by_bytes), positions) = with_store(store, move |s| {
             Ok((
-                s.collect_outgoing(c.max_push_records, c.max_push_bytes)?,
+                s.collect_outgoing_batch(c.max_push_records, c.max_push_bytes)?,
                 s.sync_positions()?,
             ))
         })
@@ -118,7 +118,8 @@ pub async fn sync_once(
         report.server_time_ms = resp.server_time_ms;
         report.pushed += outgoing.len();
         let sent = outgoing.len();
-        let again = needs_another_round(sent, cfg, &resp);
+        // A batch cut by the byte cap leaves pending records behind, however few it holds.
+        let again = needs_another_round(sent, cfg, &resp) || cut_by_bytes;
         // A record held twice in one sync cannot be completed by resending: stop, report.
         let held_now: Vec<[u8; 16]> = resp
             .results
