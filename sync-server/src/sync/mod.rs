@@ -55,7 +55,7 @@ pub async fn sync(
                     .map_err(ApiError::internal)?,
             )
         };
-        let skip = batch.as_ref().and_then(|b| b.logged);
+        let skip: &[i64] = batch.as_ref().map_or(&[], |b| b.logged.as_slice());
         let pull = match &req.pull {
             Some(p) => Some(
                 store

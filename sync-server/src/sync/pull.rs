@@ -28,13 +28,13 @@ struct Row {
     bytes: Vec<u8>,
 }
 
-/// One page for `scope` from the device's positions. `skip` is the seq range this same request
+/// One page for `scope` from the device's positions. `skip` lists the seqs (ascending) this same request
 /// just logged from the device's own push: not echoed back, but the positions move past it.
 pub fn pull(
     conn: &Connection,
     scope: &Scope,
     req: &PullRequest,
-    skip: Option<(i64, i64)>,
+    skip: &[i64],
 ) -> Result<PullPage, StorageError> {
     let tx = conn.unchecked_transaction()?; // one read snapshot for the high-water mark and the rows
     let high: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM sync_changes", [], |r| {
@@ -117,7 +117,7 @@ pub fn pull(
     let mut docs: Vec<PulledDoc> = Vec::new();
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
     for r in rows {
-        if skip.is_some_and(|(lo, hi)| (lo..=hi).contains(&r.seq)) {
+        if skip.binary_search(&r.seq).is_ok() {
             continue;
         }
         let i = *index.entry(r.record_id.clone()).or_insert_with(|| {

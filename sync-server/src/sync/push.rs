@@ -39,8 +39,10 @@ pub struct Pusher {
 #[derive(Debug)]
 pub struct PushBatch {
     pub results: Vec<PushResult>,
-    /// The seqs this batch logged (first, last), so the same request's pull can skip the echo.
-    pub logged: Option<(i64, i64)>,
+    /// The seqs of the changes this request carried (ascending), so the same request's pull can
+    /// skip the echo. Held changes of another device that this push completed are logged too, but
+    /// not listed here: this device has never seen them and must pull them.
+    pub logged: Vec<i64>,
 }
 
 /// Pushes a batch in one transaction (one fsync for the batch), one savepoint per record.
@@ -53,7 +55,7 @@ pub fn push_batch(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut actors = ActorCache::default();
     let mut results = Vec::with_capacity(docs.len());
-    let mut logged: Option<(i64, i64)> = None;
+    let mut logged: Vec<i64> = Vec::new();
     for d in docs {
         let record_id = d.record_id;
         tx.execute_batch("SAVEPOINT record")?;
@@ -143,7 +145,7 @@ fn push_one(
     d: PushDoc,
     now: Timestamp,
     actors: &mut ActorCache,
-    logged: &mut Option<(i64, i64)>,
+    logged: &mut Vec<i64>,
 ) -> Result<PushOutcome, StorageError> {
     let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
     let existing = load_existing(tx, &d.record_id)?;
@@ -176,6 +178,8 @@ fn push_one(
             fresh.push(c);
         }
     }
+    // What this request itself carries (held changes from earlier pushes are added below).
+    let own: HashSet<ChangeHash> = fresh.iter().map(Change::hash).collect();
     let mut held = tx.prepare_cached("SELECT hash, bytes FROM sync_held WHERE record_id = ?1")?;
     let held_rows: Vec<(Vec<u8>, Vec<u8>)> = held
         .query_map([d.record_id.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -307,10 +311,9 @@ fn push_one(
             now.millis()
         ])?;
         last_seq = tx.last_insert_rowid();
-        *logged = Some(match *logged {
-            None => (last_seq, last_seq),
-            Some((lo, _)) => (lo, last_seq),
-        });
+        if own.contains(&c.hash()) {
+            logged.push(last_seq);
+        }
     }
     for actor in unbound {
         tx.prepare_cached("INSERT OR IGNORE INTO sync_actors (actor, user_id, device_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)")?

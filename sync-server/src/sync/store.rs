@@ -1,7 +1,7 @@
 //! The sync storage interface. The HTTP layer only sees this trait; SQLite implements it here, and
 //! a PostgreSQL backend implements the same two operations with the same guarantees:
 //! - `push`: one atomic batch; per record all-or-nothing; idempotent by change hash; returns the
-//!   seq range it logged;
+//!   seqs of the changes the request carried;
 //! - `pull`: one consistent snapshot; changes of the scope after the positions, in seq order,
 //!   paged, never past the high-water mark read in that snapshot.
 
@@ -24,7 +24,7 @@ pub trait SyncStore: Send + Sync + 'static {
         &self,
         scope: &Scope,
         req: &PullRequest,
-        skip: Option<(i64, i64)>,
+        skip: &[i64],
     ) -> Result<PullPage, StorageError>;
 }
 
@@ -42,7 +42,7 @@ impl SyncStore for SqliteStorage {
         &self,
         scope: &Scope,
         req: &PullRequest,
-        skip: Option<(i64, i64)>,
+        skip: &[i64],
     ) -> Result<PullPage, StorageError> {
         self.read(|c| pull(c, scope, req, skip))
     }
