@@ -554,3 +554,39 @@ impl Ledger {
         }
     }
 }
+
+/// Protocol pieces built by hand, for tests that speak the wire format directly (access rules,
+/// bad input): a record written the way a device writes it, and its changes as pushed.
+pub mod handmade {
+    use automerge::AutoCommit;
+    use gridmate_domain::document::write_changes;
+    use gridmate_domain::fixtures::{self, Rng};
+    use gridmate_domain::wire::{self, PushDoc};
+    use gridmate_domain::{GridId, Record, Timestamp};
+
+    /// Raw change bytes as they travel in a push.
+    pub fn raw_changes(changes: Vec<automerge::Change>) -> Vec<wire::Change> {
+        changes
+            .iter()
+            .map(|c| wire::Change(c.raw_bytes().to_vec()))
+            .collect()
+    }
+
+    /// A record as a device would write it: one change by a fresh actor, created by `user`.
+    pub fn device_record(rng: &mut Rng, grid: &str, user: &str) -> (Record, AutoCommit) {
+        let at = Timestamp::now().plus_millis(-3_600_000);
+        let rec = fixtures::record(rng, GridId::parse(grid).unwrap(), at, user);
+        let mut doc = AutoCommit::new();
+        write_changes(&mut doc, None, &rec).unwrap();
+        doc.commit();
+        (rec, doc)
+    }
+
+    /// The push of every change of `doc`.
+    pub fn push_of(rec: &Record, doc: &mut AutoCommit) -> PushDoc {
+        PushDoc {
+            record_id: *rec.meta.id.as_uuid().as_bytes(),
+            changes: raw_changes(doc.get_changes(&[])),
+        }
+    }
+}

@@ -24,11 +24,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::{ActorId, AutoCommit};
 use gridmate_core::sync::{SyncClient, SyncError, TransportError};
 use gridmate_domain::document::{read_record, write_changes};
-use gridmate_domain::fixtures::{self, Rng};
+use gridmate_domain::fixtures::Rng;
 use gridmate_domain::wire::{
     self, PROTOCOL_VERSION, Position, PullRequest, PushDoc, PushOutcome, SyncRequest, SyncResponse,
 };
-use gridmate_domain::{GridId, Record, RecordBody, RecordId, Timestamp};
+use gridmate_domain::{Record, RecordBody, RecordId, Timestamp};
+use gridmate_system_tests::handmade::{device_record, push_of, raw_changes as raw};
 use gridmate_system_tests::{Device, Server, bin, draft};
 
 const Z01: &str = "jingkou-zhengdonglu-01";
@@ -138,24 +139,10 @@ async fn exchange(
     c.sync(&req).await.map(|(resp, _)| resp)
 }
 
-fn raw(changes: Vec<automerge::Change>) -> Vec<wire::Change> {
-    changes
-        .iter()
-        .map(|c| wire::Change(c.raw_bytes().to_vec()))
-        .collect()
-}
-
 /// A new record's document as one change by a fresh actor, the way a device would write it.
 fn new_record(rng: &mut Rng, grid: &str, created_by: &str) -> (Record, PushDoc) {
-    let at = Timestamp::now().plus_millis(-3_600_000);
-    let rec = fixtures::record(rng, GridId::parse(grid).unwrap(), at, created_by);
-    let mut doc = AutoCommit::new();
-    write_changes(&mut doc, None, &rec).unwrap();
-    doc.commit();
-    let push = PushDoc {
-        record_id: *rec.meta.id.as_uuid().as_bytes(),
-        changes: raw(doc.get_changes(&[])),
-    };
+    let (rec, mut doc) = device_record(rng, grid, created_by);
+    let push = push_of(&rec, &mut doc);
     (rec, push)
 }
 

@@ -34,12 +34,13 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use gridmate_core::sync::SyncClient;
 use gridmate_domain::document::{read_record, write_changes};
-use gridmate_domain::fixtures::{self, Rng};
+use gridmate_domain::fixtures::Rng;
 use gridmate_domain::wire::{
     self, MAX_DECODED_BYTES, MAX_PUSH_DOCS, PROTOCOL_VERSION, Position, PullRequest, PushDoc,
     PushOutcome, SyncRequest, SyncResponse,
 };
-use gridmate_domain::{GridId, Record, RecordBody, RecordId, Timestamp};
+use gridmate_domain::{RecordBody, RecordId};
+use gridmate_system_tests::handmade::{device_record as new_record, push_of, raw_changes as raw};
 use gridmate_system_tests::{Device, Server, bin, draft};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -121,30 +122,6 @@ fn zeros_bomb(n: usize) -> Vec<u8> {
 
 fn random_bytes(rng: &mut Rng, n: usize) -> Vec<u8> {
     (0..n).map(|_| rng.next_u64() as u8).collect()
-}
-
-fn raw(changes: Vec<automerge::Change>) -> Vec<wire::Change> {
-    changes
-        .iter()
-        .map(|c| wire::Change(c.raw_bytes().to_vec()))
-        .collect()
-}
-
-/// A record as a device would write it (one change by a fresh actor), pushable by `user`.
-fn new_record(rng: &mut Rng, grid: &str, user: &str) -> (Record, AutoCommit) {
-    let at = Timestamp::now().plus_millis(-3_600_000);
-    let rec = fixtures::record(rng, GridId::parse(grid).unwrap(), at, user);
-    let mut doc = AutoCommit::new();
-    write_changes(&mut doc, None, &rec).unwrap();
-    doc.commit();
-    (rec, doc)
-}
-
-fn push_of(rec: &Record, doc: &mut AutoCommit) -> PushDoc {
-    PushDoc {
-        record_id: wire_id(rec.meta.id),
-        changes: raw(doc.get_changes(&[])),
-    }
 }
 
 fn wire_id(id: RecordId) -> [u8; 16] {
