@@ -286,60 +286,50 @@ impl Store {
     pub fn apply_pull(&mut self, page: &PullPage, applied: &mut Applied) -> Result<(), StoreError> {
         let now = Timestamp::now();
         let tx = self.conn.transaction()?;
+        // 1. What the device already holds for each pulled record.
+        let mut locals: Vec<Option<LocalRow>> = Vec::with_capacity(page.docs.len());
         for pd in &page.docs {
             let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
-            let changes: Vec<Change> = pd
-                .changes
-                .iter()
-                .filter_map(|c| Change::from_bytes(c.0.clone()).ok())
-                .collect();
-            let hashes: Vec<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
-            let row: Option<LocalRow> = tx
-                .query_row(
+            locals.push(
+                tx.query_row(
                     "SELECT r.rowid, d.doc, r.sync_state, s.synced_heads FROM records r
                      JOIN documents d ON d.record_rowid = r.rowid JOIN record_sync s ON s.record_rowid = r.rowid
                      WHERE r.id = ?1",
                     [id.to_string()],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
-                .optional()?;
-            let (rowid, mut doc, state, synced) = match row {
-                Some((rowid, bytes, state, synced)) => match load_record(&bytes) {
-                    Ok((doc, _)) => (
-                        Some(rowid),
-                        doc,
-                        SyncState::parse(&state).unwrap_or(SyncState::Pending),
-                        synced,
-                    ),
-                    // A quarantined local copy: rebuild it from what the server sends.
-                    Err(_) => (Some(rowid), AutoCommit::new(), SyncState::Synced, None),
-                },
-                None => (None, AutoCommit::new(), SyncState::Synced, None),
+                .optional()?,
+            );
+        }
+        // 2. The CPU work (decode, load, apply, read), on every core: no SQLite in here.
+        let merged = merge_all(&page.docs, locals);
+        // 3. Store the results, in this one transaction.
+        for (pd, m) in page.docs.iter().zip(merged) {
+            let Some(mut m) = m else {
+                continue; // not applicable: the record keeps its old state; the position still moves
             };
-            if super::codec::apply_changes(&mut doc, changes).is_err() {
-                continue; // the record keeps its old state; the position still moves (server bug)
-            }
-            let record = match read_record(&doc) {
+            let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
+            let record = match m.record {
                 Ok(r) => r,
-                Err(e) => {
+                Err(reason) => {
                     // e.g. a newer schema version from a newer app: keep it aside, readable later.
-                    quarantine_pulled(&tx, rowid, &id, &pd.grid_id, &mut doc, &e.to_string(), now)?;
+                    quarantine_pulled(&tx, m.rowid, &id, &pd.grid_id, &mut m.doc, &reason, now)?;
                     continue;
                 }
             };
-            let (state, synced_heads) = match state {
+            let (state, synced_heads) = match m.state {
                 SyncState::Synced | SyncState::LocalOnly => {
-                    (SyncState::Synced, encode_heads(&doc.get_heads()))
+                    (SyncState::Synced, encode_heads(&m.doc.get_heads()))
                 }
                 other => {
                     let mut have: Vec<ChangeHash> =
-                        decode_heads(synced.as_deref().unwrap_or_default());
+                        decode_heads(m.synced.as_deref().unwrap_or_default());
                     let known: HashSet<ChangeHash> = have.iter().copied().collect();
-                    have.extend(hashes.into_iter().filter(|h| !known.contains(h)));
+                    have.extend(m.hashes.into_iter().filter(|h| !known.contains(h)));
                     (other, encode_heads(&have))
                 }
             };
-            let rowid = write_row(&tx, rowid, &record, &mut doc, state)?;
+            let rowid = write_row(&tx, m.rowid, &record, &mut m.doc, state)?;
             tx.execute(
                 "UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2",
                 params![synced_heads, rowid],
@@ -465,4 +455,106 @@ fn drop_out_of_scope(
         dropped += 1;
     }
     Ok(dropped)
+}
+
+/// One pulled record merged into the device's copy, ready to store.
+struct Merged {
+    rowid: Option<i64>,
+    doc: AutoCommit,
+    state: SyncState,
+    synced: Option<Vec<u8>>,
+    hashes: Vec<ChangeHash>,
+    /// The record, or why this app version cannot read the merged document.
+    record: Result<gridmate_domain::Record, String>,
+}
+
+/// Merges one pulled record into the local copy (`None` when the changes cannot be applied).
+fn merge_one(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
+    let changes: Vec<Change> = pd
+        .changes
+        .iter()
+        .filter_map(|c| Change::from_bytes(c.0.clone()).ok())
+        .collect();
+    let hashes: Vec<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+    let (rowid, mut doc, state, synced) = match local {
+        Some((rowid, bytes, state, synced)) => match load_record(&bytes) {
+            Ok((doc, _)) => (
+                Some(rowid),
+                doc,
+                SyncState::parse(&state).unwrap_or(SyncState::Pending),
+                synced,
+            ),
+            // A quarantined local copy: rebuild it from what the server sends.
+            Err(_) => (Some(rowid), AutoCommit::new(), SyncState::Synced, None),
+        },
+        None => (None, AutoCommit::new(), SyncState::Synced, None),
+    };
+    super::codec::apply_changes(&mut doc, changes).ok()?;
+    let record = read_record(&doc).map_err(|e| e.to_string());
+    Some(Merged {
+        rowid,
+        doc,
+        state,
+        synced,
+        hashes,
+        record,
+    })
+}
+
+/// `merge_one` under `catch_unwind`: pulled bytes come from the network, and automerge's decoder
+/// has panicked on malformed input; such a record is skipped, never the whole page.
+fn merge_guarded(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge_one(pd, local)))
+        .ok()
+        .flatten()
+}
+
+/// `merge_one` for every record of a page, split over the machine's cores: applying a record's
+/// text operations is most of a cold pull's cost (W1), and a phone has several cores.
+fn merge_all(docs: &[wire::PulledDoc], locals: Vec<Option<LocalRow>>) -> Vec<Option<Merged>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if threads < 2 || docs.len() < 64 {
+        return docs
+            .iter()
+            .zip(locals)
+            .map(|(pd, l)| merge_guarded(pd, l))
+            .collect();
+    }
+    let chunk = docs.len().div_ceil(threads);
+    let mut inputs: Vec<Vec<(&wire::PulledDoc, Option<LocalRow>)>> = Vec::new();
+    let mut it = docs.iter().zip(locals);
+    loop {
+        let part: Vec<_> = it.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        inputs.push(part);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = inputs
+            .into_iter()
+            .map(|part| {
+                let len = part.len();
+                (
+                    len,
+                    s.spawn(move || {
+                        part.into_iter()
+                            .map(|(pd, l)| merge_guarded(pd, l))
+                            .collect::<Vec<_>>()
+                    }),
+                )
+            })
+            .collect();
+        // Results stay aligned with `docs` whatever happens: a worker that died yields `None`
+        // (not applied) for each of its records, which arrive again on a later pull.
+        handles
+            .into_iter()
+            .flat_map(|(len, h)| {
+                h.join()
+                    .unwrap_or_else(|_| (0..len).map(|_| None).collect())
+            })
+            .collect()
+    })
 }
