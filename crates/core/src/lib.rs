@@ -1,5 +1,5 @@
-//! GridMate's offline client runtime: the SQLite record store (and, with the sync issue, the sync
-//! engine and its HTTP transport), shared by the `gridmate` CLI and the Tauri app.
+//! GridMate's offline client runtime: the SQLite record store, the sync engine and its HTTP
+//! transport, shared by the `gridmate` CLI and the Tauri app.
 #![forbid(unsafe_code)]
 
 pub mod store;
