@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use gridmate_domain::GridId;
+use gridmate_domain::{GridId, area_covers};
 use serde::{Deserialize, Serialize};
 
 /// A set of area ids. Serialized as a sorted JSON array of strings.
@@ -143,13 +143,6 @@ impl fmt::Display for Scope {
         }
         Ok(())
     }
-}
-
-fn area_covers(area: &str, grid: &str) -> bool {
-    grid == area
-        || (grid.len() > area.len()
-            && grid.starts_with(area)
-            && grid.as_bytes()[area.len()] == b'-')
 }
 
 #[cfg(test)]

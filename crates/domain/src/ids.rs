@@ -96,6 +96,17 @@ impl<'de> Deserialize<'de> for GridId {
     }
 }
 
+/// Whether the area `area` (a grid, township or county id) covers the grid `grid`. Ids are
+/// hierarchical slugs: `jingkou-zhengdonglu-03` lies in `jingkou-zhengdonglu`, which lies in
+/// `jingkou`; `jingkou-zheng` covers nothing of them. The one definition of scope coverage, used
+/// by the server's access checks and by devices deciding what they may keep.
+pub fn area_covers(area: &str, grid: &str) -> bool {
+    grid == area
+        || grid
+            .strip_prefix(area)
+            .is_some_and(|rest| rest.starts_with('-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +119,22 @@ mod tests {
         assert!(GridId::parse("Grid1").is_none());
         assert!(GridId::parse("网格").is_none());
         assert!(GridId::parse(&"a".repeat(65)).is_none());
+    }
+
+    #[test]
+    fn areas_cover_their_grids_only() {
+        assert!(area_covers(
+            "jingkou-zhengdonglu-03",
+            "jingkou-zhengdonglu-03"
+        ));
+        assert!(area_covers("jingkou-zhengdonglu", "jingkou-zhengdonglu-03"));
+        assert!(area_covers("jingkou", "jingkou-zhengdonglu-03"));
+        assert!(!area_covers("jingkou-zheng", "jingkou-zhengdonglu-03"));
+        assert!(!area_covers(
+            "jingkou-zhengdonglu-03",
+            "jingkou-zhengdonglu"
+        ));
+        assert!(!area_covers("runzhou", "jingkou-zhengdonglu-03"));
     }
 
     #[test]

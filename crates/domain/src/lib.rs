@@ -19,7 +19,7 @@ pub mod wire;
 
 pub use enums::*;
 pub use error::{ErrorCode, FieldError, Localized, ValidationErrors};
-pub use ids::{GridId, RecordId};
+pub use ids::{GridId, RecordId, area_covers};
 pub use record::*;
 pub use time::Timestamp;
 

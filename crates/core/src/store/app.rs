@@ -127,13 +127,7 @@ impl Store {
     /// scope (a township scope names no grid itself).
     pub fn grids(&self) -> Result<Vec<String>, StoreError> {
         let scope: Vec<String> = self.server_binding()?.map(|b| b.scope).unwrap_or_default();
-        let covers = |g: &str| {
-            scope.iter().any(|a| {
-                g == a
-                    || g.strip_prefix(a.as_str())
-                        .is_some_and(|r| r.starts_with('-'))
-            })
-        };
+        let covers = |g: &str| scope.iter().any(|a| gridmate_domain::area_covers(a, g));
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT grid_id FROM records ORDER BY grid_id")?;

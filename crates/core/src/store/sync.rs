@@ -432,14 +432,7 @@ fn drop_out_of_scope(
     if last.as_deref() == Some(scope) {
         return Ok(0);
     }
-    let covers = |grid: &str| {
-        scope.iter().any(|a| {
-            grid == a
-                || grid
-                    .strip_prefix(a.as_str())
-                    .is_some_and(|r| r.starts_with('-'))
-        })
-    };
+    let covers = |grid: &str| scope.iter().any(|a| gridmate_domain::area_covers(a, grid));
     let rows: Vec<(i64, String)> = {
         let mut stmt =
             tx.prepare("SELECT rowid, grid_id FROM records WHERE sync_state = 'synced'")?;
