@@ -1,4 +1,4 @@
-import { computed, onBeforeUnmount, provide, reactive, ref, watch } from 'vue'
+import { computed, onBeforeUnmount, provide, reactive, ref, watch, type ComputedRef, type Ref } from 'vue'
 import { api, toAppError, type AppError, type DraftInput, type FieldError, type RecordJson, type RecordKind } from '../api'
 import { localized } from '../i18n'
 import { mergePatch, type FormSpec } from '../records'
@@ -32,6 +32,20 @@ const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T
  * One record form: its state, the draft kept while typing, validation by the shared Rust rules
  * (debounced while typing, and on submit), and create or edit (merge patch).
  */
+/** What the form frame (`RecordFormShell`) needs of a record form: its state flags, the errors it
+ *  lists itself, and the actions behind its buttons. */
+export interface FormShellModel {
+  ready: Ref<boolean>
+  saving: Ref<boolean>
+  restored: Ref<boolean>
+  loadError: Ref<AppError | null>
+  generalError: Ref<AppError | null>
+  visibleErrors: ComputedRef<FieldError[]>
+  unplacedErrors: ComputedRef<FieldError[]>
+  submit(): Promise<RecordJson | null>
+  discardDraft(): Promise<void>
+}
+
 export function useRecordForm<K extends RecordKind, F extends FormBase<K>>(spec: FormSpec<K, F>, id?: string) {
   const drafts = useDraftsStore()
   const key = id ? `edit:${id}` : `new:${spec.kind}`
