@@ -1,7 +1,8 @@
 //! Everything the sync server does with an untrusted `POST /v1/sync` body before SQL
 //! (`sync-server/src/sync/`): `wire::decode_request` (magic, zstd, postcard, limits), then per
 //! pushed record: decode each change (`Change::from_bytes`), apply them to a fresh document, look
-//! for missing dependencies, and read the record with the shared schema (`read_record`).
+//! for missing dependencies, and read the record with the shared schema (`read_record`); or, for a
+//! record sent as one document chunk (protocol v2), load it and check it as `sync/plan.rs` does.
 //!
 //! Each input is tried twice: as the HTTP body, and as the postcard message inside a valid frame
 //! (`GMS1` + a zstd frame of raw blocks, built here). The second way lets the fuzzer reach the
@@ -19,7 +20,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
 
 use automerge::{AutoCommit, Change};
-use gridmate_domain::document::read_record;
+use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::wire::{MAGIC, decode_request};
 use libfuzzer_sys::fuzz_target;
 
@@ -68,6 +69,27 @@ fn server_path(body: &[u8]) {
         return;
     };
     for d in req.push {
+        // Protocol v2: a record may come as one document chunk. The server loads it (contained),
+        // and either logs it as it came (one change, canonical encoding: `doc::sole_change`) or
+        // re-derives its changes for the general path (`doc::all_changes`, contained).
+        if let [only] = d.changes.as_slice()
+            && is_document_chunk(&only.0)
+        {
+            let Some(Ok(mut doc)) = contained(|| AutoCommit::load(&only.0)) else {
+                continue;
+            };
+            let sole = contained(|| {
+                let one = doc.get_changes_meta(&[]).len() == 1;
+                one && doc.save_nocompress() == only.0
+            });
+            if sole == Some(true) {
+                let _ = read_record(&doc);
+                let _ = doc.get_heads();
+            } else {
+                let _ = contained(|| doc.get_changes(&[]));
+            }
+            continue;
+        }
         // The server refuses a record when any change fails to decode; applying the ones that do
         // decode covers that case and more.
         let changes: Vec<Change> = d

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::GridId;
 
-pub const PROTOCOL_VERSION: u16 = 1;
+/// 2: a chunk may be an Automerge *document* chunk (a record's whole history), not only a change
+/// chunk; a peer of version 1 would drop such chunks, so 1 is refused.
+pub const PROTOCOL_VERSION: u16 = 2;
 pub const CONTENT_TYPE: &str = "application/x-gridmate-sync";
 pub const MAGIC: [u8; 4] = *b"GMS1";
 
@@ -46,11 +48,12 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushDoc {
     pub record_id: Uuid,
-    /// Raw Automerge changes (`Change::raw_bytes`), in an order where deps come first.
+    /// Raw Automerge changes (`Change::raw_bytes`), in an order where deps come first; or, for a
+    /// record the server has never acknowledged, one document chunk (`save_nocompress()`).
     pub changes: Vec<Change>,
 }
 
-/// One raw Automerge change.
+/// One Automerge chunk: a raw change, or (protocol 2) a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change(#[serde(with = "serde_bytes")] pub Vec<u8>);
 

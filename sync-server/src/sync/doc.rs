@@ -59,3 +59,34 @@ pub fn decode_heads(bytes: &[u8]) -> Vec<[u8; 32]> {
         .filter_map(|c| <[u8; 32]>::try_from(c).ok())
         .collect()
 }
+
+/// Loads one document chunk (a record's whole history, protocol v2); `None` if it does not load
+/// or the decoder panicked.
+pub fn load_document(bytes: &[u8]) -> Option<AutoCommit> {
+    catch_unwind(AssertUnwindSafe(|| AutoCommit::load(bytes).ok()))
+        .ok()
+        .flatten()
+}
+
+/// Every change of a document, re-encoded from its op set (`None` if automerge panics): how a
+/// document chunk joins the general path, which works change by change.
+pub fn all_changes(doc: &mut AutoCommit) -> Option<Vec<Change>> {
+    catch_unwind(AssertUnwindSafe(|| doc.get_changes(&[]))).ok()
+}
+
+/// For a document made of exactly one change whose canonical encoding is exactly `bytes`: that
+/// change's hash and actor. Such a chunk can be logged as it came: it loads (it just did), and it is
+/// what automerge itself writes for that op set, so it re-encodes byte for byte (the guarantee that
+/// `round_trips` gives for change chunks). Anything else (several changes, a compressed or
+/// otherwise non-canonical encoding) takes the general path.
+pub fn sole_change(doc: &mut AutoCommit, bytes: &[u8]) -> Option<(ChangeHash, Vec<u8>)> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let (hash, actor) = match doc.get_changes_meta(&[]).as_slice() {
+            [only] => (only.hash, only.actor.to_bytes().to_vec()),
+            _ => return None,
+        };
+        (doc.save_nocompress() == bytes).then_some((hash, actor))
+    }))
+    .ok()
+    .flatten()
+}

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod doc;
+pub mod plan;
 pub mod pull;
 pub mod push;
 pub mod schema;

@@ -14,13 +14,16 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{AutoCommit, Change, ChangeHash};
-use gridmate_domain::document::read_record;
+use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::validate::{validate_record, validate_update};
 use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
 use gridmate_domain::{FieldError, GridId, Record, RecordId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::doc::{apply, decode_change, decode_heads, encode_heads, load, round_trips};
+use super::doc::{
+    all_changes, apply, decode_change, decode_heads, encode_heads, load, load_document, round_trips,
+};
+use super::plan::{Plan, commit_planned};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -45,21 +48,26 @@ pub struct PushBatch {
     pub logged: Vec<i64>,
 }
 
-/// Pushes a batch in one transaction (one fsync for the batch), one savepoint per record.
+/// Pushes a batch in one transaction (one fsync for the batch), one savepoint per record. `plans`
+/// come from `plan::plan_all`, run before the writer lock was taken.
 pub fn push_batch(
     conn: &mut Connection,
     who: &Pusher,
-    docs: Vec<PushDoc>,
+    plans: Vec<Plan>,
     now: Timestamp,
 ) -> Result<PushBatch, StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut actors = ActorCache::default();
-    let mut results = Vec::with_capacity(docs.len());
+    let mut results = Vec::with_capacity(plans.len());
     let mut logged: Vec<i64> = Vec::new();
-    for d in docs {
-        let record_id = d.record_id;
+    for plan in plans {
+        let record_id = plan.record_id();
         tx.execute_batch("SAVEPOINT record")?;
-        let outcome = match push_one(&tx, who, d, now, &mut actors, &mut logged) {
+        let pushed = match plan {
+            Plan::Locked(d) => push_one(&tx, who, d, now, &mut actors, &mut logged),
+            Plan::NewDocument(p) => commit_planned(&tx, who, *p, now, &mut actors, &mut logged),
+        };
+        let outcome = match pushed {
             Ok(o) => o,
             Err(e) => {
                 tx.execute_batch("ROLLBACK TO record; RELEASE record")?;
@@ -93,14 +101,14 @@ pub fn push_batch(
 
 /// Which device each actor is bound to, as seen in this transaction.
 #[derive(Default)]
-struct ActorCache(HashMap<Vec<u8>, Option<String>>);
+pub(super) struct ActorCache(HashMap<Vec<u8>, Option<String>>);
 
 impl ActorCache {
     fn clear(&mut self) {
         self.0.clear();
     }
 
-    fn device_of(
+    pub(super) fn device_of(
         &mut self,
         tx: &Transaction<'_>,
         actor: &[u8],
@@ -115,9 +123,23 @@ impl ActorCache {
         self.0.insert(actor.to_vec(), d.clone());
         Ok(d)
     }
+
+    /// Binds a new actor to the pusher's device (it wrote its first change from there).
+    pub(super) fn bind(
+        &mut self,
+        tx: &Transaction<'_>,
+        actor: Vec<u8>,
+        who: &Pusher,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        tx.prepare_cached("INSERT OR IGNORE INTO sync_actors (actor, user_id, device_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![actor, who.user_id, who.device_id, now.millis()])?;
+        self.0.insert(actor, Some(who.device_id.clone()));
+        Ok(())
+    }
 }
 
-struct Existing {
+pub(super) struct Existing {
     rowid: i64,
     grid_id: String,
     heads: Vec<u8>,
@@ -126,7 +148,7 @@ struct Existing {
     tail_changes: i64,
 }
 
-fn reject(code: &str, field: &str, zh: &str, en: &str) -> PushOutcome {
+pub(super) fn reject(code: &str, field: &str, zh: &str, en: &str) -> PushOutcome {
     PushOutcome::Rejected {
         code: code.into(),
         field: field.into(),
@@ -139,7 +161,7 @@ fn reject_field(e: &FieldError) -> PushOutcome {
     reject(e.code.as_str(), &e.field, &e.message.zh_cn, &e.message.en)
 }
 
-fn push_one(
+pub(super) fn push_one(
     tx: &Transaction<'_>,
     who: &Pusher,
     d: PushDoc,
@@ -165,7 +187,13 @@ fn push_one(
     let mut fresh: Vec<Change> = Vec::new();
     let mut exists = tx.prepare_cached("SELECT 1 FROM sync_changes WHERE hash = ?1")?;
     for (i, raw) in d.changes.iter().enumerate() {
-        let Some(c) = decode_change(&raw.0) else {
+        // A document chunk (protocol v2) joins this path as the changes it holds.
+        let decoded = if is_document_chunk(&raw.0) {
+            load_document(&raw.0).as_mut().and_then(all_changes)
+        } else {
+            decode_change(&raw.0).map(|c| vec![c])
+        };
+        let Some(decoded) = decoded else {
             let field = format!("changes[{i}]");
             return Ok(reject(
                 "malformed_change",
@@ -174,8 +202,12 @@ fn push_one(
                 "a change could not be decoded",
             ));
         };
-        if !exists.exists([c.hash().0.as_slice()])? && !fresh.iter().any(|f| f.hash() == c.hash()) {
-            fresh.push(c);
+        for c in decoded {
+            if !exists.exists([c.hash().0.as_slice()])?
+                && !fresh.iter().any(|f| f.hash() == c.hash())
+            {
+                fresh.push(c);
+            }
         }
     }
     // What this request itself carries (held changes from earlier pushes are added below).
@@ -295,30 +327,19 @@ fn push_one(
     // logged as received, in dependency order; `doc.get_changes(&heads_before)` would re-encode
     // every change from the op set (17% of a push's CPU in a W1 profile).
     let new_changes = dependency_order(fresh);
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO sync_changes (record_rowid, grid_id, hash, actor, bytes, pushed_by, pushed_device, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
     for c in &new_changes {
-        insert.execute(params![
-            rowid,
-            new.meta.grid_id.as_str(),
-            c.hash().0.as_slice(),
-            c.actor_id().to_bytes(),
-            c.raw_bytes(),
-            who.user_id,
-            who.device_id,
-            now.millis()
-        ])?;
-        last_seq = tx.last_insert_rowid();
+        let row = LogRow {
+            hash: c.hash(),
+            actor: c.actor_id().to_bytes(),
+            bytes: c.raw_bytes(),
+        };
+        last_seq = log_change(tx, who, rowid, &new, &row, now)?;
         if own.contains(&c.hash()) {
             logged.push(last_seq);
         }
     }
     for actor in unbound {
-        tx.prepare_cached("INSERT OR IGNORE INTO sync_actors (actor, user_id, device_id, first_seen_at) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![actor, who.user_id, who.device_id, now.millis()])?;
-        actors.0.insert(actor, Some(who.device_id.clone()));
+        actors.bind(tx, actor, who, now)?;
     }
     if had_held {
         tx.execute(
@@ -337,27 +358,87 @@ fn push_one(
             tail,
         )
     };
+    let stored = Stored {
+        heads: &heads,
+        snapshot: snapshot.as_deref(),
+        snapshot_seq,
+        tail,
+        last_seq,
+    };
+    update_record(tx, rowid, &new, &stored)?;
+    Ok(PushOutcome::Accepted {
+        heads: heads.iter().map(|h| h.0).collect(),
+    })
+}
+
+/// One accepted change (or single-change document chunk) as it goes into the log.
+pub(super) struct LogRow<'a> {
+    pub hash: ChangeHash,
+    pub actor: &'a [u8],
+    pub bytes: &'a [u8],
+}
+
+/// Appends one accepted change to the log, with who pushed it and when; returns its seq.
+pub(super) fn log_change(
+    tx: &Transaction<'_>,
+    who: &Pusher,
+    rowid: i64,
+    record: &Record,
+    row: &LogRow<'_>,
+    now: Timestamp,
+) -> Result<i64, StorageError> {
+    tx.prepare_cached(
+        "INSERT INTO sync_changes (record_rowid, grid_id, hash, actor, bytes, pushed_by, pushed_device, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        rowid,
+        record.meta.grid_id.as_str(),
+        row.hash.0.as_slice(),
+        row.actor,
+        row.bytes,
+        who.user_id,
+        who.device_id,
+        now.millis()
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// A record's stored state after a push.
+pub(super) struct Stored<'a> {
+    pub heads: &'a [ChangeHash],
+    pub snapshot: Option<&'a [u8]>,
+    pub snapshot_seq: i64,
+    pub tail: i64,
+    pub last_seq: i64,
+}
+
+/// Writes a record's heads, snapshot bookkeeping and projection after an accepted push.
+pub(super) fn update_record(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    new: &Record,
+    s: &Stored<'_>,
+) -> Result<(), StorageError> {
     tx.prepare_cached(
         "UPDATE sync_records SET heads = ?1, snapshot = ?2, snapshot_seq = ?3, tail_changes = ?4, status = ?5,
              risk_level = ?6, occurred_at = ?7, updated_at = ?8, deleted_at = ?9, last_seq = ?10
          WHERE rowid = ?11",
     )?
     .execute(params![
-        encode_heads(&heads),
-        snapshot,
-        snapshot_seq,
-        tail,
+        encode_heads(s.heads),
+        s.snapshot,
+        s.snapshot_seq,
+        s.tail,
         new.status().map(|s| s.as_str()),
         new.risk_level().map(|r| r.as_str()),
         new.body.occurred_at().millis(),
         new.meta.updated_at.millis(),
         new.meta.deleted_at.map(|t| t.millis()),
-        last_seq,
+        s.last_seq,
         rowid
     ])?;
-    Ok(PushOutcome::Accepted {
-        heads: heads.iter().map(|h| h.0).collect(),
-    })
+    Ok(())
 }
 
 /// `changes` ordered so that each comes after those of its dependencies that are in the set.
@@ -388,7 +469,7 @@ fn dependency_order(changes: Vec<Change>) -> Vec<Change> {
 }
 
 /// The checks beyond the record's own rules: scope, creator, immutable fields, status moves.
-fn authorize(
+pub(super) fn authorize(
     who: &Pusher,
     id: &RecordId,
     old: Option<&Record>,
@@ -431,7 +512,10 @@ fn authorize(
     }
 }
 
-fn load_existing(tx: &Transaction<'_>, id: &[u8; 16]) -> Result<Option<Existing>, StorageError> {
+pub(super) fn load_existing(
+    tx: &Transaction<'_>,
+    id: &[u8; 16],
+) -> Result<Option<Existing>, StorageError> {
     Ok(tx
         .prepare_cached(
             "SELECT rowid, grid_id, heads, snapshot, snapshot_seq, tail_changes FROM sync_records WHERE id = ?1",
@@ -449,7 +533,11 @@ fn load_existing(tx: &Transaction<'_>, id: &[u8; 16]) -> Result<Option<Existing>
         .optional()?)
 }
 
-fn insert_record(tx: &Transaction<'_>, id: &[u8; 16], r: &Record) -> Result<i64, StorageError> {
+pub(super) fn insert_record(
+    tx: &Transaction<'_>,
+    id: &[u8; 16],
+    r: &Record,
+) -> Result<i64, StorageError> {
     tx.prepare_cached(
         "INSERT INTO sync_records (id, grid_id, kind, created_by, heads, occurred_at, updated_at, last_seq)
          VALUES (?1, ?2, ?3, ?4, x'', ?5, ?6, 0)",

@@ -8,6 +8,7 @@
 use gridmate_domain::Timestamp;
 use gridmate_domain::wire::{PullPage, PullRequest, PushDoc};
 
+use super::plan::plan_all;
 use super::pull::pull;
 use super::push::{PushBatch, Pusher, push_batch};
 use crate::scope::Scope;
@@ -35,7 +36,9 @@ impl SyncStore for SqliteStorage {
         docs: Vec<PushDoc>,
         now: Timestamp,
     ) -> Result<PushBatch, StorageError> {
-        self.write(|c| push_batch(c, who, docs, now))
+        // The CPU-heavy checks run here, before the writer lock, beside other requests' work.
+        let plans = plan_all(who, docs, now);
+        self.write(|c| push_batch(c, who, plans, now))
     }
 
     fn pull(

@@ -15,9 +15,11 @@
 //! version; `read_record` refuses any document that does not fit the schema with a typed
 //! `SchemaError` and never panics.
 
+mod chunk;
 mod read;
 mod write;
 
+pub use chunk::is_document_chunk;
 pub use read::read_record;
 pub use write::{new_document, write_changes};
 

@@ -1,0 +1,205 @@
+//! The lock-free half of a push. Loading, reading and checking a record costs several times more
+//! CPU than storing it, so what can be decided without the database is decided here, before the
+//! writer lock, on as many cores as there are requests (a large batch is also split over the
+//! cores). Under the lock, `commit_planned` only confirms that the plan still holds and writes.
+//!
+//! One shape is planned: a record pushed as a single document chunk (protocol v2: what a device
+//! sends for a record the server has never acknowledged) that holds exactly one change in
+//! automerge's canonical encoding. It is decided as a *new* record: loaded, read, validated and
+//! authorized here. Everything else is `Plan::Locked` and goes through `push::push_one`.
+//!
+//! Invariants: a plan is only a proposal. Under the lock it is used only if the record is still
+//! unknown to the server, nothing is held for it and its change is not logged yet; otherwise the
+//! record takes the general path, which decides it from scratch. So the outcome is the one
+//! `push_one` alone would give, and no rule is checked in one place but not the other: both call
+//! the same `authorize`, and `sole_change` gives the re-encoding guarantee of `round_trips`.
+
+use automerge::ChangeHash;
+use gridmate_domain::document::{is_document_chunk, read_record};
+use gridmate_domain::wire::{PushDoc, PushOutcome};
+use gridmate_domain::{Record, RecordId, Timestamp};
+use rusqlite::{OptionalExtension, Transaction};
+
+use super::doc::{load_document, sole_change};
+use super::push::{
+    ActorCache, LogRow, Pusher, Stored, authorize, insert_record, load_existing, log_change,
+    push_one, reject, update_record,
+};
+use crate::storage::StorageError;
+
+/// How a pushed record will be decided under the writer lock.
+#[derive(Debug)]
+pub enum Plan {
+    /// Decided under the lock from scratch (`push_one`).
+    Locked(PushDoc),
+    /// Decided here as a new record; confirmed under the lock.
+    NewDocument(Box<Planned>),
+}
+
+impl Plan {
+    pub fn record_id(&self) -> [u8; 16] {
+        match self {
+            Self::Locked(d) => d.record_id,
+            Self::NewDocument(p) => p.doc.record_id,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Planned {
+    /// As received: the general path starts from it when the plan no longer holds.
+    doc: PushDoc,
+    decision: Decision,
+}
+
+#[derive(Debug)]
+enum Decision {
+    Accept {
+        record: Box<Record>,
+        hash: ChangeHash,
+        actor: Vec<u8>,
+    },
+    Reject(PushOutcome),
+}
+
+/// Plans every record of a batch, splitting a large batch over the machine's cores.
+pub fn plan_all(who: &Pusher, docs: Vec<PushDoc>, now: Timestamp) -> Vec<Plan> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if threads < 2 || docs.len() < 64 {
+        return docs.into_iter().map(|d| plan(who, d, now)).collect();
+    }
+    let chunk = docs.len().div_ceil(threads);
+    let mut parts: Vec<Vec<PushDoc>> = Vec::new();
+    let mut it = docs.into_iter();
+    loop {
+        let part: Vec<PushDoc> = it.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                s.spawn(move || {
+                    part.into_iter()
+                        .map(|d| plan(who, d, now))
+                        .collect::<Vec<Plan>>()
+                })
+            })
+            .collect();
+        // `plan` catches automerge's panics itself; a worker can only die of a bug of ours,
+        // and then the request fails as a whole (500), storing nothing.
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect::<Vec<Plan>>()
+    })
+}
+
+/// Plans one record (pure CPU: no database).
+fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
+    let [only] = d.changes.as_slice() else {
+        return Plan::Locked(d);
+    };
+    if !is_document_chunk(&only.0) {
+        return Plan::Locked(d);
+    }
+    let Some(mut doc) = load_document(&only.0) else {
+        return Plan::Locked(d); // the general path refuses it with its code and field
+    };
+    let Some((hash, actor)) = sole_change(&mut doc, &only.0) else {
+        return Plan::Locked(d);
+    };
+    let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
+    let decision = match read_record(&doc) {
+        Err(e) => Decision::Reject(reject(
+            "schema_mismatch",
+            e.field(),
+            "记录结构不符合要求",
+            &format!("the document does not fit the record schema: {e}"),
+        )),
+        Ok(record) => match authorize(who, &record_id, None, &record, now) {
+            Some(refused) => Decision::Reject(refused),
+            None => Decision::Accept {
+                record: Box::new(record),
+                hash,
+                actor,
+            },
+        },
+    };
+    Plan::NewDocument(Box::new(Planned { doc: d, decision }))
+}
+
+/// Confirms a plan under the writer lock and stores it, or hands the record to the general path.
+pub(super) fn commit_planned(
+    tx: &Transaction<'_>,
+    who: &Pusher,
+    p: Planned,
+    now: Timestamp,
+    actors: &mut ActorCache,
+    logged: &mut Vec<i64>,
+) -> Result<PushOutcome, StorageError> {
+    let Planned { doc, decision } = p;
+    let id = doc.record_id;
+    let still_new = load_existing(tx, &id)?.is_none() && !has_held(tx, &id)?;
+    let (record, hash, actor) = match decision {
+        Decision::Reject(outcome) if still_new => return Ok(outcome),
+        Decision::Accept {
+            record,
+            hash,
+            actor,
+        } if still_new && !is_logged(tx, &hash)? => (record, hash, actor),
+        _ => return push_one(tx, who, doc, now, actors, logged),
+    };
+    match actors.device_of(tx, &actor)? {
+        Some(device) if device != who.device_id => {
+            return Ok(reject(
+                "actor_conflict",
+                "changes",
+                "修改的作者属于另一台设备",
+                "these changes were written by another device's actor",
+            ));
+        }
+        Some(_) => {}
+        None => actors.bind(tx, actor.clone(), who, now)?,
+    }
+    let rowid = insert_record(tx, &id, &record)?;
+    let row = LogRow {
+        hash,
+        actor: &actor,
+        bytes: &doc.changes[0].0,
+    };
+    let seq = log_change(tx, who, rowid, &record, &row, now)?;
+    logged.push(seq);
+    let stored = Stored {
+        heads: &[hash],
+        snapshot: None,
+        snapshot_seq: 0,
+        tail: 1,
+        last_seq: seq,
+    };
+    update_record(tx, rowid, &record, &stored)?;
+    Ok(PushOutcome::Accepted {
+        heads: vec![hash.0],
+    })
+}
+
+fn has_held(tx: &Transaction<'_>, id: &[u8; 16]) -> Result<bool, StorageError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM sync_held WHERE record_id = ?1 LIMIT 1")?
+        .query_row([id.as_slice()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn is_logged(tx: &Transaction<'_>, hash: &ChangeHash) -> Result<bool, StorageError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM sync_changes WHERE hash = ?1")?
+        .query_row([hash.0.as_slice()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
