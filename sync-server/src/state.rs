@@ -67,6 +67,11 @@ pub struct AppState {
     pub hash_pool: Arc<HashPool>,
     /// Bounds requests in flight (see `routes::limit_in_flight`).
     pub in_flight: Arc<Semaphore>,
+    /// Sync exchanges whose CPU work (decode, plan, push, pull, encode) runs at once (twice the
+    /// cores, at least 4); the others wait their turn. The work is CPU-bound, so more at once
+    /// only holds more memory (request bodies, documents, reader connections, allocator heaps of
+    /// extra threads) without finishing sooner: on W1, 20 devices at once.
+    pub sync_work: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -93,6 +98,7 @@ impl AppState {
             throttle: Arc::new(LoginThrottle::new(config.throttle.clone())),
             hash_pool: Arc::new(HashPool::new(cpus)),
             in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
+            sync_work: Arc::new(Semaphore::new((2 * cpus).max(4))),
             config: Arc::new(config),
         }
     }

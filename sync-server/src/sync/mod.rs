@@ -30,6 +30,14 @@ pub async fn sync(
 ) -> Result<Response, ApiError> {
     // A body that grows past the limit while streaming (no Content-Length) is our JSON 413 too.
     let body = body?;
+    // Held until the response is encoded; waiting here is queueing, not refusal (429 is decided
+    // earlier, by the in-flight limit).
+    let _work = state
+        .sync_work
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
     let req = tokio::task::spawn_blocking(move || wire::decode_request(&body))
         .await
         .map_err(ApiError::internal)?
