@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod doc;
 pub mod plan;
+pub mod plan_edit;
 pub mod pull;
 pub mod push;
 pub mod schema;

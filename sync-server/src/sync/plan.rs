@@ -1,29 +1,32 @@
 //! The lock-free half of a push. Loading, reading and checking a record costs several times more
-//! CPU than storing it, so what can be decided without the database is decided here, before the
-//! writer lock, on as many cores as there are requests (a large batch is also split over the
-//! cores). Under the lock, `commit_planned` only confirms that the plan still holds and writes.
+//! CPU than storing it, so each record is decided here, before the writer lock, on as many cores
+//! as there are requests (a large batch is also split over the cores). Under the lock,
+//! `commit_planned` / `plan_edit::commit_edit` only confirm that the plan still holds and write.
 //!
-//! One shape is planned: a record pushed as a single document chunk (protocol v2: what a device
+//! Two shapes are planned: a record pushed as a single document chunk (protocol v2: what a device
 //! sends for a record the server has never acknowledged) that holds exactly one change in
-//! automerge's canonical encoding. It is decided as a *new* record: loaded, read, validated and
-//! authorized here. Everything else is `Plan::Locked` and goes through `push::push_one`.
+//! automerge's canonical encoding, decided as a *new* record; and changes to a record the server
+//! holds (`plan_edit.rs`), decided against its stored version read from a read snapshot. The rest
+//! (held changes, retries, several document chunks) is `Plan::Locked` and goes to `push_one`.
 //!
-//! Invariants: a plan is only a proposal. Under the lock it is used only if the record is still
-//! unknown to the server, nothing is held for it and its change is not logged yet; otherwise the
-//! record takes the general path, which decides it from scratch. So the outcome is the one
-//! `push_one` alone would give, and no rule is checked in one place but not the other: both call
-//! the same `authorize`, and `sole_change` gives the re-encoding guarantee of `round_trips`.
+//! Invariants: a plan is only a proposal. Under the lock it is used only if the database is
+//! still as it was planned against (a new record still unknown, an edited record's heads still
+//! the basis, nothing held for it, none of its changes logged since); otherwise the record takes
+//! the general path, which decides it from scratch. So the outcome is the one `push_one` alone
+//! would give: both call the same `authorize`, check the actor's device first, and give the
+//! re-encoding guarantee (`round_trips`, or `sole_change` for a document chunk).
 
 use automerge::ChangeHash;
 use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
 use gridmate_domain::{Record, RecordId, Timestamp};
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 
 use super::doc::{load_document, sole_change};
+use super::plan_edit::{EditInput, EditPlan, PlannedEdit, plan_edit};
 use super::push::{
     ActorCache, LogRow, Pusher, Stored, authorize, insert_record, load_existing, log_change,
-    push_one, reject, update_record,
+    push_one, reject, tail_of, update_record,
 };
 use crate::storage::StorageError;
 
@@ -34,6 +37,8 @@ pub enum Plan {
     Locked(PushDoc),
     /// Decided here as a new record; confirmed under the lock.
     NewDocument(Box<Planned>),
+    /// Decided here as an edit of the stored record; confirmed under the lock.
+    Edit(Box<PlannedEdit>),
 }
 
 impl Plan {
@@ -41,40 +46,95 @@ impl Plan {
         match self {
             Self::Locked(d) => d.record_id,
             Self::NewDocument(p) => p.doc.record_id,
+            Self::Edit(p) => p.record_id(),
         }
     }
+}
+
+/// A pushed record with what planning needs from the database, read beforehand.
+#[derive(Debug)]
+enum Input {
+    NewDocument(PushDoc),
+    Edit(Box<EditInput>),
+    Locked(PushDoc),
 }
 
 #[derive(Debug)]
 pub struct Planned {
     /// As received: the general path starts from it when the plan no longer holds.
     doc: PushDoc,
+    /// The document's one change.
+    hash: ChangeHash,
+    actor: Vec<u8>,
     decision: Decision,
 }
 
 #[derive(Debug)]
 enum Decision {
-    Accept {
-        record: Box<Record>,
-        hash: ChangeHash,
-        actor: Vec<u8>,
-    },
+    Accept(Box<Record>),
     Reject(PushOutcome),
 }
 
-/// Plans every record of a batch, splitting a large batch over the machine's cores.
-pub fn plan_all(who: &Pusher, docs: Vec<PushDoc>, now: Timestamp) -> Vec<Plan> {
+/// Plans every record of a batch: first reads what each needs from `conn` (a read snapshot; no
+/// lock), then does the CPU work, splitting a large batch over the machine's cores.
+pub fn plan_all(
+    conn: &Connection,
+    who: &Pusher,
+    docs: Vec<PushDoc>,
+    now: Timestamp,
+) -> Result<Vec<Plan>, StorageError> {
+    let tx = conn.unchecked_transaction()?;
+    let inputs = docs
+        .into_iter()
+        .map(|d| classify(&tx, d))
+        .collect::<Result<Vec<Input>, StorageError>>()?;
+    tx.finish()?;
+    Ok(plan_inputs(who, inputs, now))
+}
+
+/// What a pushed record needs for planning.
+fn classify(conn: &Connection, d: PushDoc) -> Result<Input, StorageError> {
+    if let [only] = d.changes.as_slice()
+        && is_document_chunk(&only.0)
+    {
+        return Ok(Input::NewDocument(d));
+    }
+    match load_existing(conn, &d.record_id)? {
+        Some(existing) if !has_held(conn, &d.record_id)? => {
+            let tail = tail_of(conn, &existing)?;
+            Ok(Input::Edit(Box::new(EditInput {
+                doc: d,
+                existing,
+                tail,
+            })))
+        }
+        _ => Ok(Input::Locked(d)),
+    }
+}
+
+fn plan_one(who: &Pusher, input: Input, now: Timestamp) -> Plan {
+    match input {
+        Input::NewDocument(d) => plan(who, d, now),
+        Input::Edit(e) => match plan_edit(who, *e, now) {
+            EditPlan::Planned(p) => Plan::Edit(p),
+            EditPlan::Locked(d) => Plan::Locked(d),
+        },
+        Input::Locked(d) => Plan::Locked(d),
+    }
+}
+
+fn plan_inputs(who: &Pusher, docs: Vec<Input>, now: Timestamp) -> Vec<Plan> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
     if threads < 2 || docs.len() < 64 {
-        return docs.into_iter().map(|d| plan(who, d, now)).collect();
+        return docs.into_iter().map(|d| plan_one(who, d, now)).collect();
     }
     let chunk = docs.len().div_ceil(threads);
-    let mut parts: Vec<Vec<PushDoc>> = Vec::new();
+    let mut parts: Vec<Vec<Input>> = Vec::new();
     let mut it = docs.into_iter();
     loop {
-        let part: Vec<PushDoc> = it.by_ref().take(chunk).collect();
+        let part: Vec<Input> = it.by_ref().take(chunk).collect();
         if part.is_empty() {
             break;
         }
@@ -86,7 +146,7 @@ pub fn plan_all(who: &Pusher, docs: Vec<PushDoc>, now: Timestamp) -> Vec<Plan> {
             .map(|part| {
                 s.spawn(move || {
                     part.into_iter()
-                        .map(|d| plan(who, d, now))
+                        .map(|d| plan_one(who, d, now))
                         .collect::<Vec<Plan>>()
                 })
             })
@@ -124,14 +184,15 @@ fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
         )),
         Ok(record) => match authorize(who, &record_id, None, &record, now) {
             Some(refused) => Decision::Reject(refused),
-            None => Decision::Accept {
-                record: Box::new(record),
-                hash,
-                actor,
-            },
+            None => Decision::Accept(Box::new(record)),
         },
     };
-    Plan::NewDocument(Box::new(Planned { doc: d, decision }))
+    Plan::NewDocument(Box::new(Planned {
+        doc: d,
+        hash,
+        actor,
+        decision,
+    }))
 }
 
 /// Confirms a plan under the writer lock and stores it, or hands the record to the general path.
@@ -143,29 +204,37 @@ pub(super) fn commit_planned(
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
 ) -> Result<PushOutcome, StorageError> {
-    let Planned { doc, decision } = p;
+    let Planned {
+        doc,
+        hash,
+        actor,
+        decision,
+    } = p;
     let id = doc.record_id;
-    let still_new = load_existing(tx, &id)?.is_none() && !has_held(tx, &id)?;
-    let (record, hash, actor) = match decision {
-        Decision::Reject(outcome) if still_new => return Ok(outcome),
-        Decision::Accept {
-            record,
-            hash,
-            actor,
-        } if still_new && !is_logged(tx, &hash)? => (record, hash, actor),
-        _ => return push_one(tx, who, doc, now, actors, logged),
+    let still_new =
+        load_existing(tx, &id)?.is_none() && !has_held(tx, &id)? && !is_logged(tx, &hash)?;
+    if !still_new {
+        return push_one(tx, who, doc, now, actors, logged);
+    }
+    // In `push_one`'s order: the actor's device first, then the record's own verdict.
+    let bound = actors.device_of(tx, &actor)?;
+    if bound
+        .as_ref()
+        .is_some_and(|device| *device != who.device_id)
+    {
+        return Ok(reject(
+            "actor_conflict",
+            "changes",
+            "修改的作者属于另一台设备",
+            "these changes were written by another device's actor",
+        ));
+    }
+    let record = match decision {
+        Decision::Reject(outcome) => return Ok(outcome),
+        Decision::Accept(record) => record,
     };
-    match actors.device_of(tx, &actor)? {
-        Some(device) if device != who.device_id => {
-            return Ok(reject(
-                "actor_conflict",
-                "changes",
-                "修改的作者属于另一台设备",
-                "these changes were written by another device's actor",
-            ));
-        }
-        Some(_) => {}
-        None => actors.bind(tx, actor.clone(), who, now)?,
+    if bound.is_none() {
+        actors.bind(tx, actor.clone(), who, now)?;
     }
     let rowid = insert_record(tx, &id, &record)?;
     let row = LogRow {
@@ -188,7 +257,7 @@ pub(super) fn commit_planned(
     })
 }
 
-fn has_held(tx: &Transaction<'_>, id: &[u8; 16]) -> Result<bool, StorageError> {
+pub(super) fn has_held(tx: &Connection, id: &[u8; 16]) -> Result<bool, StorageError> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM sync_held WHERE record_id = ?1 LIMIT 1")?
         .query_row([id.as_slice()], |_| Ok(()))
@@ -196,7 +265,7 @@ fn has_held(tx: &Transaction<'_>, id: &[u8; 16]) -> Result<bool, StorageError> {
         .is_some())
 }
 
-fn is_logged(tx: &Transaction<'_>, hash: &ChangeHash) -> Result<bool, StorageError> {
+pub(super) fn is_logged(tx: &Connection, hash: &ChangeHash) -> Result<bool, StorageError> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM sync_changes WHERE hash = ?1")?
         .query_row([hash.0.as_slice()], |_| Ok(()))

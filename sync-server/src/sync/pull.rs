@@ -52,7 +52,12 @@ pub fn pull(
             .max()
             .unwrap_or(0)
     };
-    let mut stmt = tx.prepare_cached(
+    // Two plans. An area of one grid (a grid worker's scope) walks that grid's `(grid_id, seq)`
+    // index from the position: it reads only the scope's changes, however busy other grids were
+    // meanwhile. An area of several grids walks the log in seq order and keeps the area's
+    // changes: it stops after a page without sorting, which a cold pull of a township needs
+    // (its cost follows all changes since the position; see docs/sync-protocol.md, "Pull").
+    let mut by_area = tx.prepare_cached(
         "SELECT c.seq, r.id, c.grid_id, c.bytes
          FROM sync_grids g
          JOIN sync_changes c ON c.grid_id = g.grid_id AND c.seq > ?1 AND c.seq <= ?2
@@ -60,32 +65,53 @@ pub fn pull(
          WHERE g.grid_id = ?3 OR (g.grid_id >= ?4 AND g.grid_id < ?5)
          ORDER BY c.seq LIMIT ?6",
     )?;
+    let mut by_grid = tx.prepare_cached(
+        "SELECT c.seq, r.id, c.grid_id, c.bytes
+         FROM sync_changes c INDEXED BY sync_changes_grid_seq
+         JOIN sync_records r ON r.rowid = c.record_rowid
+         WHERE c.grid_id = ?3 AND c.seq > ?1 AND c.seq <= ?2
+         ORDER BY c.seq LIMIT ?4",
+    )?;
+    let mut grids_of = tx.prepare_cached(
+        "SELECT grid_id FROM sync_grids WHERE grid_id = ?1 OR (grid_id >= ?2 AND grid_id < ?3)
+         LIMIT 2",
+    )?;
+    let to_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
+        Ok(Row {
+            seq: r.get(0)?,
+            record_id: r.get(1)?,
+            grid_id: r.get(2)?,
+            bytes: r.get(3)?,
+        })
+    };
     let mut rows: Vec<Row> = Vec::new();
     for range in scope.ranges() {
         let pos = pos_of(&range.exact);
-        let found = stmt.query_map(
-            params![
-                pos,
-                high,
-                range.exact,
-                range.lower,
-                range.upper,
-                limit as i64 + 1
-            ],
-            |r| {
-                Ok(Row {
-                    seq: r.get(0)?,
-                    record_id: r.get(1)?,
-                    grid_id: r.get(2)?,
-                    bytes: r.get(3)?,
-                })
-            },
-        )?;
-        for row in found {
-            rows.push(row?);
-        }
+        let grids: Vec<String> = grids_of
+            .query_map(params![range.exact, range.lower, range.upper], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let found = match grids.as_slice() {
+            [] => continue,
+            [grid] => by_grid
+                .query_map(params![pos, high, grid, limit as i64 + 1], to_row)?
+                .collect::<Result<Vec<Row>, _>>()?,
+            _ => by_area
+                .query_map(
+                    params![
+                        pos,
+                        high,
+                        range.exact,
+                        range.lower,
+                        range.upper,
+                        limit as i64 + 1
+                    ],
+                    to_row,
+                )?
+                .collect::<Result<Vec<Row>, _>>()?,
+        };
+        rows.extend(found);
     }
-    drop(stmt);
+    drop((by_area, by_grid, grids_of));
     tx.finish()?;
     rows.sort_by_key(|r| r.seq);
     rows.dedup_by_key(|r| r.seq);

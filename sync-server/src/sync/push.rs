@@ -24,11 +24,12 @@ use super::doc::{
     all_changes, apply, decode_change, decode_heads, encode_heads, load, load_document, round_trips,
 };
 use super::plan::{Plan, commit_planned};
+use super::plan_edit::commit_edit;
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
 /// Changes after the snapshot beyond which a record's snapshot is refreshed.
-const SNAPSHOT_AFTER: i64 = 32;
+pub(super) const SNAPSHOT_AFTER: i64 = 32;
 
 /// The authenticated pusher.
 #[derive(Debug, Clone)]
@@ -66,6 +67,7 @@ pub fn push_batch(
         let pushed = match plan {
             Plan::Locked(d) => push_one(&tx, who, d, now, &mut actors, &mut logged),
             Plan::NewDocument(p) => commit_planned(&tx, who, *p, now, &mut actors, &mut logged),
+            Plan::Edit(p) => commit_edit(&tx, who, *p, now, &mut actors, &mut logged),
         };
         let outcome = match pushed {
             Ok(o) => o,
@@ -139,13 +141,14 @@ impl ActorCache {
     }
 }
 
+#[derive(Debug)]
 pub(super) struct Existing {
-    rowid: i64,
-    grid_id: String,
-    heads: Vec<u8>,
-    snapshot: Option<Vec<u8>>,
-    snapshot_seq: i64,
-    tail_changes: i64,
+    pub rowid: i64,
+    pub grid_id: String,
+    pub heads: Vec<u8>,
+    pub snapshot: Option<Vec<u8>>,
+    pub snapshot_seq: i64,
+    pub tail_changes: i64,
 }
 
 pub(super) fn reject(code: &str, field: &str, zh: &str, en: &str) -> PushOutcome {
@@ -157,7 +160,7 @@ pub(super) fn reject(code: &str, field: &str, zh: &str, en: &str) -> PushOutcome
     }
 }
 
-fn reject_field(e: &FieldError) -> PushOutcome {
+pub(super) fn reject_field(e: &FieldError) -> PushOutcome {
     reject(e.code.as_str(), &e.field, &e.message.zh_cn, &e.message.en)
 }
 
@@ -265,10 +268,7 @@ pub(super) fn push_one(
 
     let (mut doc, old) = match &existing {
         Some(e) => {
-            let tail: Vec<Vec<u8>> = tx
-                .prepare_cached("SELECT bytes FROM sync_changes WHERE record_rowid = ?1 AND seq > ?2 ORDER BY seq")?
-                .query_map(params![e.rowid, e.snapshot_seq], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
+            let tail = tail_of(tx, e)?;
             let doc = load(e.snapshot.as_deref(), &tail).map_err(StorageError::Corrupt)?;
             let old = read_record(&doc)
                 .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
@@ -443,7 +443,7 @@ pub(super) fn update_record(
 
 /// `changes` ordered so that each comes after those of its dependencies that are in the set.
 /// Already ordered input (what devices send) takes one pass.
-fn dependency_order(changes: Vec<Change>) -> Vec<Change> {
+pub(super) fn dependency_order(changes: Vec<Change>) -> Vec<Change> {
     let mut waiting: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
     let mut rest: Vec<Change> = changes;
     let mut out = Vec::with_capacity(rest.len());
@@ -513,7 +513,7 @@ pub(super) fn authorize(
 }
 
 pub(super) fn load_existing(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: &[u8; 16],
 ) -> Result<Option<Existing>, StorageError> {
     Ok(tx
@@ -531,6 +531,16 @@ pub(super) fn load_existing(
             })
         })
         .optional()?)
+}
+
+/// The changes logged after a record's snapshot, in log order.
+pub(super) fn tail_of(conn: &Connection, e: &Existing) -> Result<Vec<Vec<u8>>, StorageError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT bytes FROM sync_changes WHERE record_rowid = ?1 AND seq > ?2 ORDER BY seq",
+        )?
+        .query_map(params![e.rowid, e.snapshot_seq], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
 }
 
 pub(super) fn insert_record(

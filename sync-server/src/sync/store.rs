@@ -37,7 +37,7 @@ impl SyncStore for SqliteStorage {
         now: Timestamp,
     ) -> Result<PushBatch, StorageError> {
         // The CPU-heavy checks run here, before the writer lock, beside other requests' work.
-        let plans = plan_all(who, docs, now);
+        let plans = self.read(|c| plan_all(c, who, docs, now))?;
         self.write(|c| push_batch(c, who, plans, now))
     }
 

@@ -1,0 +1,266 @@
+//! Planning an edit of a record the server holds, before the writer lock (see `plan.rs`).
+//!
+//! The record's stored document (snapshot plus tail) is read beforehand from a read snapshot; here
+//! it is loaded, the new changes are applied, and the result is read, validated and authorized
+//! against the stored version, exactly as `push::push_one` does. The plan names its *basis* (the
+//! stored heads it was decided against): under the lock it is used only if the record's heads
+//! are still the basis, nothing is held for it and none of its changes has been logged since;
+//! otherwise `push_one` decides from scratch.
+
+use automerge::{Change, ChangeHash};
+use gridmate_domain::document::{is_document_chunk, read_record};
+use gridmate_domain::wire::{PushDoc, PushOutcome};
+use gridmate_domain::{GridId, Record, RecordId, Timestamp};
+use rusqlite::Transaction;
+
+use super::doc::{apply, decode_change, load, round_trips};
+use super::push::{
+    ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, authorize, dependency_order,
+    load_existing, log_change, push_one, reject, update_record,
+};
+use crate::storage::StorageError;
+
+/// An edit as read before planning: the push, the stored record and its changes after the snapshot.
+#[derive(Debug)]
+pub(super) struct EditInput {
+    pub doc: PushDoc,
+    pub existing: Existing,
+    pub tail: Vec<Vec<u8>>,
+}
+
+#[derive(Debug)]
+pub struct PlannedEdit {
+    /// As received, for `push_one` when the plan no longer holds.
+    doc: PushDoc,
+    /// The stored heads the plan was decided against.
+    basis: Vec<u8>,
+    /// The actors of the new changes: checked first under the lock, as `push_one` does.
+    actors: Vec<Vec<u8>>,
+    decision: EditDecision,
+}
+
+impl PlannedEdit {
+    pub fn record_id(&self) -> [u8; 16] {
+        self.doc.record_id
+    }
+}
+
+#[derive(Debug)]
+enum EditDecision {
+    Accept {
+        record: Box<Record>,
+        /// The new changes, in dependency order.
+        changes: Vec<Change>,
+        heads: Vec<ChangeHash>,
+        /// A fresh snapshot when the tail grew past `SNAPSHOT_AFTER`.
+        snapshot: Option<Vec<u8>>,
+    },
+    Reject(PushOutcome),
+}
+
+/// What planning an edit came to: a plan, or "decide it under the lock".
+#[derive(Debug)]
+pub(super) enum EditPlan {
+    Planned(Box<PlannedEdit>),
+    Locked(PushDoc),
+}
+
+/// Plans one edit (pure CPU: no database).
+pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditPlan {
+    let EditInput {
+        doc: d,
+        existing,
+        tail,
+    } = input;
+    let planned = |actors, decision| {
+        EditPlan::Planned(Box::new(PlannedEdit {
+            basis: existing.heads.clone(),
+            doc: d.clone(),
+            actors,
+            decision,
+        }))
+    };
+    if !GridId::parse(&existing.grid_id).is_some_and(|g| who.scope.covers(&g)) {
+        let refused = reject(
+            "out_of_scope",
+            "grid_id",
+            "该记录不在您的网格范围内",
+            "this record is outside your scope",
+        );
+        return planned(Vec::new(), EditDecision::Reject(refused));
+    }
+    let Ok(mut doc) = load(existing.snapshot.as_deref(), &tail) else {
+        return EditPlan::Locked(d); // unreadable stored copy: `push_one` reports it
+    };
+    let Ok(old) = read_record(&doc) else {
+        return EditPlan::Locked(d);
+    };
+    let mut fresh: Vec<Change> = Vec::new();
+    for (i, raw) in d.changes.iter().enumerate() {
+        if is_document_chunk(&raw.0) {
+            return EditPlan::Locked(d); // a whole history for a known record: rare, general path
+        }
+        let Some(c) = decode_change(&raw.0) else {
+            let field = format!("changes[{i}]");
+            let refused = reject(
+                "malformed_change",
+                &field,
+                "数据损坏：无法解析的修改",
+                "a change could not be decoded",
+            );
+            return planned(Vec::new(), EditDecision::Reject(refused));
+        };
+        if doc.get_change_by_hash(&c.hash()).is_none()
+            && !fresh.iter().any(|f| f.hash() == c.hash())
+        {
+            fresh.push(c);
+        }
+    }
+    if fresh.is_empty() {
+        return EditPlan::Locked(d); // a retry: `push_one` answers with the heads, writing nothing
+    }
+    let mut actors: Vec<Vec<u8>> = Vec::new();
+    for c in &fresh {
+        let a = c.actor_id().to_bytes().to_vec();
+        if !actors.contains(&a) {
+            actors.push(a);
+        }
+    }
+    let before = doc.get_heads();
+    if apply(&mut doc, fresh.clone()).is_err() {
+        let refused = reject(
+            "malformed_change",
+            "changes",
+            "数据损坏：修改无法应用",
+            "the changes could not be applied",
+        );
+        return planned(actors, EditDecision::Reject(refused));
+    }
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return EditPlan::Locked(d); // held: `push_one` stores them
+    }
+    let new = match read_record(&doc) {
+        Ok(r) => r,
+        Err(e) => {
+            let refused = reject(
+                "schema_mismatch",
+                e.field(),
+                "记录结构不符合要求",
+                &format!("the document does not fit the record schema: {e}"),
+            );
+            return planned(actors, EditDecision::Reject(refused));
+        }
+    };
+    let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
+    if let Some(refused) = authorize(who, &record_id, Some(&old), &new, now) {
+        return planned(actors, EditDecision::Reject(refused));
+    }
+    if !round_trips(&mut doc, &before, &fresh) {
+        let refused = reject(
+            "malformed_change",
+            "changes",
+            "数据损坏：修改无法重新编码",
+            "the changes cannot be re-encoded",
+        );
+        return planned(actors, EditDecision::Reject(refused));
+    }
+    let changes = dependency_order(fresh);
+    let snapshot =
+        (existing.tail_changes + changes.len() as i64 > SNAPSHOT_AFTER).then(|| doc.save());
+    let decision = EditDecision::Accept {
+        record: Box::new(new),
+        changes,
+        heads: doc.get_heads(),
+        snapshot,
+    };
+    planned(actors, decision)
+}
+
+/// Confirms a planned edit under the writer lock and stores it, or hands it to `push_one`.
+pub(super) fn commit_edit(
+    tx: &Transaction<'_>,
+    who: &Pusher,
+    p: PlannedEdit,
+    now: Timestamp,
+    actors: &mut ActorCache,
+    logged: &mut Vec<i64>,
+) -> Result<PushOutcome, StorageError> {
+    let PlannedEdit {
+        doc,
+        basis,
+        actors: plan_actors,
+        decision,
+    } = p;
+    let Some(current) = load_existing(tx, &doc.record_id)? else {
+        return push_one(tx, who, doc, now, actors, logged);
+    };
+    let fresh_logged = match &decision {
+        EditDecision::Accept { changes, .. } => changes
+            .iter()
+            .map(|c| super::plan::is_logged(tx, &c.hash()))
+            .collect::<Result<Vec<bool>, _>>()?
+            .contains(&true),
+        EditDecision::Reject(_) => false,
+    };
+    if current.heads != basis || super::plan::has_held(tx, &doc.record_id)? || fresh_logged {
+        return push_one(tx, who, doc, now, actors, logged);
+    }
+    let mut unbound: Vec<Vec<u8>> = Vec::new();
+    for actor in plan_actors {
+        match actors.device_of(tx, &actor)? {
+            Some(device) if device != who.device_id => {
+                return Ok(reject(
+                    "actor_conflict",
+                    "changes",
+                    "修改的作者属于另一台设备",
+                    "these changes were written by another device's actor",
+                ));
+            }
+            Some(_) => {}
+            None => unbound.push(actor),
+        }
+    }
+    let (record, changes, heads, snapshot) = match decision {
+        EditDecision::Reject(outcome) => return Ok(outcome),
+        EditDecision::Accept {
+            record,
+            changes,
+            heads,
+            snapshot,
+        } => (record, changes, heads, snapshot),
+    };
+    let mut last_seq = 0;
+    for c in &changes {
+        let row = LogRow {
+            hash: c.hash(),
+            actor: c.actor_id().to_bytes(),
+            bytes: c.raw_bytes(),
+        };
+        last_seq = log_change(tx, who, current.rowid, &record, &row, now)?;
+        logged.push(last_seq);
+    }
+    for actor in unbound {
+        actors.bind(tx, actor, who, now)?;
+    }
+    let tail = current.tail_changes + changes.len() as i64;
+    let stored = match &snapshot {
+        Some(s) => Stored {
+            heads: &heads,
+            snapshot: Some(s),
+            snapshot_seq: last_seq,
+            tail: 0,
+            last_seq,
+        },
+        None => Stored {
+            heads: &heads,
+            snapshot: current.snapshot.as_deref(),
+            snapshot_seq: current.snapshot_seq,
+            tail,
+            last_seq,
+        },
+    };
+    update_record(tx, current.rowid, &record, &stored)?;
+    Ok(PushOutcome::Accepted {
+        heads: heads.iter().map(|h| h.0).collect(),
+    })
+}
