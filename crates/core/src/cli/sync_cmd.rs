@@ -103,6 +103,7 @@ pub fn sync(path: &Path, account: &str, json: bool) -> Result<(), CliError> {
     };
     if let Ok(s) = store.lock() {
         let _ = s.log_sync(&entry);
+        let _ = s.maintain(); // the upkeep the sync left for after its result (sync::upkeep)
     }
     let report = report.map_err(sync_error)?;
     if json {

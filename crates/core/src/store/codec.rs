@@ -7,11 +7,16 @@ use automerge::{AutoCommit, ChangeHash};
 use gridmate_domain::Record;
 use gridmate_domain::document::read_record;
 
+/// Loads a document (without reading its record), or says why it cannot.
+pub fn load_doc(bytes: &[u8]) -> Result<AutoCommit, String> {
+    catch_unwind(AssertUnwindSafe(|| AutoCommit::load(bytes)))
+        .map_err(|_| "the document decoder panicked".to_owned())?
+        .map_err(|e| format!("cannot decode the document: {e}"))
+}
+
 /// Loads a document and reads its record, or says why it cannot.
 pub fn load_record(bytes: &[u8]) -> Result<(AutoCommit, Record), String> {
-    let doc = catch_unwind(AssertUnwindSafe(|| AutoCommit::load(bytes)))
-        .map_err(|_| "the document decoder panicked".to_owned())?
-        .map_err(|e| format!("cannot decode the document: {e}"))?;
+    let doc = load_doc(bytes)?;
     let record = catch_unwind(AssertUnwindSafe(|| read_record(&doc)))
         .map_err(|_| "reading the document panicked".to_owned())?
         .map_err(|e| format!("the document does not fit the schema: {e}"))?;

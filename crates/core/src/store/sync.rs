@@ -19,7 +19,7 @@ use gridmate_domain::{RecordId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::codec::{decode_heads, encode_heads, load_record};
+use super::codec::{decode_heads, encode_heads, load_doc, load_record};
 use super::write::write_row;
 use super::{Store, StoreError, SyncState};
 
@@ -386,7 +386,8 @@ fn outgoing_chunks(
     if have.is_empty() && is_document_chunk(&doc_bytes) {
         return Some((vec![wire::Change(doc_bytes)], decode_heads(&heads)));
     }
-    let (mut doc, _) = load_record(&doc_bytes).ok()?;
+    // Its changes only: the record itself was read when it was saved.
+    let mut doc = load_doc(&doc_bytes).ok()?;
     // Heads the document does not know (a server reset, a restored backup): send all.
     let have = if have.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
         have

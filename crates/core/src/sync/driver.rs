@@ -92,6 +92,15 @@ pub async fn client_for(store: &SharedStore) -> Result<SyncClient, SyncError> {
 }
 
 /// One complete sync: push all pending, pull all new.
+/// Exchanges of one sync between two upkeep steps (a long cold pull's pages).
+const UPKEEP_EVERY_ROUNDS: usize = 8;
+
+/// The store's upkeep after a sync: a bounded search-index merge and a passive WAL checkpoint
+/// (`Store::maintain`). Callers run it once the sync's result is out.
+pub async fn upkeep(store: &SharedStore) -> Result<(), SyncError> {
+    with_store(store, |s| s.maintain()).await
+}
+
 pub async fn sync_once(
     store: &SharedStore,
     client: &SyncClient,
@@ -101,7 +110,7 @@ pub async fn sync_once(
     let mut report = SyncReport::default();
     let total = with_store(store, |s| s.counts().map(|c| c.pending)).await?;
     let mut held_before: Vec<[u8; 16]> = Vec::new();
-    for _ in 0..cfg.max_rounds {
+    for round in 1..=cfg.max_rounds {
         let c = *cfg;
         let ((outgoing, cut_by_bytes), positions) = with_store(store, move |s| {
             Ok((
@@ -148,7 +157,11 @@ pub async fn sync_once(
         report.pulled_records += applied.pulled_records;
         report.pulled_changes += applied.pulled_changes;
         report.dropped_out_of_scope += applied.dropped_out_of_scope;
-        with_store(store, |s| s.maintain()).await?;
+        // Upkeep (search-index merge, WAL checkpoint) waits until the sync is over (`upkeep`),
+        // off the path the user waits on; only a long pull does a step every few pages.
+        if round % UPKEEP_EVERY_ROUNDS == 0 {
+            with_store(store, |s| s.maintain()).await?;
+        }
         progress(SyncStatus::Syncing {
             done: report.pushed as u64,
             total: total.max(report.pushed as u64),
@@ -265,6 +278,7 @@ pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> S
                 },
             };
             let _ = with_store(&store, move |s| s.log_sync(&entry)).await;
+            let _ = upkeep(&store).await;
             match outcome {
                 Ok(report) => {
                     attempt = 0;

@@ -7,7 +7,7 @@ pub mod engine;
 pub mod transport;
 
 pub use driver::{
-    LoopTimings, SyncError, SyncHandle, SyncReport, client_for, spawn_sync_loop, sync_once,
+    LoopTimings, SyncError, SyncHandle, SyncReport, client_for, spawn_sync_loop, sync_once, upkeep,
 };
 pub use engine::{SyncConfig, SyncStatus};
 pub use transport::{SyncClient, TransportError};
