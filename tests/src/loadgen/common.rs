@@ -155,6 +155,15 @@ impl ServerProc {
     }
 
     /// A cheap server-side check, on a read-only connection to the server's own file.
+    /// A passive WAL checkpoint of the server's database, from outside (SQLite allows any
+    /// connection to run one; it never blocks the server's writer).
+    pub fn checkpoint(&self) -> Result<()> {
+        let c = rusqlite::Connection::open(self.db_path())?;
+        c.busy_timeout(Duration::from_secs(10))?;
+        c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     pub fn count(&self, table: &str) -> Result<i64> {
         let c = rusqlite::Connection::open_with_flags(
             self.db_path(),

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail, ensure};
 use automerge::transaction::CommitOptions;
@@ -110,11 +110,8 @@ fn make_doc(i: u64, grids: u32, seed: u64, user: &str, actor: &ActorId, at: Time
     );
     PushDoc {
         record_id: *rec.meta.id.as_uuid().as_bytes(),
-        changes: doc
-            .get_changes(&[])
-            .iter()
-            .map(|c| wire::Change(c.raw_bytes().to_vec()))
-            .collect(),
+        // As a device sends a record the server has never seen: its one document chunk.
+        changes: vec![wire::Change(doc.save_nocompress())],
     }
 }
 
@@ -268,6 +265,27 @@ async fn edit_syncs(
     })
 }
 
+/// Lets the machine settle after populating, so that both sizes are measured alike: the server's
+/// WAL checkpointed, the kernel's dirty pages written back (`sync`; an edit sync's own fsync
+/// otherwise queues behind gigabytes of writeback), and the 1-minute load average below 1.5 or
+/// 90 s passed.
+async fn settle(server: &ServerProc) {
+    let _ = server.checkpoint();
+    let _ = std::process::Command::new("sync").status();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        let one: f64 = loadavg()
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        if one < 1.5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
 pub async fn run(a: &W2Args) -> Result<W2Summary> {
     let server = ServerProc::start(256)?;
     let relay = Relay::start(server.addr()?).await?;
@@ -312,7 +330,8 @@ pub async fn run(a: &W2Args) -> Result<W2Summary> {
         .map(|r| r.meta.id)
         .collect();
     dev.sync().await?;
-    eprintln!("w2: measuring at {} records", a.small);
+    settle(&server).await;
+    eprintln!("w2: measuring at {} records (load {})", a.small, loadavg());
     let small = edit_syncs(&server, &relay, &dev, &mine, a.syncs, 1).await?;
 
     eprintln!(
@@ -330,7 +349,8 @@ pub async fn run(a: &W2Args) -> Result<W2Summary> {
             a.populate_budget_s
         );
     }
-    eprintln!("w2: measuring at {reached} records");
+    settle(&server).await;
+    eprintln!("w2: measuring at {reached} records (load {})", loadavg());
     let big = edit_syncs(&server, &relay, &dev, &mine, a.syncs, 2).await?;
     Ok(W2Summary {
         grids: a.grids,

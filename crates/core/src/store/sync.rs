@@ -20,7 +20,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode_heads, encode_heads, load_doc, load_record};
-use super::write::write_row;
+use super::write::{RowData, write_prepared};
 use super::{Store, StoreError, SyncState};
 
 /// A local record as a pull finds it: rowid, document, sync state, synced heads.
@@ -290,42 +290,35 @@ impl Store {
                 .optional()?,
             );
         }
-        // 2. The CPU work (decode, load, apply, read), on every core: no SQLite in here.
-        let merged = merge_all(&page.docs, locals);
-        // 3. Store the results, in this one transaction.
-        for (pd, m) in page.docs.iter().zip(merged) {
+        // 2. The CPU work (load, apply, read) on worker threads, while this thread stores each
+        //    merged record as it comes (SQLite stays on this thread, in this one transaction).
+        let mut store_one = |i: usize, m: Option<Merged>| -> Result<(), StoreError> {
             let Some(mut m) = m else {
-                continue; // not applicable: the record keeps its old state; the position still moves
+                return Ok(()); // not applicable: the record keeps its old state; the position still moves
             };
+            let pd = &page.docs[i];
             let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
             let record = match m.record {
                 Ok(r) => r,
                 Err(reason) => {
                     // e.g. a newer schema version from a newer app: keep it aside, readable later.
                     quarantine_pulled(&tx, m.rowid, &id, &pd.grid_id, &mut m.doc, &reason, now)?;
-                    continue;
+                    return Ok(());
                 }
             };
-            let (state, synced_heads) = match m.state {
-                SyncState::Synced | SyncState::LocalOnly => {
-                    (SyncState::Synced, encode_heads(&m.doc.get_heads()))
-                }
-                other => {
-                    let mut have: Vec<ChangeHash> =
-                        decode_heads(m.synced.as_deref().unwrap_or_default());
-                    let known: HashSet<ChangeHash> = have.iter().copied().collect();
-                    have.extend(m.hashes.into_iter().filter(|h| !known.contains(h)));
-                    (other, encode_heads(&have))
-                }
+            let Some((row, synced_heads)) = &m.row else {
+                return Ok(()); // not produced only for an unreadable record, handled above
             };
-            let rowid = write_row(&tx, m.rowid, &record, &mut m.doc, state)?;
+            let rowid = write_prepared(&tx, m.rowid, &record, row)?;
             tx.execute(
                 "UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2",
                 params![synced_heads, rowid],
             )?;
             applied.pulled_records += 1;
             applied.pulled_changes += pd.changes.len();
-        }
+            Ok(())
+        };
+        merge_streamed(&page.docs, locals, &mut store_one)?;
         applied.dropped_out_of_scope += drop_out_of_scope(&tx, &page.scope)?;
         let positions: Vec<(String, u64)> = page
             .positions
@@ -472,11 +465,10 @@ fn drop_out_of_scope(
 struct Merged {
     rowid: Option<i64>,
     doc: AutoCommit,
-    state: SyncState,
-    synced: Option<Vec<u8>>,
-    hashes: Vec<ChangeHash>,
     /// The record, or why this app version cannot read the merged document.
     record: Result<gridmate_domain::Record, String>,
+    /// For a readable record: its row and synced heads, prepared on the worker thread.
+    row: Option<(RowData, Vec<u8>)>,
 }
 
 /// Merges one pulled record into the local copy (`None` when the changes cannot be applied).
@@ -503,13 +495,26 @@ fn merge_one(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
         .map(|m| m.hash)
         .collect();
     let record = read_record(&doc).map_err(|e| e.to_string());
+    let row = record.as_ref().ok().map(|r| {
+        let (state, synced_heads) = match state {
+            SyncState::Synced | SyncState::LocalOnly => {
+                (SyncState::Synced, encode_heads(&doc.get_heads()))
+            }
+            other => {
+                // Pending local work stays pending; the server now also holds what was pulled.
+                let mut have: Vec<ChangeHash> = decode_heads(synced.as_deref().unwrap_or_default());
+                let known: HashSet<ChangeHash> = have.iter().copied().collect();
+                have.extend(hashes.iter().copied().filter(|h| !known.contains(h)));
+                (other, encode_heads(&have))
+            }
+        };
+        (RowData::new(r, &mut doc, state), synced_heads)
+    });
     Some(Merged {
         rowid,
         doc,
-        state,
-        synced,
-        hashes,
         record,
+        row,
     })
 }
 
@@ -538,52 +543,71 @@ fn merge_guarded(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged
         .flatten()
 }
 
-/// `merge_one` for every record of a page, split over the machine's cores: applying a record's
-/// text operations is most of a cold pull's cost (W1), and a phone has several cores.
-fn merge_all(docs: &[wire::PulledDoc], locals: Vec<Option<LocalRow>>) -> Vec<Option<Merged>> {
+/// Records a worker merges before handing them over (small: the writer starts early).
+const MERGE_CHUNK: usize = 32;
+
+/// `merge_one` for every record of a page on worker threads (one per core, at most 4), handing
+/// each merged chunk to `store` on the calling thread as soon as it is ready: applying a record's
+/// text operations and writing its row overlap (W1 cold pull). `store` gets each record's index
+/// in `docs` exactly once, except the records of a worker that died, which stay as they were
+/// (their changes arrive again with the record's next change).
+fn merge_streamed(
+    docs: &[wire::PulledDoc],
+    locals: Vec<Option<LocalRow>>,
+    store: &mut dyn FnMut(usize, Option<Merged>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
-    if threads < 2 || docs.len() < 64 {
-        return docs
-            .iter()
-            .zip(locals)
-            .map(|(pd, l)| merge_guarded(pd, l))
-            .collect();
-    }
-    let chunk = docs.len().div_ceil(threads);
-    let mut inputs: Vec<Vec<(&wire::PulledDoc, Option<LocalRow>)>> = Vec::new();
-    let mut it = docs.iter().zip(locals);
-    loop {
-        let part: Vec<_> = it.by_ref().take(chunk).collect();
-        if part.is_empty() {
-            break;
+    if threads < 2 || docs.len() < 2 * MERGE_CHUNK {
+        for (i, (pd, l)) in docs.iter().zip(locals).enumerate() {
+            store(i, merge_guarded(pd, l))?;
         }
-        inputs.push(part);
+        return Ok(());
     }
+    // Chunks of (first index, inputs), taken by the workers in order from a shared queue.
+    let mut queue: std::collections::VecDeque<(usize, Vec<Option<LocalRow>>)> =
+        std::collections::VecDeque::new();
+    let mut it = locals.into_iter();
+    let mut start = 0;
+    while start < docs.len() {
+        let part: Vec<Option<LocalRow>> = it.by_ref().take(MERGE_CHUNK).collect();
+        let len = part.len();
+        queue.push_back((start, part));
+        start += len;
+    }
+    let queue = std::sync::Mutex::new(queue);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<Option<Merged>>)>();
     std::thread::scope(|s| {
-        let handles: Vec<_> = inputs
-            .into_iter()
-            .map(|part| {
-                let len = part.len();
-                (
-                    len,
-                    s.spawn(move || {
-                        part.into_iter()
-                            .map(|(pd, l)| merge_guarded(pd, l))
-                            .collect::<Vec<_>>()
-                    }),
-                )
-            })
-            .collect();
-        // Results stay aligned with `docs` whatever happens: a worker that died yields `None`
-        // (not applied) for each of its records, which arrive again on a later pull.
-        handles
-            .into_iter()
-            .flat_map(|(len, h)| {
-                h.join()
-                    .unwrap_or_else(|_| (0..len).map(|_| None).collect())
-            })
-            .collect()
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let queue = &queue;
+            s.spawn(move || {
+                loop {
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .pop_front();
+                    let Some((first, part)) = next else { return };
+                    let merged = part
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, l)| merge_guarded(&docs[first + k], l))
+                        .collect();
+                    if tx.send((first, merged)).is_err() {
+                        return; // the writer stopped on an error
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Ends when every worker is done (all senders dropped); stops early on a write error,
+        // which makes the workers' next send fail and them return.
+        for (first, merged) in rx {
+            for (k, m) in merged.into_iter().enumerate() {
+                store(first + k, m)?;
+            }
+        }
+        Ok(())
     })
 }

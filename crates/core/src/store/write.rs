@@ -185,6 +185,40 @@ fn record_actor(
     Ok(())
 }
 
+/// What `write_prepared` stores for a record, computed without the database: a pulled page
+/// prepares its rows on worker threads, so the thread holding the transaction only runs SQL.
+#[derive(Debug)]
+pub(crate) struct RowData {
+    doc: Vec<u8>,
+    heads: Vec<u8>,
+    title: String,
+    state: SyncState,
+    due_at: Option<i64>,
+    tokens: Option<String>,
+}
+
+impl RowData {
+    pub(crate) fn new(record: &Record, doc: &mut AutoCommit, state: SyncState) -> Self {
+        Self {
+            // Uncompressed (automerge's canonical encoding): five times faster to write than
+            // `save()`, and the exact bytes a first push sends as the record's one document
+            // chunk, which the server accepts without re-deriving changes
+            // (docs/sync-protocol.md, "Chunks"). zstd on the wire compresses it across records
+            // better than DEFLATE inside each document.
+            doc: doc.save_nocompress(),
+            heads: encode_heads(&doc.get_heads()),
+            title: record.display_title(),
+            state,
+            due_at: due_at(record),
+            tokens: record
+                .meta
+                .deleted_at
+                .is_none()
+                .then(|| index_tokens(&record.search_text())),
+        }
+    }
+}
+
 /// Writes document, projection, search tokens and sync state for one record, inside `tx`.
 pub(crate) fn write_row(
     tx: &Transaction<'_>,
@@ -193,13 +227,17 @@ pub(crate) fn write_row(
     doc: &mut AutoCommit,
     state: SyncState,
 ) -> Result<i64, StoreError> {
+    write_prepared(tx, rowid, record, &RowData::new(record, doc, state))
+}
+
+/// `write_row` with the row already prepared.
+pub(crate) fn write_prepared(
+    tx: &Transaction<'_>,
+    rowid: Option<i64>,
+    record: &Record,
+    row: &RowData,
+) -> Result<i64, StoreError> {
     let m = &record.meta;
-    // Uncompressed (automerge's canonical encoding): five times faster to write than `save()`,
-    // and the exact bytes a first push sends as the record's one document chunk, which the server
-    // accepts without re-deriving changes (docs/sync-protocol.md, "Chunks"). zstd on the wire
-    // compresses it across records better than DEFLATE inside each document.
-    let bytes = doc.save_nocompress();
-    let heads = encode_heads(&doc.get_heads());
     let values = params![
         m.id.to_string(),
         record.kind().as_str(),
@@ -211,9 +249,9 @@ pub(crate) fn write_row(
         m.updated_at.millis(),
         m.deleted_at.map(|t| t.millis()),
         m.created_by,
-        record.display_title(),
-        state.as_str(),
-        due_at(record),
+        row.title,
+        row.state.as_str(),
+        row.due_at,
     ];
     let rowid = match rowid {
         None => {
@@ -250,12 +288,12 @@ pub(crate) fn write_row(
     tx.execute(
         "INSERT INTO documents (record_rowid, doc, heads) VALUES (?1, ?2, ?3)
          ON CONFLICT (record_rowid) DO UPDATE SET doc = excluded.doc, heads = excluded.heads",
-        params![rowid, bytes, heads],
+        params![rowid, row.doc, row.heads],
     )?;
-    if m.deleted_at.is_none() {
+    if let Some(tokens) = &row.tokens {
         tx.execute(
             "INSERT INTO records_fts (rowid, tokens) VALUES (?1, ?2)",
-            params![rowid, index_tokens(&record.search_text())],
+            params![rowid, tokens],
         )?;
     }
     Ok(rowid)
