@@ -3,7 +3,9 @@
 //! beside this executable, on 127.0.0.1:0, over a fresh temp data folder) and prints the figures
 //! as a text table, or as JSON with `--json`.
 //!
-//! Build: `cargo build --release -p gridmate-system-tests --bin gridmate-loadgen -p gridmate-server`.
+//! Build: `cargo build --release -p gridmate-server` then
+//! `cargo build --release -p gridmate-system-tests --bin gridmate-loadgen` (in one command, `--bin`
+//! would leave the server binary out).
 //! Examples: `target/release/gridmate-loadgen w1 --runs 5`,
 //! `target/release/gridmate-loadgen w2 --records 1000000 --grids 4000`,
 //! `target/release/gridmate-loadgen w3 --devices 1000 --seconds 60`.
