@@ -44,6 +44,24 @@ fn record(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> PushDoc {
     }
 }
 
+/// A record as a device pushes one the server has never seen (protocol v2): its whole history as
+/// one uncompressed document chunk; two changes when `edit`.
+fn record_as_document(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> PushDoc {
+    let at = Timestamp::from_millis(AT_MS).unwrap();
+    let rec = fixtures::record(rng, GridId::parse(grid).unwrap(), at, "wang.wei");
+    let mut doc = AutoCommit::new().with_actor(ActorId::from([n; 16]));
+    write_changes(&mut doc, None, &rec).unwrap();
+    commit(&mut doc);
+    if edit {
+        doc.put(ROOT, "address", "正东路 1 号").unwrap();
+        commit(&mut doc);
+    }
+    PushDoc {
+        record_id: *rec.meta.id.as_uuid().as_bytes(),
+        changes: vec![Change(doc.save_nocompress())],
+    }
+}
+
 fn pull(areas: &[&str]) -> Option<PullRequest> {
     Some(PullRequest {
         positions: areas
@@ -94,6 +112,17 @@ fn main() {
                     .map(|n| record(&mut rng, n, "runzhou-heping-02", n == 4))
                     .collect(),
                 pull: pull(&["runzhou", "jingkou-zhengdonglu-03"]),
+            },
+        ),
+        (
+            "documents",
+            SyncRequest {
+                protocol: PROTOCOL_VERSION,
+                push: vec![
+                    record_as_document(&mut rng, 6, "jingkou-zhengdonglu-03", false),
+                    record_as_document(&mut rng, 7, "jingkou-zhengdonglu-03", true),
+                ],
+                pull: pull(&["jingkou-zhengdonglu-03"]),
             },
         ),
     ];
