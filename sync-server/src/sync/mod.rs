@@ -6,6 +6,8 @@ pub mod admin;
 pub mod doc;
 pub mod plan;
 pub mod plan_edit;
+#[cfg(test)]
+mod plan_tests;
 pub mod pull;
 pub mod push;
 pub mod schema;

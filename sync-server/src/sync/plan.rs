@@ -217,24 +217,16 @@ pub(super) fn commit_planned(
         return push_one(tx, who, doc, now, actors, logged);
     }
     // In `push_one`'s order: the actor's device first, then the record's own verdict.
-    let bound = actors.device_of(tx, &actor)?;
-    if bound
-        .as_ref()
-        .is_some_and(|device| *device != who.device_id)
-    {
-        return Ok(reject(
-            "actor_conflict",
-            "changes",
-            "修改的作者属于另一台设备",
-            "these changes were written by another device's actor",
-        ));
-    }
+    let unbound = match actors.unbound(tx, who, vec![actor.clone()])? {
+        Ok(unbound) => unbound,
+        Err(conflict) => return Ok(conflict),
+    };
     let record = match decision {
         Decision::Reject(outcome) => return Ok(outcome),
         Decision::Accept(record) => record,
     };
-    if bound.is_none() {
-        actors.bind(tx, actor.clone(), who, now)?;
+    for a in unbound {
+        actors.bind(tx, a, who, now)?;
     }
     let rowid = insert_record(tx, &id, &record)?;
     let row = LogRow {

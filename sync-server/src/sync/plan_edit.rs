@@ -205,21 +205,10 @@ pub(super) fn commit_edit(
     if current.heads != basis || super::plan::has_held(tx, &doc.record_id)? || fresh_logged {
         return push_one(tx, who, doc, now, actors, logged);
     }
-    let mut unbound: Vec<Vec<u8>> = Vec::new();
-    for actor in plan_actors {
-        match actors.device_of(tx, &actor)? {
-            Some(device) if device != who.device_id => {
-                return Ok(reject(
-                    "actor_conflict",
-                    "changes",
-                    "修改的作者属于另一台设备",
-                    "these changes were written by another device's actor",
-                ));
-            }
-            Some(_) => {}
-            None => unbound.push(actor),
-        }
-    }
+    let unbound = match actors.unbound(tx, who, plan_actors)? {
+        Ok(unbound) => unbound,
+        Err(conflict) => return Ok(conflict),
+    };
     let (record, changes, heads, snapshot) = match decision {
         EditDecision::Reject(outcome) => return Ok(outcome),
         EditDecision::Accept {

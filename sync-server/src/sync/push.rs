@@ -126,6 +126,34 @@ impl ActorCache {
         Ok(d)
     }
 
+    /// An actor writes from one device only: the first device the server sees it from. Of
+    /// `authors` (the actors of a record's new changes), the ones not bound yet, to bind if the
+    /// record is accepted; or the `actor_conflict` refusal when one is bound to another device.
+    pub(super) fn unbound(
+        &mut self,
+        tx: &Transaction<'_>,
+        who: &Pusher,
+        authors: Vec<Vec<u8>>,
+    ) -> Result<Result<Vec<Vec<u8>>, PushOutcome>, StorageError> {
+        let mut unbound: Vec<Vec<u8>> = Vec::new();
+        for actor in authors {
+            match self.device_of(tx, &actor)? {
+                Some(device) if device != who.device_id => {
+                    return Ok(Err(reject(
+                        "actor_conflict",
+                        "changes",
+                        "修改的作者属于另一台设备",
+                        "these changes were written by another device's actor",
+                    )));
+                }
+                Some(_) => {}
+                None if !unbound.contains(&actor) => unbound.push(actor),
+                None => {}
+            }
+        }
+        Ok(Ok(unbound))
+    }
+
     /// Binds a new actor to the pusher's device (it wrote its first change from there).
     pub(super) fn bind(
         &mut self,
@@ -244,27 +272,14 @@ pub(super) fn push_one(
         });
     }
 
-    // An actor writes from one device only: the first device the server sees it from.
-    let mut unbound: Vec<Vec<u8>> = Vec::new();
-    for c in &fresh {
-        let actor = c.actor_id().to_bytes().to_vec();
-        match actors.device_of(tx, &actor)? {
-            Some(dev) if dev != who.device_id => {
-                return Ok(reject(
-                    "actor_conflict",
-                    "changes",
-                    "修改的作者属于另一台设备",
-                    "these changes were written by another device's actor",
-                ));
-            }
-            Some(_) => {}
-            None => {
-                if !unbound.contains(&actor) {
-                    unbound.push(actor);
-                }
-            }
-        }
-    }
+    let authors: Vec<Vec<u8>> = fresh
+        .iter()
+        .map(|c| c.actor_id().to_bytes().to_vec())
+        .collect();
+    let unbound = match actors.unbound(tx, who, authors)? {
+        Ok(unbound) => unbound,
+        Err(conflict) => return Ok(conflict),
+    };
 
     let (mut doc, old) = match &existing {
         Some(e) => {
