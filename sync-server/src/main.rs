@@ -33,6 +33,7 @@ fn main() -> anyhow::Result<()> {
     purge_freed_memory_at_once();
     let cli = Cli::parse();
     gridmate_server::telemetry::init(cli.log_format)?;
+    gridmate_server::telemetry::log_panics();
     cli::run(cli)?;
     Ok(())
 }

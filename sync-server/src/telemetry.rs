@@ -38,3 +38,27 @@ pub fn init(format: LogFormat) -> Result<(), TelemetryError> {
     };
     result.map_err(|e| TelemetryError(e.to_string()))
 }
+
+/// Makes a panic one log event (its source location, thread and, when it is a literal from code,
+/// its message) instead of the default hook's free text on stderr. automerge has panicked on
+/// crafted input (each such panic is caught and fails one record: docs/sync-protocol.md,
+/// "Fuzzing"), and a formatted panic message may quote what was being decoded, so only literal
+/// (`&'static str`) messages are logged. Call after `init`.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        let message = info
+            .payload()
+            .downcast_ref::<&'static str>()
+            .copied()
+            .unwrap_or("(formatted message withheld)");
+        tracing::error!(%at, %thread, detail = message, "panic");
+    }));
+}
