@@ -136,13 +136,15 @@ fn a_rejected_plan_is_not_used_once_the_record_exists() {
     let at = Timestamp::now().plus_millis(-3_600_000);
     let rec = fixtures::record(&mut rng, GridId::parse(GRID).unwrap(), at, "wang.wei");
     let id = *rec.meta.id.as_uuid().as_bytes();
-    let mut doc = document_of(&rec, &ActorId::random());
+    // Fixed actors: the two creations are concurrent, and Automerge keeps the value of the higher
+    // actor for each field; the impostor's must win for the merged record to differ.
+    let mut doc = document_of(&rec, &ActorId::from([0x01; 16]));
     // Another one-change document for the same record id, by another creator: planned as a new
     // record it is `creator_mismatch`; once the real record exists it is an edit of it, and the
     // general path judges it as one (`immutable_field` on `created_by`).
     let mut impostor = rec.clone();
     impostor.meta.created_by = "li.na".into();
-    let mut forged = document_of(&impostor, &ActorId::random());
+    let mut forged = document_of(&impostor, &ActorId::from([0xfe; 16]));
     let forged_push = PushDoc {
         record_id: id,
         changes: vec![Change(forged.save_nocompress())],
