@@ -559,10 +559,40 @@ impl Ledger {
 /// bad input): a record written the way a device writes it, and its changes as pushed.
 pub mod handmade {
     use automerge::AutoCommit;
+    use gridmate_core::sync::SyncClient;
     use gridmate_domain::document::write_changes;
     use gridmate_domain::fixtures::{self, Rng};
-    use gridmate_domain::wire::{self, PushDoc};
+    use gridmate_domain::wire::{
+        self, PROTOCOL_VERSION, PushDoc, PushOutcome, SyncRequest, SyncResponse,
+    };
     use gridmate_domain::{GridId, Record, Timestamp};
+
+    use super::Device;
+
+    /// Pushes hand-made records with `dev`'s token (no pull), bypassing its store.
+    pub async fn push_as(dev: &Device, push: Vec<PushDoc>) -> SyncResponse {
+        let b = dev.with(|s| s.server_binding()).unwrap().unwrap();
+        let c = SyncClient::new(&b.server_url, false, Some(b.token)).unwrap();
+        let req = SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            push,
+            pull: None,
+        };
+        c.sync(&req).await.unwrap().0
+    }
+
+    pub fn assert_rejected(o: &PushOutcome, code: &str, field: &str) {
+        match o {
+            PushOutcome::Rejected {
+                code: c, field: f, ..
+            } => assert_eq!((c.as_str(), f.as_str()), (code, field), "{o:?}"),
+            other => panic!("expected Rejected {code} on {field}, got {other:?}"),
+        }
+    }
+
+    pub fn assert_accepted(o: &PushOutcome) {
+        assert!(matches!(o, PushOutcome::Accepted { .. }), "{o:?}");
+    }
 
     /// Raw change bytes as they travel in a push.
     pub fn raw_changes(changes: Vec<automerge::Change>) -> Vec<wire::Change> {

@@ -26,10 +26,12 @@ use gridmate_core::sync::{SyncClient, SyncError, TransportError};
 use gridmate_domain::document::{read_record, write_changes};
 use gridmate_domain::fixtures::Rng;
 use gridmate_domain::wire::{
-    self, PROTOCOL_VERSION, Position, PullRequest, PushDoc, PushOutcome, SyncRequest, SyncResponse,
+    self, PROTOCOL_VERSION, Position, PullRequest, PushDoc, SyncRequest, SyncResponse,
 };
 use gridmate_domain::{Record, RecordBody, RecordId, Timestamp};
-use gridmate_system_tests::handmade::{device_record, push_of, raw_changes as raw};
+use gridmate_system_tests::handmade::{
+    assert_accepted, assert_rejected, device_record, push_of, raw_changes as raw,
+};
 use gridmate_system_tests::{Device, Server, bin, draft};
 
 const Z01: &str = "jingkou-zhengdonglu-01";
@@ -170,19 +172,6 @@ fn set_address(r: &mut Record, address: &str) {
 fn doc_on(dev: &Device, id: &str) -> AutoCommit {
     let bytes = dev.with(|s| s.export_doc(id.parse().unwrap())).unwrap();
     AutoCommit::load(&bytes).unwrap()
-}
-
-fn assert_rejected(o: &PushOutcome, code: &str, field: &str) {
-    match o {
-        PushOutcome::Rejected {
-            code: c, field: f, ..
-        } => assert_eq!((c.as_str(), f.as_str()), (code, field), "{o:?}"),
-        other => panic!("expected Rejected {code} on {field}, got {other:?}"),
-    }
-}
-
-fn assert_accepted(o: &PushOutcome) {
-    assert!(matches!(o, PushOutcome::Accepted { .. }), "{o:?}");
 }
 
 /// The HTTP status and code of a refused sync.

@@ -32,15 +32,17 @@ use std::process::{Child, Command, Stdio};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
-use gridmate_core::sync::SyncClient;
 use gridmate_domain::document::{read_record, write_changes};
 use gridmate_domain::fixtures::Rng;
 use gridmate_domain::wire::{
     self, MAX_DECODED_BYTES, MAX_PUSH_DOCS, PROTOCOL_VERSION, Position, PullRequest, PushDoc,
-    PushOutcome, SyncRequest, SyncResponse,
+    PushOutcome, SyncRequest,
 };
 use gridmate_domain::{RecordBody, RecordId};
-use gridmate_system_tests::handmade::{device_record as new_record, push_of, raw_changes as raw};
+use gridmate_system_tests::handmade::{
+    assert_accepted, assert_rejected, device_record as new_record, push_as, push_of,
+    raw_changes as raw,
+};
 use gridmate_system_tests::{Device, Server, bin, draft};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -82,12 +84,6 @@ fn request(push: Vec<PushDoc>) -> SyncRequest {
         push,
         pull: None,
     }
-}
-
-async fn exchange(dev: &Device, push: Vec<PushDoc>) -> SyncResponse {
-    let b = dev.with(|s| s.server_binding()).unwrap().unwrap();
-    let c = SyncClient::new(&b.server_url, false, Some(b.token)).unwrap();
-    c.sync(&request(push)).await.unwrap().0
 }
 
 /// A zstd frame (RFC 8878) of raw and RLE blocks, written by hand: a 128 KiB window, no checksum.
@@ -142,19 +138,6 @@ fn changes_by(mut doc: AutoCommit, f: impl FnOnce(&mut AutoCommit)) -> Vec<wire:
     f(&mut doc);
     doc.commit();
     raw(doc.get_changes(&before))
-}
-
-fn assert_rejected(o: &PushOutcome, code: &str, field: &str) {
-    match o {
-        PushOutcome::Rejected {
-            code: c, field: f, ..
-        } => assert_eq!((c.as_str(), f.as_str()), (code, field), "{o:?}"),
-        other => panic!("expected Rejected {code} on {field}, got {other:?}"),
-    }
-}
-
-fn assert_accepted(o: &PushOutcome) {
-    assert!(matches!(o, PushOutcome::Accepted { .. }), "{o:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,7 +286,7 @@ async fn bad_changes_are_refused_per_record() {
         .changes
         .push(wire::Change(random_bytes(&mut rng, 300)));
     let (fine, mut fine_doc) = new_record(&mut rng, Z03, "wang.wei");
-    let resp = exchange(&worker, vec![broken_push, push_of(&fine, &mut fine_doc)]).await;
+    let resp = push_as(&worker, vec![broken_push, push_of(&fine, &mut fine_doc)]).await;
     assert_rejected(&resp.results[0].outcome, "malformed_change", "changes[1]");
     assert_accepted(&resp.results[1].outcome);
     let dump = server.dump();
@@ -364,7 +347,7 @@ async fn bad_changes_are_refused_per_record() {
     for (what, dev, f, want_code, want_field) in cases {
         let changes = changes_by(doc_on(dev, target), f);
         let (fine, mut fine_doc) = new_record(&mut rng, Z03, &dev.user);
-        let resp = exchange(
+        let resp = push_as(
             dev,
             vec![
                 PushDoc {
@@ -400,7 +383,7 @@ async fn bad_changes_are_refused_per_record() {
     let mut doc = AutoCommit::new();
     write_changes(&mut doc, None, &bad_id).unwrap();
     doc.commit();
-    let resp = exchange(&worker, vec![push_of(&bad_id, &mut doc)]).await;
+    let resp = push_as(&worker, vec![push_of(&bad_id, &mut doc)]).await;
     assert_rejected(
         &resp.results[0].outcome,
         "invalid_id_number",
@@ -414,7 +397,7 @@ async fn bad_changes_are_refused_per_record() {
     let first = raw(doc.get_changes(&[]));
     let second = changes_by(doc, |d| d.put(ROOT, "address", "补发地址").unwrap());
     assert_eq!((first.len(), second.len()), (1, 1));
-    let resp = exchange(
+    let resp = push_as(
         &worker,
         vec![PushDoc {
             record_id: wire_id(rec.meta.id),
@@ -433,7 +416,7 @@ async fn bad_changes_are_refused_per_record() {
         !dispatcher.record_ids().contains(&rec.meta.id),
         "a held record is shown to nobody"
     );
-    let resp = exchange(
+    let resp = push_as(
         &worker,
         vec![PushDoc {
             record_id: wire_id(rec.meta.id),
@@ -478,7 +461,7 @@ async fn a_change_that_panics_automerge_fails_one_record() {
     assert_eq!(change[seq], 1);
     change[seq] = 3;
     let (fine, mut fine_doc) = new_record(&mut rng, Z03, "wang.wei");
-    let resp = exchange(
+    let resp = push_as(
         &dev,
         vec![
             PushDoc {
@@ -516,7 +499,7 @@ async fn a_change_automerge_cannot_re_encode_is_refused() {
     let dev = Device::login(&server.url, "wang.wei").await.unwrap();
     let mut rng = Rng::new(37);
     let (fine, mut fine_doc) = new_record(&mut rng, GRID, "wang.wei");
-    let resp = exchange(
+    let resp = push_as(
         &dev,
         vec![
             PushDoc {

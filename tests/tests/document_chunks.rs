@@ -15,26 +15,18 @@
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
-use gridmate_core::sync::SyncClient;
 use gridmate_domain::document::is_document_chunk;
 use gridmate_domain::fixtures::Rng;
-use gridmate_domain::wire::{self, PROTOCOL_VERSION, PushDoc, PushOutcome, SyncRequest};
+use gridmate_domain::wire::{self, PushDoc, PushOutcome};
 use gridmate_domain::{RecordBody, RecordId};
-use gridmate_system_tests::handmade::{device_record, push_of};
+use gridmate_system_tests::handmade::{assert_rejected, device_record, push_as, push_of};
 use gridmate_system_tests::{Device, Server, draft};
 
 const Z01: &str = "jingkou-zhengdonglu-01";
 const Z03: &str = "jingkou-zhengdonglu-03";
 
 async fn exchange(dev: &Device, push: Vec<PushDoc>) -> Vec<PushOutcome> {
-    let b = dev.with(|s| s.server_binding()).unwrap().unwrap();
-    let c = SyncClient::new(&b.server_url, false, Some(b.token)).unwrap();
-    let req = SyncRequest {
-        protocol: PROTOCOL_VERSION,
-        push,
-        pull: None,
-    };
-    let resp = c.sync(&req).await.unwrap().0;
+    let resp = push_as(dev, push).await;
     resp.results.into_iter().map(|r| r.outcome).collect()
 }
 
@@ -49,15 +41,6 @@ fn accepted_heads(o: &PushOutcome) -> Vec<[u8; 32]> {
     match o {
         PushOutcome::Accepted { heads } => heads.clone(),
         other => panic!("expected Accepted, got {other:?}"),
-    }
-}
-
-fn assert_rejected(o: &PushOutcome, code: &str, field: &str) {
-    match o {
-        PushOutcome::Rejected {
-            code: c, field: f, ..
-        } => assert_eq!((c.as_str(), f.as_str()), (code, field), "{o:?}"),
-        other => panic!("expected Rejected {code} on {field}, got {other:?}"),
     }
 }
 

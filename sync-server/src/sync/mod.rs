@@ -10,6 +10,7 @@ pub mod plan_edit;
 mod plan_tests;
 pub mod pull;
 pub mod push;
+mod refusal;
 pub mod schema;
 pub mod store;
 

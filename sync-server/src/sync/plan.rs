@@ -26,8 +26,9 @@ use super::doc::{load_document, sole_change};
 use super::plan_edit::{EditInput, EditPlan, PlannedEdit, plan_edit};
 use super::push::{
     ActorCache, LogRow, Pusher, Stored, authorize, insert_record, load_existing, log_change,
-    push_one, reject, tail_of, update_record,
+    push_one, tail_of, update_record,
 };
+use super::refusal;
 use crate::storage::StorageError;
 
 /// How a pushed record will be decided under the writer lock.
@@ -176,12 +177,7 @@ fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
     };
     let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
     let decision = match read_record(&doc) {
-        Err(e) => Decision::Reject(reject(
-            "schema_mismatch",
-            e.field(),
-            "记录结构不符合要求",
-            &format!("the document does not fit the record schema: {e}"),
-        )),
+        Err(e) => Decision::Reject(refusal::schema_mismatch(&e)),
         Ok(record) => match authorize(who, &record_id, None, &record, now) {
             Some(refused) => Decision::Reject(refused),
             None => Decision::Accept(Box::new(record)),

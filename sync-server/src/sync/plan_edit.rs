@@ -16,8 +16,9 @@ use rusqlite::Transaction;
 use super::doc::{apply, decode_change, load, round_trips};
 use super::push::{
     ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, authorize, dependency_order,
-    load_existing, log_change, push_one, reject, update_record,
+    load_existing, log_change, push_one, update_record,
 };
+use super::refusal;
 use crate::storage::StorageError;
 
 /// An edit as read before planning: the push, the stored record and its changes after the snapshot.
@@ -81,12 +82,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
         }))
     };
     if !GridId::parse(&existing.grid_id).is_some_and(|g| who.scope.covers(&g)) {
-        let refused = reject(
-            "out_of_scope",
-            "grid_id",
-            "该记录不在您的网格范围内",
-            "this record is outside your scope",
-        );
+        let refused = refusal::record_out_of_scope();
         return planned(Vec::new(), EditDecision::Reject(refused));
     }
     let Ok(mut doc) = load(existing.snapshot.as_deref(), &tail) else {
@@ -101,13 +97,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
             return EditPlan::Locked(d); // a whole history for a known record: rare, general path
         }
         let Some(c) = decode_change(&raw.0) else {
-            let field = format!("changes[{i}]");
-            let refused = reject(
-                "malformed_change",
-                &field,
-                "数据损坏：无法解析的修改",
-                "a change could not be decoded",
-            );
+            let refused = refusal::undecodable(i);
             return planned(Vec::new(), EditDecision::Reject(refused));
         };
         if doc.get_change_by_hash(&c.hash()).is_none()
@@ -128,12 +118,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
     }
     let before = doc.get_heads();
     if apply(&mut doc, fresh.clone()).is_err() {
-        let refused = reject(
-            "malformed_change",
-            "changes",
-            "数据损坏：修改无法应用",
-            "the changes could not be applied",
-        );
+        let refused = refusal::unappliable();
         return planned(actors, EditDecision::Reject(refused));
     }
     if !doc.get_missing_deps(&[]).is_empty() {
@@ -142,12 +127,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
     let new = match read_record(&doc) {
         Ok(r) => r,
         Err(e) => {
-            let refused = reject(
-                "schema_mismatch",
-                e.field(),
-                "记录结构不符合要求",
-                &format!("the document does not fit the record schema: {e}"),
-            );
+            let refused = refusal::schema_mismatch(&e);
             return planned(actors, EditDecision::Reject(refused));
         }
     };
@@ -156,12 +136,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
         return planned(actors, EditDecision::Reject(refused));
     }
     if !round_trips(&mut doc, &before, &fresh) {
-        let refused = reject(
-            "malformed_change",
-            "changes",
-            "数据损坏：修改无法重新编码",
-            "the changes cannot be re-encoded",
-        );
+        let refused = refusal::unencodable();
         return planned(actors, EditDecision::Reject(refused));
     }
     let changes = dependency_order(fresh);

@@ -17,7 +17,7 @@ use automerge::{AutoCommit, Change, ChangeHash};
 use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::validate::{validate_record, validate_update};
 use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
-use gridmate_domain::{FieldError, GridId, Record, RecordId, Timestamp};
+use gridmate_domain::{GridId, Record, RecordId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::doc::{
@@ -25,6 +25,7 @@ use super::doc::{
 };
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
+use super::refusal;
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -139,12 +140,7 @@ impl ActorCache {
         for actor in authors {
             match self.device_of(tx, &actor)? {
                 Some(device) if device != who.device_id => {
-                    return Ok(Err(reject(
-                        "actor_conflict",
-                        "changes",
-                        "修改的作者属于另一台设备",
-                        "these changes were written by another device's actor",
-                    )));
+                    return Ok(Err(refusal::actor_conflict()));
                 }
                 Some(_) => {}
                 None if !unbound.contains(&actor) => unbound.push(actor),
@@ -179,19 +175,6 @@ pub(super) struct Existing {
     pub tail_changes: i64,
 }
 
-pub(super) fn reject(code: &str, field: &str, zh: &str, en: &str) -> PushOutcome {
-    PushOutcome::Rejected {
-        code: code.into(),
-        field: field.into(),
-        message_zh: zh.into(),
-        message_en: en.into(),
-    }
-}
-
-pub(super) fn reject_field(e: &FieldError) -> PushOutcome {
-    reject(e.code.as_str(), &e.field, &e.message.zh_cn, &e.message.en)
-}
-
 pub(super) fn push_one(
     tx: &Transaction<'_>,
     who: &Pusher,
@@ -205,12 +188,7 @@ pub(super) fn push_one(
     if let Some(e) = &existing {
         let in_scope = GridId::parse(&e.grid_id).is_some_and(|g| who.scope.covers(&g));
         if !in_scope {
-            return Ok(reject(
-                "out_of_scope",
-                "grid_id",
-                "该记录不在您的网格范围内",
-                "this record is outside your scope",
-            ));
+            return Ok(refusal::record_out_of_scope());
         }
     }
 
@@ -225,13 +203,7 @@ pub(super) fn push_one(
             decode_change(&raw.0).map(|c| vec![c])
         };
         let Some(decoded) = decoded else {
-            let field = format!("changes[{i}]");
-            return Ok(reject(
-                "malformed_change",
-                &field,
-                "数据损坏：无法解析的修改",
-                "a change could not be decoded",
-            ));
+            return Ok(refusal::undecodable(i));
         };
         for c in decoded {
             if !exists.exists([c.hash().0.as_slice()])?
@@ -263,7 +235,7 @@ pub(super) fn push_one(
             Some(e) => PushOutcome::Accepted {
                 heads: decode_heads(&e.heads),
             },
-            None => reject(
+            None => refusal::reject(
                 "missing_changes",
                 "changes",
                 "新记录缺少内容",
@@ -293,12 +265,7 @@ pub(super) fn push_one(
     };
     let before = doc.get_heads();
     if apply(&mut doc, fresh.clone()).is_err() {
-        return Ok(reject(
-            "malformed_change",
-            "changes",
-            "数据损坏：修改无法应用",
-            "the changes could not be applied",
-        ));
+        return Ok(refusal::unappliable());
     }
     let missing = doc.get_missing_deps(&[]);
     if !missing.is_empty() {
@@ -311,25 +278,14 @@ pub(super) fn push_one(
     let new = match read_record(&doc) {
         Ok(r) => r,
         Err(e) => {
-            let field = e.field().to_owned();
-            return Ok(reject(
-                "schema_mismatch",
-                &field,
-                "记录结构不符合要求",
-                &format!("the document does not fit the record schema: {e}"),
-            ));
+            return Ok(refusal::schema_mismatch(&e));
         }
     };
     if let Some(outcome) = authorize(who, &record_id, old.as_ref(), &new, now) {
         return Ok(outcome);
     }
     if !round_trips(&mut doc, &before, &fresh) {
-        return Ok(reject(
-            "malformed_change",
-            "changes",
-            "数据损坏：修改无法重新编码",
-            "the changes cannot be re-encoded",
-        ));
+        return Ok(refusal::unencodable());
     }
 
     // Accepted: log the new changes in dependency order, bind new actors, update the record row.
@@ -492,7 +448,7 @@ pub(super) fn authorize(
     now: Timestamp,
 ) -> Option<PushOutcome> {
     if new.meta.id != *id {
-        return Some(reject(
+        return Some(refusal::reject(
             "id_mismatch",
             "id",
             "记录编号与文档不符",
@@ -500,7 +456,7 @@ pub(super) fn authorize(
         ));
     }
     if !who.scope.covers(&new.meta.grid_id) {
-        return Some(reject(
+        return Some(refusal::reject(
             "out_of_scope",
             "grid_id",
             "该网格不在您的范围内",
@@ -511,7 +467,7 @@ pub(super) fn authorize(
         Some(old) => validate_update(old, new, now),
         None => {
             if new.meta.created_by != who.user_name {
-                return Some(reject(
+                return Some(refusal::reject(
                     "creator_mismatch",
                     "created_by",
                     "创建人必须是当前登录用户",
@@ -523,7 +479,7 @@ pub(super) fn authorize(
     };
     match checked {
         Ok(()) => None,
-        Err(errors) => errors.0.first().map(reject_field),
+        Err(errors) => errors.0.first().map(refusal::rule),
     }
 }
 

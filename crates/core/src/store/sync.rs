@@ -298,18 +298,15 @@ impl Store {
             };
             let pd = &page.docs[i];
             let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
-            let record = match m.record {
-                Ok(r) => r,
+            let (record, row, synced_heads) = match m.record {
+                Ok(prepared) => prepared,
                 Err(reason) => {
                     // e.g. a newer schema version from a newer app: keep it aside, readable later.
                     quarantine_pulled(&tx, m.rowid, &id, &pd.grid_id, &mut m.doc, &reason, now)?;
                     return Ok(());
                 }
             };
-            let Some((row, synced_heads)) = &m.row else {
-                return Ok(()); // not produced only for an unreadable record, handled above
-            };
-            let rowid = write_prepared(&tx, m.rowid, &record, row)?;
+            let rowid = write_prepared(&tx, m.rowid, &record, &row)?;
             tx.execute(
                 "UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2",
                 params![synced_heads, rowid],
@@ -465,10 +462,9 @@ fn drop_out_of_scope(
 struct Merged {
     rowid: Option<i64>,
     doc: AutoCommit,
-    /// The record, or why this app version cannot read the merged document.
-    record: Result<gridmate_domain::Record, String>,
-    /// For a readable record: its row and synced heads, prepared on the worker thread.
-    row: Option<(RowData, Vec<u8>)>,
+    /// The record with its row and synced heads (prepared on the worker thread), or why this
+    /// app version cannot read the merged document.
+    record: Result<(gridmate_domain::Record, RowData, Vec<u8>), String>,
 }
 
 /// Merges one pulled record into the local copy (`None` when the changes cannot be applied).
@@ -488,34 +484,29 @@ fn merge_one(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
     };
     let before = doc.get_heads();
     ingest(&mut doc, &pd.changes).ok()?;
-    // What the pull added (the server holds all of it).
-    let hashes: Vec<ChangeHash> = doc
-        .get_changes_meta(&before)
-        .iter()
-        .map(|m| m.hash)
-        .collect();
-    let record = read_record(&doc).map_err(|e| e.to_string());
-    let row = record.as_ref().ok().map(|r| {
+    let record = read_record(&doc).map_err(|e| e.to_string()).map(|r| {
         let (state, synced_heads) = match state {
             SyncState::Synced | SyncState::LocalOnly => {
                 (SyncState::Synced, encode_heads(&doc.get_heads()))
             }
             other => {
-                // Pending local work stays pending; the server now also holds what was pulled.
+                // Pending local work stays pending; the server now also holds what the pull
+                // added.
                 let mut have: Vec<ChangeHash> = decode_heads(synced.as_deref().unwrap_or_default());
                 let known: HashSet<ChangeHash> = have.iter().copied().collect();
-                have.extend(hashes.iter().copied().filter(|h| !known.contains(h)));
+                let pulled: Vec<ChangeHash> = doc
+                    .get_changes_meta(&before)
+                    .iter()
+                    .map(|m| m.hash)
+                    .collect();
+                have.extend(pulled.into_iter().filter(|h| !known.contains(h)));
                 (other, encode_heads(&have))
             }
         };
-        (RowData::new(r, &mut doc, state), synced_heads)
+        let row = RowData::new(&r, &mut doc, state);
+        (r, row, synced_heads)
     });
-    Some(Merged {
-        rowid,
-        doc,
-        record,
-        row,
-    })
+    Some(Merged { rowid, doc, record })
 }
 
 /// Applies pulled chunks in log order: each run of change chunks with `apply_changes`, a document
