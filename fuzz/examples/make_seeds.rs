@@ -23,8 +23,8 @@ fn commit(doc: &mut AutoCommit) {
     );
 }
 
-/// A record of `grid` as its pushed changes: the creation, plus an address edit when `edit`.
-fn record(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> PushDoc {
+/// A record of `grid` as a device writes it: the creation, plus an address edit when `edit`.
+fn document(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> ([u8; 16], AutoCommit) {
     let at = Timestamp::from_millis(AT_MS).unwrap();
     let rec = fixtures::record(rng, GridId::parse(grid).unwrap(), at, "wang.wei");
     let mut doc = AutoCommit::new().with_actor(ActorId::from([n; 16]));
@@ -34,8 +34,14 @@ fn record(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> PushDoc {
         doc.put(ROOT, "address", "正东路 1 号").unwrap();
         commit(&mut doc);
     }
+    (*rec.meta.id.as_uuid().as_bytes(), doc)
+}
+
+/// The record pushed as its changes.
+fn record(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> PushDoc {
+    let (record_id, mut doc) = document(rng, n, grid, edit);
     PushDoc {
-        record_id: *rec.meta.id.as_uuid().as_bytes(),
+        record_id,
         changes: doc
             .get_changes(&[])
             .iter()
@@ -44,20 +50,12 @@ fn record(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> PushDoc {
     }
 }
 
-/// A record as a device pushes one the server has never seen (protocol v2): its whole history as
-/// one uncompressed document chunk; two changes when `edit`.
+/// The record pushed as a device sends one the server has never seen (protocol v2): its whole
+/// history as one uncompressed document chunk.
 fn record_as_document(rng: &mut Rng, n: u8, grid: &str, edit: bool) -> PushDoc {
-    let at = Timestamp::from_millis(AT_MS).unwrap();
-    let rec = fixtures::record(rng, GridId::parse(grid).unwrap(), at, "wang.wei");
-    let mut doc = AutoCommit::new().with_actor(ActorId::from([n; 16]));
-    write_changes(&mut doc, None, &rec).unwrap();
-    commit(&mut doc);
-    if edit {
-        doc.put(ROOT, "address", "正东路 1 号").unwrap();
-        commit(&mut doc);
-    }
+    let (record_id, mut doc) = document(rng, n, grid, edit);
     PushDoc {
-        record_id: *rec.meta.id.as_uuid().as_bytes(),
+        record_id,
         changes: vec![Change(doc.save_nocompress())],
     }
 }
