@@ -1,4 +1,4 @@
-//! The sync wire format (protocol version 1, see docs/sync-protocol.md): one request carries a
+//! The sync wire format (protocol version 3, see docs/sync-protocol.md): one request carries a
 //! push and a pull, one response their results. Framing: the 4-byte magic `GMS1`, then a zstd frame
 //! holding the postcard encoding of the message. Automerge changes travel as their raw bytes; the
 //! whole batch is compressed together, which is where the bytes are saved (a batch of 250 records
@@ -16,7 +16,11 @@ use crate::ids::GridId;
 
 /// 2: a chunk may be an Automerge *document* chunk (a record's whole history), not only a change
 /// chunk; a peer of version 1 would drop such chunks, so 1 is refused.
-pub const PROTOCOL_VERSION: u16 = 2;
+/// 3: a pulled record may carry the server's reading of it ([`Projection`]).
+pub const PROTOCOL_VERSION: u16 = 3;
+/// Request versions a server answers, each in its own response layout: version 2 apps keep
+/// syncing (their pages simply carry no projections) until they are updated.
+pub const SERVED_VERSIONS: [u16; 2] = [2, PROTOCOL_VERSION];
 pub const CONTENT_TYPE: &str = "application/x-gridmate-sync";
 pub const MAGIC: [u8; 4] = *b"GMS1";
 
@@ -122,6 +126,22 @@ pub struct PulledDoc {
     pub record_id: Uuid,
     pub grid_id: String,
     pub changes: Vec<Change>,
+    /// Protocol 3: the server's reading of the record, present only when `changes` are every
+    /// change the server has logged for it (see [`Projection`]).
+    pub projection: Option<Projection>,
+}
+
+/// The record as the server read it when it accepted the record's latest change: its JSON
+/// (docs/records.md) and the heads it was read at. The server attaches it to a pulled record only
+/// when the page holds every change it has logged for that record, so the page's chunks, loaded,
+/// are a document at exactly `heads` holding exactly this record. A device that lacks the record
+/// can then store it without loading the document (a cold pull's cost: docs/sync-protocol.md,
+/// "Pull"); a device that holds it merges the chunks as always.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Projection {
+    pub heads: Vec<Hash>,
+    #[serde(with = "serde_bytes")]
+    pub record: Vec<u8>,
 }
 
 /// Why bytes are not a valid message. `code()` is the stable error code the server answers with.
@@ -183,7 +203,11 @@ pub fn encode_request(r: &SyncRequest) -> Vec<u8> {
     encode(r)
 }
 
+/// Encodes a response in the layout of its `protocol` (one of [`SERVED_VERSIONS`]).
 pub fn encode_response(r: &SyncResponse) -> Vec<u8> {
+    if r.protocol == 2 {
+        return encode(&v2::SyncResponse::from(r));
+    }
     encode(r)
 }
 
@@ -203,7 +227,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<SyncResponse, WireError> {
 }
 
 pub fn check_limits(r: &SyncRequest) -> Result<(), WireError> {
-    if r.protocol != PROTOCOL_VERSION {
+    if !SERVED_VERSIONS.contains(&r.protocol) {
         return Err(WireError::UnsupportedProtocol(r.protocol));
     }
     if r.push.len() > MAX_PUSH_DOCS {
@@ -242,6 +266,66 @@ pub fn check_limits(r: &SyncRequest) -> Result<(), WireError> {
         }
     }
     Ok(())
+}
+
+/// The response layout of protocol 2 (requests are the same in 2 and 3): a pulled record without
+/// a projection.
+pub mod v2 {
+    use serde::{Deserialize, Serialize};
+
+    use super::{Change, Position, PushResult, Uuid};
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SyncResponse {
+        pub protocol: u16,
+        pub server_time_ms: i64,
+        pub results: Vec<PushResult>,
+        pub pull: Option<PullPage>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PullPage {
+        pub docs: Vec<PulledDoc>,
+        pub positions: Vec<Position>,
+        pub more: bool,
+        pub scope: Vec<String>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PulledDoc {
+        pub record_id: Uuid,
+        pub grid_id: String,
+        pub changes: Vec<Change>,
+    }
+
+    impl From<&super::SyncResponse> for SyncResponse {
+        fn from(r: &super::SyncResponse) -> Self {
+            Self {
+                protocol: r.protocol,
+                server_time_ms: r.server_time_ms,
+                results: r.results.clone(),
+                pull: r.pull.as_ref().map(|p| PullPage {
+                    docs: p
+                        .docs
+                        .iter()
+                        .map(|d| PulledDoc {
+                            record_id: d.record_id,
+                            grid_id: d.grid_id.clone(),
+                            changes: d.changes.clone(),
+                        })
+                        .collect(),
+                    positions: p.positions.clone(),
+                    more: p.more,
+                    scope: p.scope.clone(),
+                }),
+            }
+        }
+    }
+
+    /// Decodes a version-2 response (what an app of that version reads; for tests).
+    pub fn decode_response(bytes: &[u8]) -> Result<SyncResponse, super::WireError> {
+        super::decode(bytes)
+    }
 }
 
 #[cfg(test)]
@@ -298,6 +382,44 @@ mod tests {
             }),
         };
         assert_eq!(decode_response(&encode_response(&resp)).unwrap(), resp);
+    }
+
+    #[test]
+    fn a_version_2_request_gets_a_version_2_page() {
+        let mut r = sample();
+        r.protocol = 2;
+        assert_eq!(decode_request(&encode_request(&r)).unwrap(), r);
+        let doc = PulledDoc {
+            record_id: [3; 16],
+            grid_id: "jingkou-zhengdonglu-03".into(),
+            changes: vec![Change(vec![5; 40])],
+            projection: Some(Projection {
+                heads: vec![[4; 32]],
+                record: b"{}".to_vec(),
+            }),
+        };
+        let resp = |protocol| SyncResponse {
+            protocol,
+            server_time_ms: 7,
+            results: vec![],
+            pull: Some(PullPage {
+                docs: vec![doc.clone()],
+                positions: vec![],
+                more: true,
+                scope: vec!["jingkou".into()],
+            }),
+        };
+        let old = v2::decode_response(&encode_response(&resp(2))).unwrap();
+        let page = old.pull.unwrap();
+        assert_eq!(page.docs[0].changes, doc.changes);
+        assert_eq!(page.docs[0].record_id, doc.record_id);
+        assert!(page.more);
+        // Version 3 keeps the projection; a version-2 body is not a version-3 response.
+        assert_eq!(
+            decode_response(&encode_response(&resp(3))).unwrap(),
+            resp(3)
+        );
+        assert!(decode_response(&encode_response(&resp(2))).is_err());
     }
 
     #[test]

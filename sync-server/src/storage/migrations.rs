@@ -62,6 +62,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 2: record sync (the change log, records, actors, held changes, rejections).
     crate::sync::schema::SYNC_MIGRATION,
+    // 3: each record's projection and first logged change (protocol 3 pulls).
+    crate::sync::schema::PROJECTION_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

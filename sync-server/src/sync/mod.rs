@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gridmate_domain::wire::{self, PROTOCOL_VERSION, SyncResponse, WireError};
+use gridmate_domain::wire::{self, SyncResponse, WireError};
 
 use crate::auth::AuthContext;
 use crate::error::ApiError;
@@ -54,6 +54,7 @@ pub async fn sync(
     };
     let store = state.sync.clone();
     let now = state.clock.now();
+    let protocol = req.protocol;
     let (pushed, records) = (
         req.push.len(),
         req.push.iter().map(|d| d.changes.len()).sum::<usize>(),
@@ -78,7 +79,8 @@ pub async fn sync(
             None => None,
         };
         Ok(SyncResponse {
-            protocol: PROTOCOL_VERSION,
+            // Answered in the request's layout (`wire::SERVED_VERSIONS`).
+            protocol,
             server_time_ms: now.millis(),
             results: batch.map(|b| b.results).unwrap_or_default(),
             pull,

@@ -7,12 +7,19 @@
 //! area, so the new position of each area is the cut (or the log's high-water mark when nothing was
 //! cut). An area new to the device starts at 0 and gets its whole history; areas that left the
 //! scope get no answer, and `scope` tells the device what it may keep.
+//!
+//! Protocol 3: a record whose every logged change is in the page (its first change after the
+//! area's position, its last within the page, none left out as the request's own push) carries
+//! its projection and heads, read in the same snapshot as the changes.
 
 use std::collections::HashMap;
 
-use gridmate_domain::wire::{Change, Position, PullPage, PullRequest, PulledDoc};
+use std::collections::HashSet;
+
+use gridmate_domain::wire::{Change, Position, Projection, PullPage, PullRequest, PulledDoc};
 use rusqlite::{Connection, params};
 
+use super::doc::decode_heads;
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -28,7 +35,16 @@ struct Row {
     record_id: Vec<u8>,
     grid_id: String,
     bytes: Vec<u8>,
+    /// On the record's last logged change, when its first one is after the position: the
+    /// projection and the heads it was read at.
+    projection: Option<(Vec<u8>, Vec<u8>)>,
 }
+
+/// The columns of a pulled change: ?1 is the area's position. The projection is read only for
+/// the row of a record's last change, and only when all its changes are after the position.
+const COLUMNS: &str = "c.seq, r.id, c.grid_id, c.bytes,
+    CASE WHEN c.seq = r.last_seq AND r.first_seq > ?1 THEN r.projection END,
+    CASE WHEN c.seq = r.last_seq AND r.first_seq > ?1 THEN r.heads END";
 
 /// One page for `scope` from the device's positions. `skip` lists the seqs (ascending) this same request
 /// just logged from the device's own push: not echoed back, but the positions move past it.
@@ -57,21 +73,21 @@ pub fn pull(
     // meanwhile. An area of several grids walks the log in seq order and keeps the area's
     // changes: it stops after a page without sorting, which a cold pull of a township needs
     // (its cost follows all changes since the position; see docs/sync-protocol.md, "Pull").
-    let mut by_area = tx.prepare_cached(
-        "SELECT c.seq, r.id, c.grid_id, c.bytes
+    let mut by_area = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS}
          FROM sync_grids g
          JOIN sync_changes c ON c.grid_id = g.grid_id AND c.seq > ?1 AND c.seq <= ?2
          JOIN sync_records r ON r.rowid = c.record_rowid
          WHERE g.grid_id = ?3 OR (g.grid_id >= ?4 AND g.grid_id < ?5)
-         ORDER BY c.seq LIMIT ?6",
-    )?;
-    let mut by_grid = tx.prepare_cached(
-        "SELECT c.seq, r.id, c.grid_id, c.bytes
+         ORDER BY c.seq LIMIT ?6"
+    ))?;
+    let mut by_grid = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS}
          FROM sync_changes c INDEXED BY sync_changes_grid_seq
          JOIN sync_records r ON r.rowid = c.record_rowid
          WHERE c.grid_id = ?3 AND c.seq > ?1 AND c.seq <= ?2
-         ORDER BY c.seq LIMIT ?4",
-    )?;
+         ORDER BY c.seq LIMIT ?4"
+    ))?;
     let mut grids_of = tx.prepare_cached(
         "SELECT grid_id FROM sync_grids WHERE grid_id = ?1 OR (grid_id >= ?2 AND grid_id < ?3)
          LIMIT 2",
@@ -82,6 +98,13 @@ pub fn pull(
             record_id: r.get(1)?,
             grid_id: r.get(2)?,
             bytes: r.get(3)?,
+            projection: match (
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
+            ) {
+                (Some(p), Some(h)) if !p.is_empty() && !h.is_empty() => Some((p, h)),
+                _ => None,
+            },
         })
     };
     let mut rows: Vec<Row> = Vec::new();
@@ -144,8 +167,12 @@ pub fn pull(
 
     let mut docs: Vec<PulledDoc> = Vec::new();
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    // Records with a change left out (the request's own push): their chunks are not the whole
+    // record, so they go without a projection.
+    let mut partial: HashSet<Vec<u8>> = HashSet::new();
     for r in rows {
         if skip.binary_search(&r.seq).is_ok() {
+            partial.insert(r.record_id);
             continue;
         }
         let i = *index.entry(r.record_id.clone()).or_insert_with(|| {
@@ -153,10 +180,20 @@ pub fn pull(
                 record_id: r.record_id.as_slice().try_into().unwrap_or([0; 16]),
                 grid_id: r.grid_id.clone(),
                 changes: Vec::new(),
+                projection: None,
             });
             docs.len() - 1
         });
         docs[i].changes.push(Change(r.bytes));
+        docs[i].projection = r.projection.map(|(record, heads)| Projection {
+            heads: decode_heads(&heads),
+            record,
+        });
+    }
+    for d in &mut docs {
+        if partial.contains(d.record_id.as_slice()) {
+            d.projection = None;
+        }
     }
     Ok(PullPage {
         docs,

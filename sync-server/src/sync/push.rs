@@ -391,9 +391,15 @@ pub(super) fn update_record(
     new: &Record,
     s: &Stored<'_>,
 ) -> Result<(), StorageError> {
+    // The projection travels with the record's changes to devices that lack it (protocol 3):
+    // written in the same statement as the heads and `last_seq` it belongs to.
+    // (Writing a JSON value into a Vec cannot fail; an empty projection is never sent.)
+    let projection = serde_json::to_vec(new).unwrap_or_default();
     tx.prepare_cached(
         "UPDATE sync_records SET heads = ?1, snapshot = ?2, snapshot_seq = ?3, tail_changes = ?4, status = ?5,
-             risk_level = ?6, occurred_at = ?7, updated_at = ?8, deleted_at = ?9, last_seq = ?10
+             risk_level = ?6, occurred_at = ?7, updated_at = ?8, deleted_at = ?9, last_seq = ?10,
+             projection = ?12,
+             first_seq = coalesce(first_seq, (SELECT min(seq) FROM sync_changes WHERE record_rowid = ?11))
          WHERE rowid = ?11",
     )?
     .execute(params![
@@ -407,7 +413,8 @@ pub(super) fn update_record(
         new.meta.updated_at.millis(),
         new.meta.deleted_at.map(|t| t.millis()),
         s.last_seq,
-        rowid
+        rowid,
+        projection
     ])?;
     Ok(())
 }

@@ -6,6 +6,12 @@
 //! change carries its record's grid and a scoped pull is an index range scan on `(grid_id, seq)`.
 //! `records` keeps each record's current heads and, once its tail of changes grows, a snapshot
 //! (`save()`), so loading a record is one snapshot plus a short tail.
+//!
+//! Since migration 3, `projection` is the record as read at `heads` (its JSON, written with every
+//! accepted change) and `first_seq` the seq of its first logged change: a pull page that holds
+//! every change of a record (`first_seq` after the position, `last_seq` within the page) sends the
+//! projection with them (protocol 3). Rows accepted before migration 3 have no projection until
+//! their next change; they are pulled the version-2 way.
 
 pub const SYNC_MIGRATION: &str = r#"
 CREATE TABLE sync_records (
@@ -75,4 +81,11 @@ CREATE TABLE sync_rejections (
     field         TEXT    NOT NULL,
     at            INTEGER NOT NULL
 ) STRICT;
+"#;
+
+pub const PROJECTION_MIGRATION: &str = r#"
+ALTER TABLE sync_records ADD COLUMN projection BLOB;
+ALTER TABLE sync_records ADD COLUMN first_seq INTEGER;
+UPDATE sync_records SET first_seq =
+    (SELECT min(c.seq) FROM sync_changes c WHERE c.record_rowid = sync_records.rowid);
 "#;

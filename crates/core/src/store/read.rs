@@ -41,6 +41,12 @@ impl Store {
             // The partial indexes' own predicate, so that they are used.
             sql.push_str(" AND r.deleted_at IS NULL");
         }
+        if let Some(s) = q.sync_state {
+            // A literal (one of four fixed names, never user text): under the query planner
+            // stability guarantee (`Store::open`) a bound value could not prove the predicate of
+            // the partial index `records_sync_state`, and the list would scan.
+            sql.push_str(&format!(" AND r.sync_state = '{}'", s.as_str()));
+        }
         let mut args: Vec<SqlValue> = Vec::new();
         let mut add = |cond: &str, v: SqlValue| {
             args.push(v);
@@ -57,9 +63,6 @@ impl Store {
         }
         if let Some(r) = q.risk_level {
             add(" AND r.risk_level = ?", SqlValue::Text(r.as_str().into()));
-        }
-        if let Some(s) = q.sync_state {
-            add(" AND r.sync_state = ?", SqlValue::Text(s.as_str().into()));
         }
         if let Some(t) = q.from {
             add(" AND r.occurred_at >= ?", SqlValue::Integer(t.millis()));

@@ -13,9 +13,9 @@
 use std::collections::HashSet;
 
 use automerge::{AutoCommit, Change, ChangeHash};
-use gridmate_domain::document::{is_document_chunk, read_record};
+use gridmate_domain::document::{is_chunk, is_document_chunk, read_record};
 use gridmate_domain::wire::{self, Position, PullPage, PushDoc, PushOutcome, PushResult};
-use gridmate_domain::{RecordId, Timestamp};
+use gridmate_domain::{Record, RecordId, SCHEMA_VERSION, Timestamp};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -280,37 +280,36 @@ impl Store {
         for pd in &page.docs {
             let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
             locals.push(
-                tx.query_row(
+                tx.prepare_cached(
                     "SELECT r.rowid, d.doc, r.sync_state, s.synced_heads FROM records r
                      JOIN documents d ON d.record_rowid = r.rowid JOIN record_sync s ON s.record_rowid = r.rowid
                      WHERE r.id = ?1",
-                    [id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
+                )?
+                .query_row([id.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?,
             );
         }
         // 2. The CPU work (load, apply, read) on worker threads, while this thread stores each
         //    merged record as it comes (SQLite stays on this thread, in this one transaction).
         let mut store_one = |i: usize, m: Option<Merged>| -> Result<(), StoreError> {
-            let Some(mut m) = m else {
+            let Some(m) = m else {
                 return Ok(()); // not applicable: the record keeps its old state; the position still moves
             };
             let pd = &page.docs[i];
             let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
             let (record, row, synced_heads) = match m.record {
                 Ok(prepared) => prepared,
-                Err(reason) => {
+                Err((reason, mut doc)) => {
                     // e.g. a newer schema version from a newer app: keep it aside, readable later.
-                    quarantine_pulled(&tx, m.rowid, &id, &pd.grid_id, &mut m.doc, &reason, now)?;
+                    quarantine_pulled(&tx, m.rowid, &id, &pd.grid_id, &mut doc, &reason, now)?;
                     return Ok(());
                 }
             };
             let rowid = write_prepared(&tx, m.rowid, &record, &row)?;
-            tx.execute(
-                "UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2",
-                params![synced_heads, rowid],
-            )?;
+            tx.prepare_cached("UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2")?
+                .execute(params![synced_heads, rowid])?;
             applied.pulled_records += 1;
             applied.pulled_changes += pd.changes.len();
             Ok(())
@@ -461,10 +460,45 @@ fn drop_out_of_scope(
 /// One pulled record merged into the device's copy, ready to store.
 struct Merged {
     rowid: Option<i64>,
-    doc: AutoCommit,
     /// The record with its row and synced heads (prepared on the worker thread), or why this
-    /// app version cannot read the merged document.
-    record: Result<(gridmate_domain::Record, RowData, Vec<u8>), String>,
+    /// app version cannot read the merged document, with that document (kept aside).
+    record: Result<(Record, RowData, Vec<u8>), (String, AutoCommit)>,
+}
+
+/// A record the device lacks, stored from the server's projection without loading its document
+/// (protocol 3). The server sends a projection only when the page holds every change it logged for
+/// the record, so the chunks stored one after another (automerge loads a sequence of chunks) are
+/// the document at the projection's heads, and the projection is what `read_record` reads from
+/// it (the same domain crate, on the server, when it accepted the latest change). What lists and
+/// search show comes from the projection; opening the record reads the document itself. `None`
+/// when there is no projection or it does not fit this record or this app (another id or grid, a
+/// newer schema, JSON this version cannot parse, bytes that are not Automerge chunks): the record
+/// is then merged the general way, which loads and reads it.
+fn adopt(pd: &wire::PulledDoc) -> Option<Merged> {
+    let p = pd.projection.as_ref()?;
+    let record: Record = serde_json::from_slice(&p.record).ok()?;
+    let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
+    let fits = record.meta.id == id
+        && record.meta.grid_id.as_str() == pd.grid_id
+        && record.meta.schema_version <= SCHEMA_VERSION
+        && !p.heads.is_empty()
+        && !pd.changes.is_empty()
+        && pd.changes.iter().all(|c| is_chunk(&c.0));
+    if !fits {
+        return None;
+    }
+    let heads: Vec<ChangeHash> = p.heads.iter().map(|h| ChangeHash(*h)).collect();
+    let heads = encode_heads(&heads);
+    let doc: Vec<u8> = pd
+        .changes
+        .iter()
+        .flat_map(|c| c.0.iter().copied())
+        .collect();
+    let row = RowData::from_parts(&record, doc, heads.clone(), SyncState::Synced);
+    Some(Merged {
+        rowid: None,
+        record: Ok((record, row, heads)),
+    })
 }
 
 /// Merges one pulled record into the local copy (`None` when the changes cannot be applied).
@@ -484,7 +518,17 @@ fn merge_one(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
     };
     let before = doc.get_heads();
     ingest(&mut doc, &pd.changes).ok()?;
-    let record = read_record(&doc).map_err(|e| e.to_string()).map(|r| {
+    let record = match read_record(&doc) {
+        Ok(r) => r,
+        Err(e) => {
+            return Some(Merged {
+                rowid,
+                record: Err((e.to_string(), doc)),
+            });
+        }
+    };
+    let prepared = {
+        let r = record;
         let (state, synced_heads) = match state {
             SyncState::Synced | SyncState::LocalOnly => {
                 (SyncState::Synced, encode_heads(&doc.get_heads()))
@@ -505,8 +549,11 @@ fn merge_one(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
         };
         let row = RowData::new(&r, &mut doc, state);
         (r, row, synced_heads)
-    });
-    Some(Merged { rowid, doc, record })
+    };
+    Some(Merged {
+        rowid,
+        record: Ok(prepared),
+    })
 }
 
 /// Applies pulled chunks in log order: each run of change chunks with `apply_changes`, a document
@@ -529,6 +576,11 @@ fn ingest(doc: &mut AutoCommit, chunks: &[wire::Change]) -> Result<(), String> {
 /// `merge_one` under `catch_unwind`: pulled bytes come from the network, and automerge's decoder
 /// has panicked on malformed input; such a record is skipped, never the whole page.
 fn merge_guarded(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
+    if local.is_none()
+        && let Some(m) = adopt(pd)
+    {
+        return Some(m);
+    }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge_one(pd, local)))
         .ok()
         .flatten()

@@ -1,6 +1,7 @@
 //! Store behaviour on real SQLite files in temp dirs.
 
-use gridmate_domain::{ErrorCode, RecordKind, Timestamp};
+use gridmate_domain::wire;
+use gridmate_domain::{ErrorCode, RecordBody, RecordKind, Timestamp};
 use serde_json::{Value, json};
 
 use super::*;
@@ -413,6 +414,7 @@ fn pull_from(from: &Store, to: &mut Store, id: gridmate_domain::RecordId) {
             record_id: *id.as_uuid().as_bytes(),
             grid_id: "jingkou-zhengdonglu-03".into(),
             changes,
+            projection: None,
         }],
         positions: vec![],
         more: false,
@@ -519,4 +521,184 @@ fn home_summary_counts_today_open_and_due() {
     .unwrap();
     assert_eq!(s.home_summary(now).unwrap().last_sync_at, Some(now));
     assert_eq!(s.sync_log(10).unwrap().len(), 1);
+}
+
+/// A page carrying `ids` from `from` as the server sends them in protocol 3: each record's
+/// changes (the first one as a document chunk, as a first push logs it) and, with `projection`,
+/// the record's JSON and heads.
+fn page_of(from: &Store, ids: &[gridmate_domain::RecordId], projection: bool) -> wire::PullPage {
+    let docs = ids
+        .iter()
+        .map(|id| {
+            let mut doc = automerge::AutoCommit::load(&from.export_doc(*id).unwrap()).unwrap();
+            let changes = doc.get_changes(&[]);
+            let mut first = automerge::AutoCommit::new();
+            first.apply_changes([changes[0].clone()]).unwrap();
+            let mut chunks = vec![wire::Change(first.save_nocompress())];
+            chunks.extend(
+                changes[1..]
+                    .iter()
+                    .map(|c| wire::Change(c.raw_bytes().to_vec())),
+            );
+            let record = from.get(*id).unwrap();
+            wire::PulledDoc {
+                record_id: *id.as_uuid().as_bytes(),
+                grid_id: record.meta.grid_id.as_str().to_owned(),
+                changes: chunks,
+                projection: projection.then(|| wire::Projection {
+                    heads: doc.get_heads().iter().map(|h| h.0).collect(),
+                    record: serde_json::to_vec(&record).unwrap(),
+                }),
+            }
+        })
+        .collect();
+    wire::PullPage {
+        docs,
+        positions: vec![],
+        more: false,
+        scope: vec!["jingkou-zhengdonglu".into()],
+    }
+}
+
+/// The document bytes stored for a record.
+fn stored_doc(s: &Store, id: gridmate_domain::RecordId) -> Vec<u8> {
+    s.conn
+        .query_row(
+            "SELECT d.doc FROM documents d JOIN records r ON r.rowid = d.record_rowid WHERE r.id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// A page's chunks for its first record, one after another.
+fn chunks_of(page: &wire::PullPage) -> Vec<u8> {
+    page.docs[0]
+        .changes
+        .iter()
+        .flat_map(|c| c.0.clone())
+        .collect()
+}
+
+/// Everything a device shows or sends of its records: list rows, records, heads, search, state.
+fn visible(s: &Store) -> Vec<(String, Value, Vec<automerge::ChangeHash>, SyncState)> {
+    let q = ListQuery {
+        include_deleted: true,
+        limit: 500,
+        ..Default::default()
+    };
+    let mut out: Vec<_> = s
+        .list(&q)
+        .unwrap()
+        .items
+        .iter()
+        .map(|item| {
+            let mut doc = automerge::AutoCommit::load(&s.export_doc(item.id).unwrap()).unwrap();
+            let mut heads = doc.get_heads();
+            heads.sort();
+            (
+                format!("{item:?}"),
+                gridmate_domain::input::record_to_json(&s.get(item.id).unwrap()),
+                heads,
+                s.sync_state(item.id).unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn a_record_adopted_from_its_projection_is_the_record_merged_from_its_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir);
+    let one = a
+        .create_json(dispute(
+            "楼上漏水，两户多次争执",
+            "2026-11-01T09:00:00+08:00",
+        ))
+        .unwrap();
+    let two = a
+        .create_json(visit("消防通道堆放杂物", "2026-11-02T09:00:00+08:00"))
+        .unwrap();
+    // An edit and a delete: records of several chunks, one of them deleted (no search tokens).
+    a.edit(
+        one.id(),
+        &json!({"risk_level": "high", "summary": "楼上漏水，已调解"}),
+    )
+    .unwrap();
+    a.delete(two.id()).unwrap();
+    let three = a
+        .create_json(dispute("噪音扰民", "2026-11-03T09:00:00+08:00"))
+        .unwrap();
+    let ids = [one.id(), two.id(), three.id()];
+
+    let mut adopted = Store::open(&dir.path().join("b.db"), "zhao.min").unwrap();
+    let mut merged = Store::open(&dir.path().join("c.db"), "zhao.min").unwrap();
+    let mut applied = Applied::default();
+    let page = page_of(&a, &ids, true);
+    adopted.apply_pull(&page, &mut applied).unwrap();
+    assert_eq!(applied.pulled_records, 3);
+    // Adopted: the chunks stored as they came (two here, the creation and the edit), not a
+    // document re-encoded after loading them.
+    assert_eq!(page.docs[0].changes.len(), 2);
+    assert_eq!(stored_doc(&adopted, one.id()), chunks_of(&page));
+    merged
+        .apply_pull(&page_of(&a, &ids, false), &mut Applied::default())
+        .unwrap();
+    assert_eq!(visible(&adopted), visible(&merged));
+    assert_eq!(visible(&adopted).len(), 3);
+    for q in ["已调解", "噪音", "杂物"] {
+        assert_eq!(
+            adopted.search(q, None, 10).unwrap(),
+            merged.search(q, None, 10).unwrap(),
+            "{q}"
+        );
+    }
+    assert_eq!(adopted.search("噪音", None, 10).unwrap().len(), 1);
+    // The adopted document is a working document: it takes an edit, and a later pull merges.
+    adopted
+        .edit(three.id(), &json!({"risk_level": "medium"}))
+        .unwrap();
+    a.edit(three.id(), &json!({"summary": "噪音扰民，已约谈"}))
+        .unwrap();
+    adopted
+        .apply_pull(&page_of(&a, &[three.id()], true), &mut Applied::default())
+        .unwrap();
+    let RecordBody::Dispute(d) = adopted.get(three.id()).unwrap().body else {
+        panic!("a dispute")
+    };
+    assert_eq!(d.summary, "噪音扰民，已约谈");
+    assert_eq!(d.risk_level.as_str(), "medium");
+}
+
+#[test]
+fn a_projection_that_does_not_fit_is_ignored_and_the_record_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir);
+    let r = a
+        .create_json(dispute("楼上漏水", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    a.edit(r.id(), &json!({"risk_level": "high"})).unwrap();
+    let other = a
+        .create_json(dispute("噪音扰民", "2026-11-02T09:00:00+08:00"))
+        .unwrap();
+    let wrong = serde_json::to_vec(&a.get(other.id()).unwrap()).unwrap();
+    let newer = {
+        let mut v = gridmate_domain::input::record_to_json(&r);
+        v["schema_version"] = json!(gridmate_domain::SCHEMA_VERSION + 1);
+        serde_json::to_vec(&v).unwrap()
+    };
+    for (n, bad) in [wrong, newer, b"not json".to_vec()].into_iter().enumerate() {
+        let mut page = page_of(&a, &[r.id()], true);
+        page.docs[0].projection.as_mut().unwrap().record = bad;
+        let mut b = Store::open(&dir.path().join(format!("b{n}.db")), "zhao.min").unwrap();
+        b.apply_pull(&page, &mut Applied::default()).unwrap();
+        // Merged (loaded and re-encoded, not the chunks as they came), and read from the
+        // chunks themselves: the record, not what the projection claimed.
+        assert_ne!(stored_doc(&b, r.id()), chunks_of(&page), "case {n}");
+        assert_eq!(b.get(r.id()).unwrap(), a.get(r.id()).unwrap(), "case {n}");
+        assert_eq!(b.list(&ListQuery::default()).unwrap().items.len(), 1);
+        assert_eq!(b.search("漏水", None, 10).unwrap().len(), 1);
+    }
 }

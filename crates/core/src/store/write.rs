@@ -199,14 +199,26 @@ pub(crate) struct RowData {
 
 impl RowData {
     pub(crate) fn new(record: &Record, doc: &mut AutoCommit, state: SyncState) -> Self {
+        // Uncompressed (automerge's canonical encoding): five times faster to write than
+        // `save()`, and the exact bytes a first push sends as the record's one document chunk,
+        // which the server accepts without re-deriving changes (docs/sync-protocol.md,
+        // "Chunks"). zstd on the wire compresses it across records better than DEFLATE inside
+        // each document.
+        let (bytes, heads) = (doc.save_nocompress(), encode_heads(&doc.get_heads()));
+        Self::from_parts(record, bytes, heads, state)
+    }
+
+    /// A row from a document's bytes (any sequence of automerge chunks) and encoded heads that
+    /// the caller vouches belong to `record` (a pulled record adopted from its projection).
+    pub(crate) fn from_parts(
+        record: &Record,
+        doc: Vec<u8>,
+        heads: Vec<u8>,
+        state: SyncState,
+    ) -> Self {
         Self {
-            // Uncompressed (automerge's canonical encoding): five times faster to write than
-            // `save()`, and the exact bytes a first push sends as the record's one document
-            // chunk, which the server accepts without re-deriving changes
-            // (docs/sync-protocol.md, "Chunks"). zstd on the wire compresses it across records
-            // better than DEFLATE inside each document.
-            doc: doc.save_nocompress(),
-            heads: encode_heads(&doc.get_heads()),
+            doc,
+            heads,
             title: record.display_title(),
             state,
             due_at: due_at(record),
@@ -230,7 +242,8 @@ pub(crate) fn write_row(
     write_prepared(tx, rowid, record, &RowData::new(record, doc, state))
 }
 
-/// `write_row` with the row already prepared.
+/// `write_row` with the row already prepared. Statements are cached: a pulled page runs these
+/// thousands of times in one transaction, and preparing each anew cost as much as running it.
 pub(crate) fn write_prepared(
     tx: &Transaction<'_>,
     rowid: Option<i64>,
@@ -255,46 +268,43 @@ pub(crate) fn write_prepared(
     ];
     let rowid = match rowid {
         None => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO records (id, kind, grid_id, status, risk_level, occurred_at, created_at,
                      updated_at, deleted_at, created_by, title, sync_state, due_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                values,
-            )?;
+            )?
+            .execute(values)?;
             let rowid = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO record_sync (record_rowid) VALUES (?1)",
-                [rowid],
-            )?;
+            tx.prepare_cached("INSERT INTO record_sync (record_rowid) VALUES (?1)")?
+                .execute([rowid])?;
             rowid
         }
         Some(rowid) => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE records SET id = ?1, kind = ?2, grid_id = ?3, status = ?4, risk_level = ?5,
                      occurred_at = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9,
                      created_by = ?10, title = ?11, sync_state = ?12, due_at = ?13, quarantine = NULL
                  WHERE rowid = ?14",
-                rusqlite::params_from_iter(
-                    values
-                        .iter()
-                        .copied()
-                        .chain([&rowid as &dyn rusqlite::ToSql]),
-                ),
-            )?;
-            tx.execute("DELETE FROM records_fts WHERE rowid = ?1", [rowid])?;
+            )?
+            .execute(rusqlite::params_from_iter(
+                values
+                    .iter()
+                    .copied()
+                    .chain([&rowid as &dyn rusqlite::ToSql]),
+            ))?;
+            tx.prepare_cached("DELETE FROM records_fts WHERE rowid = ?1")?
+                .execute([rowid])?;
             rowid
         }
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO documents (record_rowid, doc, heads) VALUES (?1, ?2, ?3)
          ON CONFLICT (record_rowid) DO UPDATE SET doc = excluded.doc, heads = excluded.heads",
-        params![rowid, row.doc, row.heads],
-    )?;
+    )?
+    .execute(params![rowid, row.doc, row.heads])?;
     if let Some(tokens) = &row.tokens {
-        tx.execute(
-            "INSERT INTO records_fts (rowid, tokens) VALUES (?1, ?2)",
-            params![rowid, tokens],
-        )?;
+        tx.prepare_cached("INSERT INTO records_fts (rowid, tokens) VALUES (?1, ?2)")?
+            .execute(params![rowid, tokens])?;
     }
     Ok(rowid)
 }

@@ -11,6 +11,11 @@ const TYPE_AT: usize = 8;
 /// Automerge's chunk type for a document.
 const DOCUMENT: u8 = 0;
 
+/// Whether `bytes` start like an Automerge chunk of any type (a header check, no decoding).
+pub fn is_chunk(bytes: &[u8]) -> bool {
+    bytes.len() > TYPE_AT && bytes[..MAGIC.len()] == MAGIC
+}
+
 /// Whether `bytes` claim to be an Automerge document chunk (rather than a change chunk).
 pub fn is_document_chunk(bytes: &[u8]) -> bool {
     bytes.len() > TYPE_AT && bytes[..MAGIC.len()] == MAGIC && bytes[TYPE_AT] == DOCUMENT
@@ -29,6 +34,8 @@ mod tests {
         assert!(is_document_chunk(&doc.save_nocompress()));
         assert!(is_document_chunk(&doc.save()));
         assert!(!is_document_chunk(&change));
+        assert!(is_chunk(&change) && is_chunk(&doc.save_nocompress()));
+        assert!(!is_chunk(b"") && !is_chunk(&[0u8; 16]));
         assert!(!is_document_chunk(b""));
         assert!(!is_document_chunk(&[0u8; 16]));
     }

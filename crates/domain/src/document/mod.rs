@@ -19,7 +19,7 @@ mod chunk;
 mod read;
 mod write;
 
-pub use chunk::is_document_chunk;
+pub use chunk::{is_chunk, is_document_chunk};
 pub use read::read_record;
 pub use write::{new_document, write_changes};
 
