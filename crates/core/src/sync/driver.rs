@@ -15,9 +15,12 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
-use super::engine::{SyncConfig, SyncStatus, backoff_ms, build_request, needs_another_round};
-use super::transport::{SyncClient, TransportError};
+use super::engine::{
+    SyncConfig, SyncStatus, backoff_ms, build_request, needs_another_round, prefetch,
+};
+use super::transport::{SyncClient, Traffic, TransportError};
 use crate::store::{Applied, Rejection, Store, StoreError};
+use gridmate_domain::wire::SyncResponse;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -110,17 +113,25 @@ pub async fn sync_once(
     let mut report = SyncReport::default();
     let total = with_store(store, |s| s.counts().map(|c| c.pending)).await?;
     let mut held_before: Vec<[u8; 16]> = Vec::new();
+    // The next page of a long pull, fetched while the current one was stored (`prefetch`).
+    let mut prefetched: Option<(SyncResponse, Traffic)> = None;
     for round in 1..=cfg.max_rounds {
-        let c = *cfg;
-        let ((outgoing, cut_by_bytes), positions) = with_store(store, move |s| {
-            Ok((
-                s.collect_outgoing_batch(c.max_push_records, c.max_push_bytes)?,
-                s.sync_positions()?,
-            ))
-        })
-        .await?;
-        let req = build_request(&outgoing, positions, cfg);
-        let (resp, traffic) = client.sync(&req).await?;
+        let (outgoing, cut_by_bytes, resp, traffic) = match prefetched.take() {
+            Some((resp, traffic)) => (Vec::new(), false, resp, traffic),
+            None => {
+                let c = *cfg;
+                let ((outgoing, cut_by_bytes), positions) = with_store(store, move |s| {
+                    Ok((
+                        s.collect_outgoing_batch(c.max_push_records, c.max_push_bytes)?,
+                        s.sync_positions()?,
+                    ))
+                })
+                .await?;
+                let req = build_request(&outgoing, positions, cfg);
+                let (resp, traffic) = client.sync(&req).await?;
+                (outgoing, cut_by_bytes, resp, traffic)
+            }
+        };
         report.exchanges += 1;
         report.bytes_sent += traffic.sent;
         report.bytes_received += traffic.received;
@@ -142,15 +153,26 @@ pub async fn sync_once(
             ));
         }
         held_before.extend(held_now);
-        let applied = with_store(store, move |s| {
+        let next = prefetch(sent, cut_by_bytes, &resp, cfg);
+        let apply = with_store(store, move |s| {
             let mut a = Applied::default();
             s.apply_push_results(&outgoing, &resp.results, &mut a)?;
             if let Some(page) = &resp.pull {
                 s.apply_pull(page, &mut a)?;
             }
             Ok(a)
-        })
-        .await?;
+        });
+        let applied = match next {
+            Some(req) => {
+                let (applied, fetched) = tokio::join!(apply, client.sync(&req));
+                let applied = applied?;
+                // A lost prefetch fails the sync like any lost exchange, after this page is
+                // stored: the next sync asks again from the positions stored with it.
+                prefetched = Some(fetched?);
+                applied
+            }
+            None => apply.await?,
+        };
         report.accepted += applied.accepted;
         report.held += applied.held;
         report.rejected.extend(applied.rejected);

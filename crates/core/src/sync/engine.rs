@@ -60,6 +60,24 @@ pub fn needs_another_round(sent: usize, cfg: &SyncConfig, resp: &SyncResponse) -
     sent >= cfg.max_push_records || held || more
 }
 
+/// The next exchange, when it can be sent before this one's page is stored: this exchange pushed
+/// nothing (so the next pushes nothing either, unless a record is saved meanwhile, which the
+/// sync after local saves picks up) and its page says `more`. It pulls from the page's positions,
+/// which are exactly what storing the page records. Fetching it while the page is stored
+/// overlaps the network with the device's work on a long pull (a new device). A pull changes
+/// nothing on the server, so a prefetched page that is never used (the page before it failed to
+/// store) costs only its bytes.
+pub fn prefetch(
+    sent: usize,
+    cut_by_bytes: bool,
+    resp: &SyncResponse,
+    cfg: &SyncConfig,
+) -> Option<SyncRequest> {
+    let page = resp.pull.as_ref()?;
+    (sent == 0 && !cut_by_bytes && resp.results.is_empty() && page.more)
+        .then(|| build_request(&[], page.positions.clone(), cfg))
+}
+
 /// Exponential backoff with full jitter: attempt 0 waits up to `base`, then doubling, capped.
 /// `unit` is a uniform random number in [0, 1) from the caller.
 pub fn backoff_ms(attempt: u32, base_ms: u64, cap_ms: u64, unit: f64) -> u64 {
@@ -142,6 +160,35 @@ mod tests {
             &cfg,
             &resp(vec![PushOutcome::Held { missing: vec![] }], false)
         ));
+    }
+
+    #[test]
+    fn only_a_pull_only_exchange_with_more_to_come_is_prefetched() {
+        let cfg = SyncConfig::default();
+        let mut more = resp(vec![], true);
+        more.pull.as_mut().unwrap().positions = vec![Position {
+            area: "jingkou".into(),
+            seq: 42,
+        }];
+        let next = prefetch(0, false, &more, &cfg).unwrap();
+        assert!(next.push.is_empty());
+        assert_eq!(next.pull.unwrap().positions, more.pull.unwrap().positions);
+        assert!(
+            prefetch(0, false, &resp(vec![], false), &cfg).is_none(),
+            "the last page"
+        );
+        let ok = PushOutcome::Accepted { heads: vec![] };
+        assert!(
+            prefetch(1, false, &resp(vec![ok], true), &cfg).is_none(),
+            "it pushed"
+        );
+        assert!(
+            prefetch(0, true, &resp(vec![], true), &cfg).is_none(),
+            "a push was cut"
+        );
+        let mut no_pull = resp(vec![], true);
+        no_pull.pull = None;
+        assert!(prefetch(0, false, &no_pull, &cfg).is_none());
     }
 
     #[test]
