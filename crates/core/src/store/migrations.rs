@@ -101,7 +101,46 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO records_fts (records_fts, rank) VALUES ('automerge', 0);
     INSERT INTO records_fts (records_fts, rank) VALUES ('crisismerge', 64);
     "#,
+    // 5: the search index takes our tokens as they are (`ascii`: spaces separate, every other
+    // character belongs to a token), filled again from the documents (`reindex_search`).
+    SEARCH_ASCII,
 ];
+
+/// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams
+/// separated by spaces, and queries go through the same function, so `unicode61`'s Unicode
+/// classification and diacritic folding of every character only cost time: a third of storing a
+/// pulled record (W1 cold pull, docs/benchmarks.md). The index is contentless, so it cannot be
+/// re-tokenized from itself: the same transaction rebuilds it from the documents.
+const SEARCH_ASCII: &str = r#"
+    DROP TABLE records_fts;
+    CREATE VIRTUAL TABLE records_fts USING fts5 (
+        tokens, content = '', contentless_delete = 1, tokenize = 'ascii'
+    );
+    INSERT INTO records_fts (records_fts, rank) VALUES ('automerge', 0);
+    INSERT INTO records_fts (records_fts, rank) VALUES ('crisismerge', 64);
+    "#;
+
+/// Fills the search index from every listed record's document, as a save would (deleted records
+/// have no tokens). A document that cannot be read is left out: opening that record quarantines
+/// it, as before.
+fn reindex_search(tx: &rusqlite::Transaction<'_>) -> Result<(), MigrationError> {
+    let mut docs = tx.prepare(
+        "SELECT r.rowid, d.doc FROM records r JOIN documents d ON d.record_rowid = r.rowid
+         WHERE r.deleted_at IS NULL",
+    )?;
+    let mut insert = tx.prepare("INSERT INTO records_fts (rowid, tokens) VALUES (?1, ?2)")?;
+    let mut rows = docs.query([])?;
+    while let Some(row) = rows.next()? {
+        let (rowid, bytes): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        if let Ok((_, record)) = super::codec::load_record(&bytes) {
+            insert.execute(rusqlite::params![
+                rowid,
+                super::fts::index_tokens(&record.search_text())
+            ])?;
+        }
+    }
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
@@ -130,6 +169,9 @@ pub(crate) fn migrate_with(conn: &mut Connection, steps: &[&str]) -> Result<usiz
     for (i, step) in steps.iter().enumerate().skip(found) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         tx.execute_batch(step)?;
+        if *step == SEARCH_ASCII {
+            reindex_search(&tx)?;
+        }
         tx.pragma_update(
             None,
             "user_version",

@@ -702,3 +702,58 @@ fn a_projection_that_does_not_fit_is_ignored_and_the_record_merged() {
         assert_eq!(b.search("漏水", None, 10).unwrap().len(), 1);
     }
 }
+
+#[test]
+fn the_search_index_is_rebuilt_with_the_ascii_tokenizer_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kept, gone) = {
+        let mut s = open(&dir);
+        let kept = s
+            .create_json(dispute("楼上漏水，Wang 报修", "2026-11-01T09:00:00+08:00"))
+            .unwrap();
+        let gone = s
+            .create_json(visit("消防通道堆放杂物", "2026-11-02T09:00:00+08:00"))
+            .unwrap();
+        s.delete(gone.id()).unwrap();
+        // The store as version 4 left it: a `unicode61` index (emptied here, so that only the
+        // rebuild can make the search below succeed).
+        s.conn
+            .execute_batch(
+                "DROP TABLE records_fts;
+                 CREATE VIRTUAL TABLE records_fts USING fts5 (
+                     tokens, content = '', contentless_delete = 1, tokenize = 'unicode61');
+                 PRAGMA user_version = 4;",
+            )
+            .unwrap();
+        (kept.id(), gone.id())
+    };
+    let s = open(&dir);
+    let sql: String = s
+        .conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'records_fts'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sql.contains("'ascii'"), "{sql}");
+    let found: Vec<_> = s
+        .search("漏水", None, 10)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(found, vec![kept]);
+    assert_eq!(
+        s.search("wang", None, 10).unwrap().len(),
+        1,
+        "latin words, any case"
+    );
+    assert_eq!(s.search("WANG", None, 10).unwrap().len(), 1);
+    assert!(
+        s.search("杂物", None, 10).unwrap().is_empty(),
+        "deleted: not indexed"
+    );
+    assert!(s.get(gone).unwrap().meta.deleted_at.is_some());
+    assert_eq!(count_rows(&s, "records"), 2);
+}
