@@ -16,7 +16,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::engine::{
-    SyncConfig, SyncStatus, backoff_ms, build_request, needs_another_round, prefetch,
+    SyncConfig, SyncStatus, backoff_ms, build_request, first_pull_page, needs_another_round,
+    next_pull_page, prefetch,
 };
 use super::transport::{SyncClient, Traffic, TransportError};
 use crate::store::{Applied, Rejection, Store, StoreError};
@@ -115,6 +116,7 @@ pub async fn sync_once(
     let mut held_before: Vec<[u8; 16]> = Vec::new();
     // The next page of a long pull, fetched while the current one was stored (`prefetch`).
     let mut prefetched: Option<(SyncResponse, Traffic)> = None;
+    let mut pull_page = first_pull_page(cfg);
     for round in 1..=cfg.max_rounds {
         let (outgoing, cut_by_bytes, resp, traffic) = match prefetched.take() {
             Some((resp, traffic)) => (Vec::new(), false, resp, traffic),
@@ -127,7 +129,7 @@ pub async fn sync_once(
                     ))
                 })
                 .await?;
-                let req = build_request(&outgoing, positions, cfg);
+                let req = build_request(&outgoing, positions, pull_page);
                 let (resp, traffic) = client.sync(&req).await?;
                 (outgoing, cut_by_bytes, resp, traffic)
             }
@@ -153,7 +155,8 @@ pub async fn sync_once(
             ));
         }
         held_before.extend(held_now);
-        let next = prefetch(sent, cut_by_bytes, &resp, cfg);
+        pull_page = next_pull_page(pull_page, cfg);
+        let next = prefetch(sent, cut_by_bytes, &resp, pull_page);
         let apply = with_store(store, move |s| {
             let mut a = Applied::default();
             s.apply_push_results(&outgoing, &resp.results, &mut a)?;

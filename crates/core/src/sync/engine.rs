@@ -18,6 +18,11 @@ pub struct SyncConfig {
     pub max_push_bytes: usize,
     /// Changes per pull page.
     pub pull_page: u32,
+    /// Changes in a sync's first pull page; each exchange doubles the next, up to `pull_page`.
+    /// A small first page lets a new device start storing at once while the next, larger page
+    /// is fetched (`prefetch`): storing a page takes about twice as long as fetching it, so
+    /// doubling keeps the network hidden behind the device's work.
+    pub first_pull_page: u32,
     /// Requests in one sync before it stops and reports (a runaway guard, far above real need).
     pub max_rounds: usize,
 }
@@ -28,25 +33,37 @@ impl Default for SyncConfig {
             max_push_records: 500,
             max_push_bytes: 4 << 20,
             pull_page: 5_000,
+            first_pull_page: 500,
             max_rounds: 10_000,
         }
     }
 }
 
-/// One exchange: everything collected for the push, and a pull from the stored positions.
+/// One exchange: everything collected for the push, and a pull of up to `pull_page` changes from
+/// the stored positions.
 pub fn build_request(
     outgoing: &[Outgoing],
     positions: Vec<Position>,
-    cfg: &SyncConfig,
+    pull_page: u32,
 ) -> SyncRequest {
     SyncRequest {
         protocol: PROTOCOL_VERSION,
         push: outgoing.iter().map(|o| o.doc.clone()).collect(),
         pull: Some(PullRequest {
             positions,
-            max_changes: cfg.pull_page,
+            max_changes: pull_page,
         }),
     }
+}
+
+/// The size of a sync's first pull page.
+pub fn first_pull_page(cfg: &SyncConfig) -> u32 {
+    cfg.first_pull_page.clamp(1, cfg.pull_page.max(1))
+}
+
+/// The size of the page after one of `current` changes: twice as large, up to `pull_page`.
+pub fn next_pull_page(current: u32, cfg: &SyncConfig) -> u32 {
+    current.saturating_mul(2).clamp(1, cfg.pull_page.max(1))
 }
 
 /// Whether another exchange is needed: the push batch was full (more may be pending), records were
@@ -71,11 +88,11 @@ pub fn prefetch(
     sent: usize,
     cut_by_bytes: bool,
     resp: &SyncResponse,
-    cfg: &SyncConfig,
+    pull_page: u32,
 ) -> Option<SyncRequest> {
     let page = resp.pull.as_ref()?;
     (sent == 0 && !cut_by_bytes && resp.results.is_empty() && page.more)
-        .then(|| build_request(&[], page.positions.clone(), cfg))
+        .then(|| build_request(&[], page.positions.clone(), pull_page))
 }
 
 /// Exponential backoff with full jitter: attempt 0 waits up to `base`, then doubling, capped.
@@ -164,31 +181,55 @@ mod tests {
 
     #[test]
     fn only_a_pull_only_exchange_with_more_to_come_is_prefetched() {
-        let cfg = SyncConfig::default();
         let mut more = resp(vec![], true);
         more.pull.as_mut().unwrap().positions = vec![Position {
             area: "jingkou".into(),
             seq: 42,
         }];
-        let next = prefetch(0, false, &more, &cfg).unwrap();
+        let next = prefetch(0, false, &more, 1_000).unwrap();
         assert!(next.push.is_empty());
-        assert_eq!(next.pull.unwrap().positions, more.pull.unwrap().positions);
+        let pull = next.pull.unwrap();
+        assert_eq!(pull.positions, more.pull.unwrap().positions);
+        assert_eq!(pull.max_changes, 1_000);
         assert!(
-            prefetch(0, false, &resp(vec![], false), &cfg).is_none(),
+            prefetch(0, false, &resp(vec![], false), 9).is_none(),
             "the last page"
         );
         let ok = PushOutcome::Accepted { heads: vec![] };
         assert!(
-            prefetch(1, false, &resp(vec![ok], true), &cfg).is_none(),
+            prefetch(1, false, &resp(vec![ok], true), 9).is_none(),
             "it pushed"
         );
         assert!(
-            prefetch(0, true, &resp(vec![], true), &cfg).is_none(),
+            prefetch(0, true, &resp(vec![], true), 9).is_none(),
             "a push was cut"
         );
         let mut no_pull = resp(vec![], true);
         no_pull.pull = None;
-        assert!(prefetch(0, false, &no_pull, &cfg).is_none());
+        assert!(prefetch(0, false, &no_pull, 9).is_none());
+    }
+
+    #[test]
+    fn pull_pages_start_small_and_double_up_to_the_limit() {
+        let cfg = SyncConfig::default();
+        let mut page = first_pull_page(&cfg);
+        let mut sizes = vec![page];
+        for _ in 0..5 {
+            page = next_pull_page(page, &cfg);
+            sizes.push(page);
+        }
+        assert_eq!(sizes, [500, 1_000, 2_000, 4_000, 5_000, 5_000]);
+        let tiny = SyncConfig {
+            pull_page: 10,
+            ..cfg
+        };
+        assert_eq!(first_pull_page(&tiny), 10);
+        let odd = SyncConfig {
+            pull_page: 0,
+            first_pull_page: 0,
+            ..cfg
+        };
+        assert_eq!((first_pull_page(&odd), next_pull_page(0, &odd)), (1, 1));
     }
 
     #[test]
