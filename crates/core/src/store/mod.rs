@@ -18,6 +18,7 @@ mod error;
 pub mod fts;
 mod history;
 pub mod migrations;
+mod pull;
 mod read;
 pub mod sync;
 mod types;
