@@ -88,6 +88,7 @@ impl Store {
             actor: ActorId::random(),
         };
         store.ensure_device_id()?;
+        store.readmit_kept_aside()?;
         // A signed-in account writes as its server user, whatever folder name it was opened with.
         if let Some(b) = store.server_binding()? {
             store.user = b.user;

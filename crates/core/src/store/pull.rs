@@ -12,34 +12,55 @@ use gridmate_domain::wire::{self, PullPage};
 use gridmate_domain::{Record, RecordId, SCHEMA_VERSION, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
-use super::codec::{decode_heads, encode_heads, load_record};
+use super::codec::{decode_heads, encode_heads, load_doc, load_record};
 use super::sync::Applied;
-use super::write::{RowData, write_prepared};
+use super::write::{RowData, write_prepared, write_row};
 use super::{Store, StoreError, SyncState};
 
-/// A local record as a pull finds it: rowid, document, sync state, synced heads.
-type LocalRow = (i64, Vec<u8>, String, Option<Vec<u8>>);
+/// What the device holds for a pulled record.
+enum Local {
+    /// Nothing: the record is new to the device.
+    Absent,
+    /// A document an earlier pull kept aside in `unreadable_docs` (this app could not read it):
+    /// the new changes are merged into it, so that its earlier ones stay with it.
+    KeptAside(Vec<u8>),
+    /// A record row: rowid, document, sync state, synced heads.
+    Row(i64, Vec<u8>, String, Option<Vec<u8>>),
+}
 
 impl Store {
     /// Stores a pulled page and the new positions in one transaction.
     pub fn apply_pull(&mut self, page: &PullPage, applied: &mut Applied) -> Result<(), StoreError> {
         let now = Timestamp::now();
         let tx = self.conn.transaction()?;
-        // 1. What the device already holds for each pulled record.
-        let mut locals: Vec<Option<LocalRow>> = Vec::with_capacity(page.docs.len());
+        // 1. What the device already holds for each pulled record (documents kept aside are
+        //    looked for only when there are any: almost never).
+        let kept_aside: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM unreadable_docs)", [], |r| {
+                r.get(0)
+            })?;
+        let mut locals: Vec<Local> = Vec::with_capacity(page.docs.len());
         for pd in &page.docs {
-            let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id));
-            locals.push(
-                tx.prepare_cached(
+            let id = RecordId::from_uuid(uuid::Uuid::from_bytes(pd.record_id)).to_string();
+            let row = tx
+                .prepare_cached(
                     "SELECT r.rowid, d.doc, r.sync_state, s.synced_heads FROM records r
                      JOIN documents d ON d.record_rowid = r.rowid JOIN record_sync s ON s.record_rowid = r.rowid
                      WHERE r.id = ?1",
                 )?
-                .query_row([id.to_string()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                .query_row([&id], |r| {
+                    Ok(Local::Row(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
-                .optional()?,
-            );
+                .optional()?;
+            let aside = match (&row, kept_aside) {
+                (None, true) => tx
+                    .prepare_cached("SELECT doc FROM unreadable_docs WHERE id = ?1")?
+                    .query_row([&id], |r| r.get(0))
+                    .optional()?
+                    .map(Local::KeptAside),
+                _ => None,
+            };
+            locals.push(row.or(aside).unwrap_or(Local::Absent));
         }
         // 2. The CPU work (load, apply, read) on worker threads, while this thread stores each
         //    merged record as it comes (SQLite stays on this thread, in this one transaction).
@@ -58,6 +79,11 @@ impl Store {
                 }
             };
             let rowid = write_prepared(&tx, m.rowid, &record, &row)?;
+            if kept_aside && m.rowid.is_none() {
+                // Readable now (merged with later changes, or the projection fits): a record.
+                tx.prepare_cached("DELETE FROM unreadable_docs WHERE id = ?1")?
+                    .execute([id.to_string()])?;
+            }
             tx.prepare_cached("UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2")?
                 .execute(params![synced_heads, rowid])?;
             applied.pulled_records += 1;
@@ -77,6 +103,47 @@ impl Store {
         let scope =
             serde_json::to_string(&page.scope).map_err(|e| StoreError::Automerge(e.to_string()))?;
         tx.execute("INSERT INTO meta (key, value) VALUES ('sync_scope', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [scope])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Reads again, at open, the documents earlier pulls kept aside because the app of the time
+    /// could not read them: after an app update that can, each becomes a synced record. One
+    /// query when there are none.
+    pub(crate) fn readmit_kept_aside(&mut self) -> Result<(), StoreError> {
+        let kept: Vec<(String, Vec<u8>)> = {
+            let mut stmt = self.conn.prepare("SELECT id, doc FROM unreadable_docs")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let readable: Vec<(String, AutoCommit, Record)> = kept
+            .into_iter()
+            .filter_map(|(id, bytes)| {
+                let (doc, record) = load_record(&bytes).ok()?;
+                (record.meta.id.to_string() == id).then_some((id, doc, record))
+            })
+            .collect();
+        if readable.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        for (id, mut doc, record) in readable {
+            let held: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM records WHERE id = ?1)",
+                [&id],
+                |r| r.get(0),
+            )?;
+            if !held {
+                let rowid = write_row(&tx, None, &record, &mut doc, SyncState::Synced)?;
+                tx.execute(
+                    "UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2",
+                    params![encode_heads(&doc.get_heads()), rowid],
+                )?;
+            }
+            tx.execute("DELETE FROM unreadable_docs WHERE id = ?1", [&id])?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -196,19 +263,27 @@ fn adopt(pd: &wire::PulledDoc) -> Option<Merged> {
 }
 
 /// Merges one pulled record into the local copy (`None` when the changes cannot be applied).
-fn merge_one(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
+fn merge_one(pd: &wire::PulledDoc, local: Local) -> Option<Merged> {
+    // The pulled changes join the document the device holds, even one this app cannot read (a
+    // newer schema): replacing it with this page's changes alone would drop its earlier history.
     let (rowid, mut doc, state, synced) = match local {
-        Some((rowid, bytes, state, synced)) => match load_record(&bytes) {
-            Ok((doc, _)) => (
+        Local::Row(rowid, bytes, state, synced) => match load_doc(&bytes) {
+            Ok(doc) => (
                 Some(rowid),
                 doc,
                 SyncState::parse(&state).unwrap_or(SyncState::Pending),
                 synced,
             ),
-            // A quarantined local copy: rebuild it from what the server sends.
+            // Bytes that do not decode at all: rebuilt from what the server sends.
             Err(_) => (Some(rowid), AutoCommit::new(), SyncState::Synced, None),
         },
-        None => (None, AutoCommit::new(), SyncState::Synced, None),
+        Local::KeptAside(bytes) => (
+            None,
+            load_doc(&bytes).unwrap_or_default(),
+            SyncState::Synced,
+            None,
+        ),
+        Local::Absent => (None, AutoCommit::new(), SyncState::Synced, None),
     };
     let before = doc.get_heads();
     ingest(&mut doc, &pd.changes).ok()?;
@@ -269,8 +344,8 @@ fn ingest(doc: &mut AutoCommit, chunks: &[wire::Change]) -> Result<(), String> {
 
 /// `merge_one` under `catch_unwind`: pulled bytes come from the network, and automerge's decoder
 /// has panicked on malformed input; such a record is skipped, never the whole page.
-fn merge_guarded(pd: &wire::PulledDoc, local: Option<LocalRow>) -> Option<Merged> {
-    if local.is_none()
+fn merge_guarded(pd: &wire::PulledDoc, local: Local) -> Option<Merged> {
+    if matches!(local, Local::Absent)
         && let Some(m) = adopt(pd)
     {
         return Some(m);
@@ -290,7 +365,7 @@ const MERGE_CHUNK: usize = 32;
 /// (their changes arrive again with the record's next change).
 fn merge_streamed(
     docs: &[wire::PulledDoc],
-    locals: Vec<Option<LocalRow>>,
+    locals: Vec<Local>,
     store: &mut dyn FnMut(usize, Option<Merged>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let threads = std::thread::available_parallelism()
@@ -303,12 +378,12 @@ fn merge_streamed(
         return Ok(());
     }
     // Chunks of (first index, inputs), taken by the workers in order from a shared queue.
-    let mut queue: std::collections::VecDeque<(usize, Vec<Option<LocalRow>>)> =
+    let mut queue: std::collections::VecDeque<(usize, Vec<Local>)> =
         std::collections::VecDeque::new();
     let mut it = locals.into_iter();
     let mut start = 0;
     while start < docs.len() {
-        let part: Vec<Option<LocalRow>> = it.by_ref().take(MERGE_CHUNK).collect();
+        let part: Vec<Local> = it.by_ref().take(MERGE_CHUNK).collect();
         let len = part.len();
         queue.push_back((start, part));
         start += len;

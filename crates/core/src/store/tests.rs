@@ -757,3 +757,146 @@ fn the_search_index_is_rebuilt_with_the_ascii_tokenizer_on_upgrade() {
     assert!(s.get(gone).unwrap().meta.deleted_at.is_some());
     assert_eq!(count_rows(&s, "records"), 2);
 }
+
+/// A page carrying `chunks` of one record, without a projection.
+fn page_with(id: gridmate_domain::RecordId, chunks: Vec<Vec<u8>>) -> wire::PullPage {
+    wire::PullPage {
+        docs: vec![wire::PulledDoc {
+            record_id: *id.as_uuid().as_bytes(),
+            grid_id: "jingkou-zhengdonglu-03".into(),
+            changes: chunks.into_iter().map(wire::Change).collect(),
+            projection: None,
+        }],
+        positions: vec![],
+        more: false,
+        scope: vec!["jingkou-zhengdonglu".into()],
+    }
+}
+
+/// A change to `doc` setting root `key` to `value`, as raw bytes.
+fn change_of(doc: &mut automerge::AutoCommit, key: &str, value: automerge::ScalarValue) -> Vec<u8> {
+    use automerge::transaction::Transactable;
+    doc.put(automerge::ROOT, key, value).unwrap();
+    doc.commit();
+    doc.get_last_local_change().unwrap().raw_bytes().to_vec()
+}
+
+fn heads_of(bytes: &[u8]) -> Vec<automerge::ChangeHash> {
+    let mut h = automerge::AutoCommit::load(bytes).unwrap().get_heads();
+    h.sort();
+    h
+}
+
+#[test]
+fn a_record_this_app_cannot_read_keeps_every_pulled_change_until_it_can() {
+    use automerge::ScalarValue;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir);
+    let r = a
+        .create_json(dispute("楼上漏水", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    let created = a.export_doc(r.id()).unwrap();
+    // On the "server": the record moves to a newer schema, is edited, and moves back.
+    let mut doc = automerge::AutoCommit::load(&created).unwrap();
+    let newer = ScalarValue::Uint(u64::from(gridmate_domain::SCHEMA_VERSION) + 1);
+    let current = ScalarValue::Uint(u64::from(gridmate_domain::SCHEMA_VERSION));
+    let to_newer = change_of(&mut doc, "schema_version", newer);
+    let edit = change_of(&mut doc, "address", ScalarValue::Str("正东路1号".into()));
+    let after_edit = doc.save();
+    let back = change_of(&mut doc, "schema_version", current);
+
+    let kept = |s: &Store| -> Option<Vec<u8>> {
+        s.conn
+            .query_row("SELECT doc FROM unreadable_docs", [], |r| r.get(0))
+            .optional()
+            .unwrap()
+    };
+    let quarantined = |s: &Store| -> bool {
+        s.conn
+            .query_row(
+                "SELECT quarantine IS NOT NULL FROM records WHERE id = ?1",
+                [r.id().to_string()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // A device that never held it keeps it aside; one that held it quarantines its row. Either
+    // way each later page is merged into what was kept, and the record returns when readable.
+    let mut fresh = Store::open(&dir.path().join("fresh.db"), "zhao.min").unwrap();
+    fresh
+        .apply_pull(
+            &page_with(r.id(), vec![created.clone(), to_newer.clone()]),
+            &mut Applied::default(),
+        )
+        .unwrap();
+    assert!(fresh.list(&ListQuery::default()).unwrap().items.is_empty());
+    fresh
+        .apply_pull(
+            &page_with(r.id(), vec![edit.clone()]),
+            &mut Applied::default(),
+        )
+        .unwrap();
+    assert_eq!(heads_of(&kept(&fresh).unwrap()), heads_of(&after_edit));
+
+    let mut holder = Store::open(&dir.path().join("holder.db"), "zhao.min").unwrap();
+    holder
+        .apply_pull(
+            &page_with(r.id(), vec![created.clone()]),
+            &mut Applied::default(),
+        )
+        .unwrap();
+    holder
+        .apply_pull(&page_with(r.id(), vec![to_newer]), &mut Applied::default())
+        .unwrap();
+    assert!(quarantined(&holder));
+    holder
+        .apply_pull(&page_with(r.id(), vec![edit]), &mut Applied::default())
+        .unwrap();
+    assert!(quarantined(&holder));
+    assert_eq!(
+        heads_of(&stored_doc(&holder, r.id())),
+        heads_of(&after_edit)
+    );
+
+    for s in [&mut fresh, &mut holder] {
+        s.apply_pull(
+            &page_with(r.id(), vec![back.clone()]),
+            &mut Applied::default(),
+        )
+        .unwrap();
+        let RecordBody::Dispute(d) = s.get(r.id()).unwrap().body else {
+            panic!("a dispute")
+        };
+        assert_eq!(d.address.as_deref(), Some("正东路1号"));
+        assert_eq!(s.list(&ListQuery::default()).unwrap().items.len(), 1);
+        assert_eq!(kept(s), None);
+        assert!(!quarantined(s));
+    }
+}
+
+#[test]
+fn documents_kept_aside_are_read_again_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir);
+    let r = a
+        .create_json(dispute("楼上漏水", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    let bytes = a.export_doc(r.id()).unwrap();
+    let path = dir.path().join("b.db");
+    {
+        // As an older app version left it: a document it could not read, kept aside.
+        let b = Store::open(&path, "zhao.min").unwrap();
+        b.conn
+            .execute(
+                "INSERT INTO unreadable_docs (id, grid_id, doc, reason, received_at)
+                 VALUES (?1, 'jingkou-zhengdonglu-03', ?2, 'newer schema', 0)",
+                rusqlite::params![r.id().to_string(), bytes],
+            )
+            .unwrap();
+    }
+    let b = Store::open(&path, "zhao.min").unwrap();
+    assert_eq!(b.get(r.id()).unwrap(), a.get(r.id()).unwrap());
+    assert_eq!(b.sync_state(r.id()).unwrap(), SyncState::Synced);
+    assert_eq!(b.search("漏水", None, 10).unwrap().len(), 1);
+    assert_eq!(count_rows(&b, "unreadable_docs"), 0);
+}
