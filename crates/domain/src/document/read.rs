@@ -2,7 +2,9 @@
 //! anything that does not fit the schema: a missing field, a wrong type, an unknown enum value, a
 //! malformed id. Works on any `ReadDoc` (a live document or one loaded from untrusted bytes).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
@@ -112,46 +114,59 @@ fn wrong(field: &str, expected: &'static str) -> SchemaError {
     }
 }
 
+/// A map's field as one pass over the map finds it (each key's winning value).
+enum Field {
+    Scalar(ScalarValue),
+    Object(ObjType, ObjId),
+}
+
 struct Rd<'a, D> {
     doc: &'a D,
-    /// The root map's scalar fields (each key's winning value), read in one pass: a `get` per
-    /// field seeks the op set again each time, and this took `read_record` from ~50 µs to ~35 µs
-    /// per record (release, 2,000 fixture records), which every push, edit and pulled record pays.
-    root: HashMap<String, ScalarValue>,
+    /// Each map's fields, read in one `map_range` pass the first time the map is asked (the root
+    /// at once, `location` and each party or volunteer when reached): a `get` per field seeks the
+    /// op set again each time. One pass for the root's scalars took `read_record` from ~50 to
+    /// ~35 µs per record; for every map and the root's objects too, to ~25 µs (release, 2,000
+    /// fixture records). Every push, edit and merged pull pays it, the server twice per edit.
+    maps: RefCell<HashMap<ObjId, Rc<HashMap<String, Field>>>>,
 }
 
 impl<'a, D: ReadDoc> Rd<'a, D> {
     fn new(doc: &'a D) -> Self {
-        let root = doc
-            .map_range(ROOT, ..)
-            .filter_map(|item| match item.value.into_value() {
-                Value::Scalar(s) => Some((item.key.into_owned(), s.into_owned())),
-                Value::Object(_) => None,
-            })
-            .collect();
-        Self { doc, root }
+        Self {
+            doc,
+            maps: RefCell::new(HashMap::new()),
+        }
     }
 
-    fn get(&self, obj: &ObjId, key: &str, path: &str) -> Res<Option<Value<'_>>> {
-        self.doc
-            .get(obj, key)
-            .map(|o| o.map(|(v, _)| v))
-            .map_err(|e| SchemaError::Automerge {
-                field: path.to_owned(),
-                detail: e.to_string(),
+    /// The fields of the map `obj`.
+    fn fields(&self, obj: &ObjId) -> Rc<HashMap<String, Field>> {
+        if let Some(f) = self.maps.borrow().get(obj) {
+            return Rc::clone(f);
+        }
+        let fields: HashMap<String, Field> = self
+            .doc
+            .map_range(obj, ..)
+            .map(|item| {
+                let id = item.id();
+                let field = match item.value.into_value() {
+                    Value::Scalar(s) => Field::Scalar(s.into_owned()),
+                    Value::Object(t) => Field::Object(t, id),
+                };
+                (item.key.into_owned(), field)
             })
+            .collect();
+        let fields = Rc::new(fields);
+        self.maps
+            .borrow_mut()
+            .insert(obj.clone(), Rc::clone(&fields));
+        fields
     }
 
     fn scalar(&self, obj: &ObjId, key: &str, path: &str) -> Res<ScalarValue> {
-        if *obj == ROOT
-            && let Some(s) = self.root.get(key)
-        {
-            return Ok(s.clone());
-        }
-        match self.get(obj, key, path)? {
+        match self.fields(obj).get(key) {
             None => Err(SchemaError::Missing(path.to_owned())),
-            Some(Value::Scalar(s)) => Ok(s.into_owned()),
-            Some(Value::Object(_)) => Err(wrong(path, "a scalar")),
+            Some(Field::Scalar(s)) => Ok(s.clone()),
+            Some(Field::Object(..)) => Err(wrong(path, "a scalar")),
         }
     }
 
@@ -227,15 +242,11 @@ impl<'a, D: ReadDoc> Rd<'a, D> {
     }
 
     fn object(&self, obj: &ObjId, key: &str, path: &str, ty: ObjType) -> Res<Option<ObjId>> {
-        match self.doc.get(obj, key) {
-            Ok(Some((Value::Object(t), id))) if t == ty => Ok(Some(id)),
-            Ok(Some((Value::Scalar(s), _))) if s.is_null() => Ok(None),
-            Ok(None) => Err(SchemaError::Missing(path.to_owned())),
-            Ok(Some(_)) => Err(wrong(path, obj_type_name(ty))),
-            Err(e) => Err(SchemaError::Automerge {
-                field: path.to_owned(),
-                detail: e.to_string(),
-            }),
+        match self.fields(obj).get(key) {
+            Some(Field::Object(t, id)) if *t == ty => Ok(Some(id.clone())),
+            Some(Field::Scalar(s)) if s.is_null() => Ok(None),
+            None => Err(SchemaError::Missing(path.to_owned())),
+            Some(_) => Err(wrong(path, obj_type_name(ty))),
         }
     }
 
