@@ -199,12 +199,12 @@ impl Store {
                 continue; // a misaligned answer is ignored; the record stays pending
             }
             let id = RecordId::from_uuid(uuid::Uuid::from_bytes(res.record_id));
+            // Cached statements: a push's answer runs these once per record (500 in W1).
             let row: Option<(i64, Vec<u8>)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT r.rowid, d.heads FROM records r JOIN documents d ON d.record_rowid = r.rowid WHERE r.id = ?1",
-                    [id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                )?
+                .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let Some((rowid, current_heads)) = row else {
                 continue;
@@ -218,14 +218,12 @@ impl Store {
                     } else {
                         SyncState::Pending
                     };
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE record_sync SET synced_heads = ?1, rejected_code = NULL, rejected_reason = NULL WHERE record_rowid = ?2",
-                        params![sent_heads, rowid],
-                    )?;
-                    tx.execute(
-                        "UPDATE records SET sync_state = ?1 WHERE rowid = ?2",
-                        params![state.as_str(), rowid],
-                    )?;
+                    )?
+                    .execute(params![sent_heads, rowid])?;
+                    tx.prepare_cached("UPDATE records SET sync_state = ?1 WHERE rowid = ?2")?
+                        .execute(params![state.as_str(), rowid])?;
                     applied.accepted += 1;
                 }
                 PushOutcome::Held { .. } => {
