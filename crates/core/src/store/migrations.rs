@@ -101,16 +101,19 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO records_fts (records_fts, rank) VALUES ('automerge', 0);
     INSERT INTO records_fts (records_fts, rank) VALUES ('crisismerge', 64);
     "#,
-    // 5: the search index takes our tokens as they are (`ascii`: spaces separate, every other
-    // character belongs to a token), filled again from the documents (`reindex_search`).
+    // 5: a new store's search index takes our tokens as they are (`ascii`); see SEARCH_ASCII.
     SEARCH_ASCII,
 ];
 
 /// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams
 /// separated by spaces, and queries go through the same function, so `unicode61`'s Unicode
 /// classification and diacritic folding of every character only cost time: a third of storing a
-/// pulled record (W1 cold pull, docs/benchmarks.md). The index is contentless, so it cannot be
-/// re-tokenized from itself: the same transaction rebuilds it from the documents.
+/// pulled record (W1 cold pull, docs/benchmarks.md). The index is contentless and cannot be
+/// re-tokenized from itself, and rebuilding it from the documents took 27 s on a 100,000-record
+/// store: too long a freeze for an app update. So only a store without records (a new install or
+/// account, before its first pull) takes the new index; a store with records keeps `unicode61`,
+/// which gives the same tokens for this input (it splits only at what `index_tokens` already
+/// removed; it also folds Latin diacritics, in index and query alike).
 const SEARCH_ASCII: &str = r#"
     DROP TABLE records_fts;
     CREATE VIRTUAL TABLE records_fts USING fts5 (
@@ -120,26 +123,15 @@ const SEARCH_ASCII: &str = r#"
     INSERT INTO records_fts (records_fts, rank) VALUES ('crisismerge', 64);
     "#;
 
-/// Fills the search index from every listed record's document, as a save would (deleted records
-/// have no tokens). A document that cannot be read is left out: opening that record quarantines
-/// it, as before.
-fn reindex_search(tx: &rusqlite::Transaction<'_>) -> Result<(), MigrationError> {
-    let mut docs = tx.prepare(
-        "SELECT r.rowid, d.doc FROM records r JOIN documents d ON d.record_rowid = r.rowid
-         WHERE r.deleted_at IS NULL",
-    )?;
-    let mut insert = tx.prepare("INSERT INTO records_fts (rowid, tokens) VALUES (?1, ?2)")?;
-    let mut rows = docs.query([])?;
-    while let Some(row) = rows.next()? {
-        let (rowid, bytes): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
-        if let Ok((_, record)) = super::codec::load_record(&bytes) {
-            insert.execute(rusqlite::params![
-                rowid,
-                super::fts::index_tokens(&record.search_text())
-            ])?;
-        }
+/// Whether step `step` runs on this database (all do, but step 5 only on a store without records).
+fn applies(tx: &rusqlite::Transaction<'_>, step: &str) -> Result<bool, MigrationError> {
+    if step != SEARCH_ASCII {
+        return Ok(true);
     }
-    Ok(())
+    let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM records)", [], |r| {
+        r.get(0)
+    })?;
+    Ok(empty)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,9 +160,8 @@ pub(crate) fn migrate_with(conn: &mut Connection, steps: &[&str]) -> Result<usiz
     }
     for (i, step) in steps.iter().enumerate().skip(found) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        tx.execute_batch(step)?;
-        if *step == SEARCH_ASCII {
-            reindex_search(&tx)?;
+        if applies(&tx, step)? {
+            tx.execute_batch(step)?;
         }
         tx.pragma_update(
             None,

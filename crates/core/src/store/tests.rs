@@ -703,20 +703,54 @@ fn a_projection_that_does_not_fit_is_ignored_and_the_record_merged() {
     }
 }
 
+/// The search index's tokenizer.
+fn tokenizer(s: &Store) -> String {
+    s.conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'records_fts'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 #[test]
-fn the_search_index_is_rebuilt_with_the_ascii_tokenizer_on_upgrade() {
+fn a_new_store_searches_with_the_ascii_tokenizer_and_an_upgraded_one_keeps_its_index() {
     let dir = tempfile::tempdir().unwrap();
-    let (kept, gone) = {
-        let mut s = open(&dir);
-        let kept = s
-            .create_json(dispute("楼上漏水，Wang 报修", "2026-11-01T09:00:00+08:00"))
-            .unwrap();
-        let gone = s
-            .create_json(visit("消防通道堆放杂物", "2026-11-02T09:00:00+08:00"))
-            .unwrap();
-        s.delete(gone.id()).unwrap();
-        // The store as version 4 left it: a `unicode61` index (emptied here, so that only the
-        // rebuild can make the search below succeed).
+    let mut fresh = open(&dir);
+    assert!(
+        tokenizer(&fresh).contains("'ascii'"),
+        "{}",
+        tokenizer(&fresh)
+    );
+    let r = fresh
+        .create_json(dispute("楼上漏水，Wang 报修", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    let gone = fresh
+        .create_json(visit("消防通道堆放杂物", "2026-11-02T09:00:00+08:00"))
+        .unwrap();
+    fresh.delete(gone.id()).unwrap();
+    let check = |s: &Store| {
+        let found: Vec<_> = s
+            .search("漏水", None, 10)
+            .unwrap()
+            .iter()
+            .map(|x| x.id)
+            .collect();
+        assert_eq!(found, vec![r.id()]);
+        assert_eq!(s.search("wang", None, 10).unwrap().len(), 1);
+        assert_eq!(s.search("WANG", None, 10).unwrap().len(), 1);
+        assert_eq!(s.search("漏", None, 10).unwrap().len(), 1, "one character");
+        assert!(s.search("杂物", None, 10).unwrap().is_empty(), "deleted");
+    };
+    check(&fresh);
+    drop(fresh);
+
+    // A store with records at version 4 (a `unicode61` index) upgrades without a rebuild: its
+    // index is kept as it is, and search finds the same.
+    let old = dir.path().join("old.db");
+    {
+        let mut s = Store::open(&old, "wang.wei").unwrap();
         s.conn
             .execute_batch(
                 "DROP TABLE records_fts;
@@ -725,37 +759,20 @@ fn the_search_index_is_rebuilt_with_the_ascii_tokenizer_on_upgrade() {
                  PRAGMA user_version = 4;",
             )
             .unwrap();
-        (kept.id(), gone.id())
-    };
-    let s = open(&dir);
-    let sql: String = s
+        let again = s
+            .create_json(dispute("楼上漏水，Wang 报修", "2026-11-01T09:00:00+08:00"))
+            .unwrap();
+        assert_eq!(s.search("漏水", None, 10).unwrap()[0].id, again.id());
+    }
+    let s = Store::open(&old, "wang.wei").unwrap();
+    assert!(tokenizer(&s).contains("'unicode61'"));
+    assert_eq!(s.search("漏水", None, 10).unwrap().len(), 1);
+    assert_eq!(s.search("wang", None, 10).unwrap().len(), 1);
+    let v: i64 = s
         .conn
-        .query_row(
-            "SELECT sql FROM sqlite_master WHERE name = 'records_fts'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert!(sql.contains("'ascii'"), "{sql}");
-    let found: Vec<_> = s
-        .search("漏水", None, 10)
-        .unwrap()
-        .iter()
-        .map(|r| r.id)
-        .collect();
-    assert_eq!(found, vec![kept]);
-    assert_eq!(
-        s.search("wang", None, 10).unwrap().len(),
-        1,
-        "latin words, any case"
-    );
-    assert_eq!(s.search("WANG", None, 10).unwrap().len(), 1);
-    assert!(
-        s.search("杂物", None, 10).unwrap().is_empty(),
-        "deleted: not indexed"
-    );
-    assert!(s.get(gone).unwrap().meta.deleted_at.is_some());
-    assert_eq!(count_rows(&s, "records"), 2);
+    assert_eq!(v as usize, migrations::MIGRATIONS.len());
 }
 
 /// A page carrying `chunks` of one record, without a projection.
