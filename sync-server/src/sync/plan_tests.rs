@@ -56,6 +56,21 @@ fn edit(id: [u8; 16], doc: &mut AutoCommit, actor: &ActorId, address: &str) -> P
     }
 }
 
+/// A fresh database in a temp dir, the pusher and the time of the pushes.
+fn world() -> (tempfile::TempDir, SqliteStorage, Pusher, Timestamp) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteStorage::open(dir.path()).unwrap();
+    (dir, db, pusher(), Timestamp::now())
+}
+
+/// The push of a record as one document chunk (what a device sends for a new record).
+fn as_document(id: [u8; 16], doc: &mut AutoCommit) -> PushDoc {
+    PushDoc {
+        record_id: id,
+        changes: vec![Change(doc.save_nocompress())],
+    }
+}
+
 fn accepted(o: &PushOutcome) -> Vec<[u8; 32]> {
     match o {
         PushOutcome::Accepted { heads } => heads.clone(),
@@ -65,17 +80,11 @@ fn accepted(o: &PushOutcome) -> Vec<[u8; 32]> {
 
 #[test]
 fn an_edit_planned_against_older_heads_is_decided_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteStorage::open(dir.path()).unwrap();
-    let who = pusher();
-    let now = Timestamp::now();
+    let (_dir, db, who, now) = world();
     let mut rng = Rng::new(5);
     let (a1, a2, a3) = (ActorId::random(), ActorId::random(), ActorId::random());
     let (id, mut doc) = new_record(&mut rng, &a1);
-    let first = PushDoc {
-        record_id: id,
-        changes: vec![Change(doc.save_nocompress())],
-    };
+    let first = as_document(id, &mut doc);
     accepted(&db.push(&who, vec![first], now).unwrap().results[0].outcome);
 
     // Planned against the first version; another edit lands before the plan is committed.
@@ -95,20 +104,12 @@ fn an_edit_planned_against_older_heads_is_decided_again() {
 
 #[test]
 fn a_new_record_planned_before_it_arrived_another_way_is_not_logged_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteStorage::open(dir.path()).unwrap();
-    let who = pusher();
-    let now = Timestamp::now();
+    let (_dir, db, who, now) = world();
     let mut rng = Rng::new(6);
     let actor = ActorId::random();
     let (id, mut doc) = new_record(&mut rng, &actor);
-    let as_document = PushDoc {
-        record_id: id,
-        changes: vec![Change(doc.save_nocompress())],
-    };
-    let plans = db
-        .read(|c| plan_all(c, &who, vec![as_document], now))
-        .unwrap();
+    let whole = as_document(id, &mut doc);
+    let plans = db.read(|c| plan_all(c, &who, vec![whole], now)).unwrap();
     // The same record arrives first as its change (a retry from an older app, say).
     let as_change = PushDoc {
         record_id: id,
@@ -128,10 +129,7 @@ fn a_new_record_planned_before_it_arrived_another_way_is_not_logged_twice() {
 
 #[test]
 fn a_rejected_plan_is_not_used_once_the_record_exists() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = SqliteStorage::open(dir.path()).unwrap();
-    let who = pusher();
-    let now = Timestamp::now();
+    let (_dir, db, who, now) = world();
     let mut rng = Rng::new(7);
     let at = Timestamp::now().plus_millis(-3_600_000);
     let rec = fixtures::record(&mut rng, GridId::parse(GRID).unwrap(), at, "wang.wei");
@@ -145,17 +143,11 @@ fn a_rejected_plan_is_not_used_once_the_record_exists() {
     let mut impostor = rec.clone();
     impostor.meta.created_by = "li.na".into();
     let mut forged = document_of(&impostor, &ActorId::from([0xfe; 16]));
-    let forged_push = PushDoc {
-        record_id: id,
-        changes: vec![Change(forged.save_nocompress())],
-    };
+    let forged_push = as_document(id, &mut forged);
     let plans = db
         .read(|c| plan_all(c, &who, vec![forged_push], now))
         .unwrap();
-    let real = PushDoc {
-        record_id: id,
-        changes: vec![Change(doc.save_nocompress())],
-    };
+    let real = as_document(id, &mut doc);
     accepted(&db.push(&who, vec![real], now).unwrap().results[0].outcome);
     let batch = db.write(|c| push_batch(c, &who, plans, now)).unwrap();
     match &batch.results[0].outcome {

@@ -185,10 +185,13 @@ pub fn pull(
             docs.len() - 1
         });
         docs[i].changes.push(Change(r.bytes));
-        docs[i].projection = r.projection.map(|(record, heads)| Projection {
-            heads: decode_heads(&heads),
-            record,
-        });
+        // Only the row of the record's last change carries it (see `COLUMNS`).
+        if let Some((record, heads)) = r.projection {
+            docs[i].projection = Some(Projection {
+                heads: decode_heads(&heads),
+                record,
+            });
+        }
     }
     for d in &mut docs {
         if partial.contains(d.record_id.as_slice()) {

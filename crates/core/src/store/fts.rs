@@ -3,9 +3,9 @@
 //! query becomes the phrase of its own bigrams. A store created since schema step 5 indexes with
 //! FTS5's `ascii` tokenizer: these tokens are final, so it only splits on the spaces (`unicode61`
 //! classified and folded every character again, a third of the cost of storing a pulled record).
-//! Older stores keep `unicode61`, which gives the same tokens for this input (see migrations). A phrase of consecutive
-//! bigrams matches exactly where the query is a substring of the text, so any query of two or more
-//! characters finds every record containing it. A one-character query is a prefix query on the
+//! Older stores keep `unicode61`, which gives the same tokens for this input (see migrations).
+//! A phrase of consecutive bigrams matches exactly where the query is a substring of the text, so
+//! any query of two or more characters finds every record containing it. A one-character query is a prefix query on the
 //! bigrams; the trailing unigram of each run makes the last character of a run findable too.
 //! Latin letters and digits stay whole words (lower-cased here) and are matched as prefixes.
 //!

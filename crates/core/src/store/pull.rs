@@ -14,7 +14,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::codec::{decode_heads, encode_heads, load_doc, load_record};
 use super::sync::Applied;
-use super::write::{RowData, write_prepared, write_row};
+use super::write::{RowData, write_prepared};
 use super::{Store, StoreError, SyncState};
 
 /// What the device holds for a pulled record.
@@ -78,14 +78,16 @@ impl Store {
                     return Ok(());
                 }
             };
-            let rowid = write_prepared(&tx, m.rowid, &record, &row)?;
-            if kept_aside && m.rowid.is_none() {
-                // Readable now (merged with later changes, or the projection fits): a record.
-                tx.prepare_cached("DELETE FROM unreadable_docs WHERE id = ?1")?
-                    .execute([id.to_string()])?;
-            }
-            tx.prepare_cached("UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2")?
-                .execute(params![synced_heads, rowid])?;
+            // Readable now (merged with later changes, or the projection fits): a record.
+            let was_aside = kept_aside && m.rowid.is_none();
+            write_synced(
+                &tx,
+                m.rowid,
+                &record,
+                &row,
+                &synced_heads,
+                was_aside.then_some(&id),
+            )?;
             applied.pulled_records += 1;
             applied.pulled_changes += pd.changes.len();
             Ok(())
@@ -118,11 +120,11 @@ impl Store {
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?
         };
-        let readable: Vec<(String, AutoCommit, Record)> = kept
+        let readable: Vec<(RecordId, AutoCommit, Record)> = kept
             .into_iter()
             .filter_map(|(id, bytes)| {
                 let (doc, record) = load_record(&bytes).ok()?;
-                (record.meta.id.to_string() == id).then_some((id, doc, record))
+                (record.meta.id.to_string() == id).then_some((record.meta.id, doc, record))
             })
             .collect();
         if readable.is_empty() {
@@ -132,21 +134,43 @@ impl Store {
         for (id, mut doc, record) in readable {
             let held: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM records WHERE id = ?1)",
-                [&id],
+                [id.to_string()],
                 |r| r.get(0),
             )?;
-            if !held {
-                let rowid = write_row(&tx, None, &record, &mut doc, SyncState::Synced)?;
+            if held {
                 tx.execute(
-                    "UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2",
-                    params![encode_heads(&doc.get_heads()), rowid],
+                    "DELETE FROM unreadable_docs WHERE id = ?1",
+                    [id.to_string()],
                 )?;
+            } else {
+                let row = RowData::new(&record, &mut doc, SyncState::Synced);
+                let synced = encode_heads(&doc.get_heads());
+                write_synced(&tx, None, &record, &row, &synced, Some(&id))?;
             }
-            tx.execute("DELETE FROM unreadable_docs WHERE id = ?1", [&id])?;
         }
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Writes a pulled record the server holds at `synced_heads` (a merge, an adoption, or a
+/// document kept aside that this app can now read, whose `unreadable_docs` row `kept_aside` names).
+fn write_synced(
+    tx: &rusqlite::Transaction<'_>,
+    rowid: Option<i64>,
+    record: &Record,
+    row: &RowData,
+    synced_heads: &[u8],
+    kept_aside: Option<&RecordId>,
+) -> Result<i64, StoreError> {
+    let rowid = write_prepared(tx, rowid, record, row)?;
+    if let Some(id) = kept_aside {
+        tx.prepare_cached("DELETE FROM unreadable_docs WHERE id = ?1")?
+            .execute([id.to_string()])?;
+    }
+    tx.prepare_cached("UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2")?
+        .execute(params![synced_heads, rowid])?;
+    Ok(rowid)
 }
 
 /// Keeps a pulled document this build cannot read (a newer schema from a newer app, say): a known
