@@ -8,7 +8,7 @@
 //! otherwise `push_one` decides from scratch.
 
 use automerge::{Change, ChangeHash};
-use gridmate_domain::document::{is_document_chunk, read_record};
+use gridmate_domain::document::{holds_all, is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
 use gridmate_domain::{GridId, Record, RecordId, Timestamp};
 use rusqlite::Transaction;
@@ -100,9 +100,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
             let refused = refusal::undecodable(i);
             return planned(Vec::new(), EditDecision::Reject(refused));
         };
-        if doc.get_change_by_hash(&c.hash()).is_none()
-            && !fresh.iter().any(|f| f.hash() == c.hash())
-        {
+        if !holds_all(&mut doc, &[c.hash()]) && !fresh.iter().any(|f| f.hash() == c.hash()) {
             fresh.push(c);
         }
     }

@@ -13,7 +13,7 @@
 
 use automerge::ChangeHash;
 use gridmate_domain::RecordId;
-use gridmate_domain::document::is_document_chunk;
+use gridmate_domain::document::{holds_all, is_document_chunk};
 use gridmate_domain::wire::{self, Position, PushDoc, PushOutcome, PushResult};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -308,7 +308,7 @@ fn outgoing_chunks(
     // Its changes only: the record itself was read when it was saved.
     let mut doc = load_doc(&doc_bytes).ok()?;
     // Heads the document does not know (a server reset, a restored backup): send all.
-    let have = if have.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
+    let have = if holds_all(&mut doc, &have) {
         have
     } else {
         Vec::new()

@@ -16,10 +16,12 @@
 //! `SchemaError` and never panics.
 
 mod chunk;
+mod history;
 mod read;
 mod write;
 
 pub use chunk::{is_chunk, is_document_chunk};
+pub use history::holds_all;
 pub use read::read_record;
 pub use write::{new_document, write_changes};
 
