@@ -103,6 +103,13 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 5: a new store's search index takes our tokens as they are (`ascii`); see SEARCH_ASCII.
     SEARCH_ASCII,
+    // 6: each record's outbox, its local changes since the server acknowledged it, kept at save
+    // time (store/outbox.rs). Empty on upgrade: records saved before push as they did.
+    r#"
+    ALTER TABLE record_sync ADD COLUMN unsent BLOB;
+    ALTER TABLE record_sync ADD COLUMN unsent_from BLOB;
+    ALTER TABLE record_sync ADD COLUMN unsent_to BLOB;
+    "#,
 ];
 
 /// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams

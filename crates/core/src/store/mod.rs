@@ -18,6 +18,7 @@ mod error;
 pub mod fts;
 mod history;
 pub mod migrations;
+mod outbox;
 mod pull;
 mod read;
 pub mod sync;
@@ -169,5 +170,7 @@ impl Drop for Store {
     }
 }
 
+#[cfg(test)]
+mod outbox_tests;
 #[cfg(test)]
 mod tests;

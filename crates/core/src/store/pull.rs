@@ -168,8 +168,11 @@ fn write_synced(
         tx.prepare_cached("DELETE FROM unreadable_docs WHERE id = ?1")?
             .execute([id.to_string()])?;
     }
-    tx.prepare_cached("UPDATE record_sync SET synced_heads = ?1 WHERE record_rowid = ?2")?
-        .execute(params![synced_heads, rowid])?;
+    tx.prepare_cached(
+        "UPDATE record_sync SET synced_heads = ?1, unsent = NULL, unsent_from = NULL,
+         unsent_to = NULL WHERE record_rowid = ?2",
+    )?
+    .execute(params![synced_heads, rowid])?;
     Ok(rowid)
 }
 

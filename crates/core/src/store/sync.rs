@@ -4,7 +4,8 @@
 //! (the protocol is idempotent).
 //!
 //! Per record, `record_sync.synced_heads` are heads the server is known to hold (everything before
-//! them is on the server). A push sends the changes after them; an `Accepted` moves them to the
+//! them is on the server). A push sends the changes after them (from the record's outbox when it is
+//! current, `outbox.rs`, else from its document); an `Accepted` moves them to the
 //! heads that were pushed; `Held` clears them so that the next push sends the whole history;
 //! `Rejected` marks the record `rejected` with the server's reason and keeps every local change, so
 //! the user can see and fix it (a fix is a new edit: the record is pending again and the server
@@ -19,6 +20,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode_heads, encode_heads, load_doc};
+use super::outbox::Outbox;
 use super::{Store, StoreError, SyncState};
 
 /// A record collected for a push: what was sent and the heads it was sent at.
@@ -144,29 +146,40 @@ impl Store {
         max_bytes: usize,
     ) -> Result<(Vec<Outgoing>, bool), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, d.doc, s.synced_heads, d.heads FROM records r
+            "SELECT r.id, d.doc, d.heads, s.synced_heads, s.unsent, s.unsent_from, s.unsent_to
+             FROM records r
              JOIN documents d ON d.record_rowid = r.rowid
              JOIN record_sync s ON s.record_rowid = r.rowid
              WHERE r.sync_state = 'pending' AND r.quarantine IS NULL
              ORDER BY r.updated_at LIMIT ?1",
         )?;
         let rows = stmt.query_map([max_records as i64], |r| {
+            let outbox = Outbox {
+                synced: r.get(3)?,
+                unsent: r.get(4)?,
+                from: r.get(5)?,
+                to: r.get(6)?,
+            };
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Option<Vec<u8>>>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Vec<u8>>(2)?,
+                outbox,
             ))
         })?;
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut cut = false;
         for row in rows {
-            let (id, doc_bytes, synced, heads) = row?;
+            let (id, doc_bytes, heads, outbox) = row?;
             let Ok(id) = id.parse::<RecordId>() else {
                 continue;
             };
-            let Some((changes, heads)) = outgoing_chunks(doc_bytes, synced, heads) else {
+            let sending = match outbox.changes_for(&heads) {
+                Some(changes) => Some((changes, decode_heads(&heads))),
+                None => outgoing_chunks(doc_bytes, outbox.synced, heads),
+            };
+            let Some((changes, heads)) = sending else {
                 continue;
             };
             let size: usize = changes.iter().map(|c| c.0.len()).sum();
@@ -219,7 +232,8 @@ impl Store {
                         SyncState::Pending
                     };
                     tx.prepare_cached(
-                        "UPDATE record_sync SET synced_heads = ?1, rejected_code = NULL, rejected_reason = NULL WHERE record_rowid = ?2",
+                        "UPDATE record_sync SET synced_heads = ?1, rejected_code = NULL, rejected_reason = NULL,
+                         unsent = NULL, unsent_from = NULL, unsent_to = NULL WHERE record_rowid = ?2",
                     )?
                     .execute(params![sent_heads, rowid])?;
                     tx.prepare_cached("UPDATE records SET sync_state = ?1 WHERE rowid = ?2")?
@@ -228,7 +242,8 @@ impl Store {
                 }
                 PushOutcome::Held { .. } => {
                     tx.execute(
-                        "UPDATE record_sync SET synced_heads = NULL WHERE record_rowid = ?1",
+                        "UPDATE record_sync SET synced_heads = NULL, unsent = NULL, unsent_from = NULL,
+                         unsent_to = NULL WHERE record_rowid = ?1",
                         [rowid],
                     )?;
                     applied.held += 1;
@@ -296,7 +311,7 @@ impl Store {
 /// has never acknowledged goes as its stored document, as is: one chunk, no decoding on the phone
 /// (protocol v2). Otherwise the changes after the acknowledged heads; `None` when the stored
 /// document cannot be read (it is quarantined elsewhere, never sent).
-fn outgoing_chunks(
+pub(super) fn outgoing_chunks(
     doc_bytes: Vec<u8>,
     synced: Option<Vec<u8>>,
     heads: Vec<u8>,

@@ -755,14 +755,22 @@ fn a_new_store_searches_with_the_ascii_tokenizer_and_an_upgraded_one_keeps_its_i
             .execute_batch(
                 "DROP TABLE records_fts;
                  CREATE VIRTUAL TABLE records_fts USING fts5 (
-                     tokens, content = '', contentless_delete = 1, tokenize = 'unicode61');
-                 PRAGMA user_version = 4;",
+                     tokens, content = '', contentless_delete = 1, tokenize = 'unicode61');",
             )
             .unwrap();
         let again = s
             .create_json(dispute("楼上漏水，Wang 报修", "2026-11-01T09:00:00+08:00"))
             .unwrap();
         assert_eq!(s.search("漏水", None, 10).unwrap()[0].id, again.id());
+        // And without what later steps added (the outbox, step 6).
+        s.conn
+            .execute_batch(
+                "ALTER TABLE record_sync DROP COLUMN unsent;
+                 ALTER TABLE record_sync DROP COLUMN unsent_from;
+                 ALTER TABLE record_sync DROP COLUMN unsent_to;
+                 PRAGMA user_version = 4;",
+            )
+            .unwrap();
     }
     let s = Store::open(&old, "wang.wei").unwrap();
     assert!(tokenizer(&s).contains("'unicode61'"));

@@ -13,6 +13,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::codec::{encode_heads, load_record};
 use super::fts::index_tokens;
+use super::outbox;
 use super::{Store, StoreError, SyncState};
 
 /// The operation a change message names; read back by `history`.
@@ -119,12 +120,16 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         doc.set_actor(self.actor.clone());
+        let before = doc.get_heads();
         write_changes(doc, Some(old), new)?;
         self.commit(doc, op, now);
+        // This save's change, for the outbox: cheap now (one small change), dear at push time.
+        let changes = doc.get_changes(&before);
         let state = self.new_sync_state()?;
         let tx = self.conn.transaction()?;
         record_actor(&tx, &self.actor, now)?;
         write_row(&tx, Some(rowid), new, doc, state)?;
+        outbox::note_save(&tx, rowid, &before, &doc.get_heads(), &changes)?;
         tx.commit()?;
         Ok(())
     }

@@ -20,7 +20,7 @@ mod history;
 mod read;
 mod write;
 
-pub use chunk::{is_chunk, is_document_chunk};
+pub use chunk::{is_chunk, is_document_chunk, split_chunks};
 pub use history::holds_all;
 pub use read::read_record;
 pub use write::{new_document, write_changes};

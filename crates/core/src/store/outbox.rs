@@ -1,0 +1,198 @@
+//! The outbox: each record's local changes since the server last acknowledged it, kept as the
+//! bytes the save produced, so that a push does not load the record's document to find them.
+//! Loading costs ~120 µs for a typical record and asking it for the changes after the synced heads
+//! as much again (automerge re-encodes changes from its operations); a save already holds the
+//! document and its new change costs ~8 µs to encode. In W1's edit phase that was most of the
+//! phones' work.
+//!
+//! Stored in `record_sync`: `unsent` (the change chunks, concatenated), `unsent_from` (the synced
+//! heads they follow) and `unsent_to` (the document's heads after the last of them), all encoded
+//! as `codec::encode_heads` does.
+//!
+//! Invariant: the outbox is used only when `unsent_from` equals the record's synced heads and
+//! `unsent_to` equals its document's heads. Heads name a history exactly, so then `unsent` is
+//! exactly the changes of the document after the synced heads, whatever happened in between; any
+//! other writer (a pull merging into the record, a push result moving the synced heads) makes
+//! the outbox stale without touching it, and a stale outbox only means the push reads the
+//! document as before. A save extends a current outbox or starts one from the synced heads, and
+//! otherwise clears it.
+
+use automerge::{Change, ChangeHash};
+use gridmate_domain::document::split_chunks;
+use gridmate_domain::wire;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::StoreError;
+use super::codec::encode_heads;
+
+/// A record's outbox as stored, with its synced heads (all encoded heads).
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    pub synced: Option<Vec<u8>>,
+    pub unsent: Option<Vec<u8>>,
+    pub from: Option<Vec<u8>>,
+    pub to: Option<Vec<u8>>,
+}
+
+impl Outbox {
+    /// The changes to push for a record whose document has heads `heads` (encoded), if the
+    /// outbox holds exactly them (see the invariant); `None` sends the caller to the document.
+    pub fn changes_for(&self, heads: &[u8]) -> Option<Vec<wire::Change>> {
+        let synced = self.synced.as_deref().filter(|s| !s.is_empty())?;
+        if self.from.as_deref() != Some(synced) || self.to.as_deref() != Some(heads) {
+            return None;
+        }
+        let chunks = split_chunks(self.unsent.as_deref()?)?;
+        if chunks.is_empty() {
+            return None;
+        }
+        Some(
+            chunks
+                .into_iter()
+                .map(|c| wire::Change(c.to_vec()))
+                .collect(),
+        )
+    }
+
+    /// The outbox after a save that took the document from `before` to `after` with `changes`.
+    fn after_save(self, before: &[u8], after: Vec<u8>, changes: &[Change]) -> Outbox {
+        let Some(synced) = self.synced.filter(|s| !s.is_empty()) else {
+            return Outbox::default(); // never acknowledged: a push sends the whole document
+        };
+        let new = changes.iter().flat_map(|c| c.raw_bytes().iter().copied());
+        let unsent = if self.from.as_deref() == Some(&synced) && self.to.as_deref() == Some(before)
+        {
+            let mut unsent = self.unsent.unwrap_or_default();
+            unsent.extend(new);
+            unsent
+        } else if before == synced {
+            new.collect()
+        } else {
+            return Outbox::default(); // stale: the push reads the document
+        };
+        Outbox {
+            synced: Some(synced.clone()),
+            unsent: Some(unsent),
+            from: Some(synced),
+            to: Some(after),
+        }
+    }
+}
+
+/// Reads a record's outbox (inside the save's transaction).
+fn read(tx: &Transaction<'_>, rowid: i64) -> Result<Outbox, StoreError> {
+    let row = tx
+        .prepare_cached(
+            "SELECT synced_heads, unsent, unsent_from, unsent_to FROM record_sync
+             WHERE record_rowid = ?1",
+        )?
+        .query_row([rowid], |r| {
+            Ok(Outbox {
+                synced: r.get(0)?,
+                unsent: r.get(1)?,
+                from: r.get(2)?,
+                to: r.get(3)?,
+            })
+        })
+        .optional()?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Records a local save in the record's outbox, in the save's transaction: `changes` took the
+/// document from heads `before` to heads `after`.
+pub(crate) fn note_save(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    changes: &[Change],
+) -> Result<(), StoreError> {
+    let next = read(tx, rowid)?.after_save(&encode_heads(before), encode_heads(after), changes);
+    tx.prepare_cached(
+        "UPDATE record_sync SET unsent = ?1, unsent_from = ?2, unsent_to = ?3
+         WHERE record_rowid = ?4",
+    )?
+    .execute(params![next.unsent, next.from, next.to, rowid])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::{AutoCommit, ROOT, transaction::Transactable};
+
+    /// A document, its first change acknowledged, and a helper making one more change.
+    fn edit(doc: &mut AutoCommit, v: &str) -> (Vec<u8>, Vec<u8>, Vec<Change>) {
+        let before = doc.get_heads();
+        doc.put(ROOT, "k", v).unwrap();
+        doc.commit();
+        let changes = doc.get_changes(&before);
+        (
+            encode_heads(&before),
+            encode_heads(&doc.get_heads()),
+            changes,
+        )
+    }
+
+    fn bytes(cs: &[Change]) -> Vec<wire::Change> {
+        cs.iter()
+            .map(|c| wire::Change(c.raw_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn saves_after_the_synced_heads_accumulate_and_match_the_document() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "k", "a").unwrap();
+        doc.commit();
+        let synced = doc.get_heads();
+        let mut ob = Outbox {
+            synced: Some(encode_heads(&synced)),
+            ..Outbox::default()
+        };
+        for v in ["b", "c", "d"] {
+            let (before, after, cs) = edit(&mut doc, v);
+            ob = ob.after_save(&before, after, &cs);
+        }
+        let heads = encode_heads(&doc.get_heads());
+        assert_eq!(
+            ob.changes_for(&heads).unwrap(),
+            bytes(&doc.get_changes(&synced))
+        );
+    }
+
+    #[test]
+    fn a_stale_outbox_is_never_used() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "k", "a").unwrap();
+        doc.commit();
+        let synced = encode_heads(&doc.get_heads());
+        let (before, after, cs) = edit(&mut doc, "b");
+        let fresh = Outbox {
+            synced: Some(synced.clone()),
+            ..Outbox::default()
+        }
+        .after_save(&before, after.clone(), &cs);
+        // The document moved on without the outbox (a pull merged into it).
+        let (_, later, _) = edit(&mut doc, "c");
+        assert!(fresh.changes_for(&later).is_none());
+        // The synced heads moved (a push was acknowledged).
+        let moved = Outbox {
+            synced: Some(after.clone()),
+            ..fresh
+        };
+        assert!(moved.changes_for(&after).is_none());
+        // Never acknowledged: no outbox, the whole document goes.
+        let (before, after, cs) = edit(&mut doc, "d");
+        let unsynced = Outbox::default().after_save(&before, after.clone(), &cs);
+        assert!(unsynced.unsent.is_none() && unsynced.changes_for(&after).is_none());
+        // A save on a document that is not at its synced heads and has no current outbox.
+        let (before, after, cs) = edit(&mut doc, "e");
+        let behind = Outbox {
+            synced: Some(synced),
+            ..Outbox::default()
+        }
+        .after_save(&before, after.clone(), &cs);
+        assert!(behind.unsent.is_none() && behind.changes_for(&after).is_none());
+    }
+}
