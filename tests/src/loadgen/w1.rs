@@ -139,29 +139,36 @@ struct Meter<'a> {
 }
 
 impl<'a> Meter<'a> {
-    /// With `GRIDMATE_LOADGEN_PERF=PHASE:FILE` in the environment, `perf record` samples the
-    /// server during that phase (push, edit or pull).
+    /// With `GRIDMATE_LOADGEN_PERF=PHASE:FILE[:devices]` in the environment, `perf record`
+    /// samples the server (or, with `:devices`, this process: the devices and the relay) during
+    /// that phase (push, edit or pull), at `GRIDMATE_LOADGEN_PERF_HZ` samples a second (499).
     fn start(server: &'a ServerProc, relay: &'a Relay, phase: &str) -> Self {
         server.reset_peak_rss();
         let perf = std::env::var("GRIDMATE_LOADGEN_PERF")
             .ok()
             .and_then(|v| {
-                let (p, file) = v.split_once(':')?;
-                (p == phase).then(|| file.to_owned())
+                let mut parts = v.splitn(3, ':');
+                let (p, file, whom) = (parts.next()?, parts.next()?, parts.next());
+                let pid = match whom {
+                    Some("devices") => std::process::id(),
+                    _ => server.pid(),
+                };
+                (p == phase).then(|| (file.to_owned(), pid))
             })
-            .and_then(|file| {
+            .and_then(|(file, pid)| {
+                let hz = std::env::var("GRIDMATE_LOADGEN_PERF_HZ").unwrap_or_else(|_| "499".into());
                 let c = std::process::Command::new("perf")
                     .args([
                         "record",
                         "--call-graph",
                         "dwarf,16384",
                         "-F",
-                        "499",
+                        &hz,
                         "-o",
                         &file,
                         "-p",
                     ])
-                    .arg(server.pid().to_string())
+                    .arg(pid.to_string())
                     .stderr(std::process::Stdio::null())
                     .spawn()
                     .ok();
