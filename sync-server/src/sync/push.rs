@@ -64,7 +64,7 @@ pub fn push_batch(
     let mut logged: Vec<i64> = Vec::new();
     for plan in plans {
         let record_id = plan.record_id();
-        tx.execute_batch("SAVEPOINT record")?;
+        savepoint(&tx, "SAVEPOINT record")?;
         let pushed = match plan {
             Plan::Locked(d) => push_one(&tx, who, d, now, &mut actors, &mut logged),
             Plan::NewDocument(p) => commit_planned(&tx, who, *p, now, &mut actors, &mut logged),
@@ -73,14 +73,15 @@ pub fn push_batch(
         let outcome = match pushed {
             Ok(o) => o,
             Err(e) => {
-                tx.execute_batch("ROLLBACK TO record; RELEASE record")?;
+                savepoint(&tx, "ROLLBACK TO record")?;
+                savepoint(&tx, "RELEASE record")?;
                 actors.clear();
                 return Err(e);
             }
         };
         if let PushOutcome::Rejected { code, field, .. } = &outcome {
             // The savepoint may hold partial writes of this record: undo them, then audit.
-            tx.execute_batch("ROLLBACK TO record")?;
+            savepoint(&tx, "ROLLBACK TO record")?;
             actors.clear();
             tx.execute(
                 "INSERT INTO sync_rejections (record_id, user_id, device_id, code, field, at)
@@ -95,11 +96,18 @@ pub fn push_batch(
                 ],
             )?;
         }
-        tx.execute_batch("RELEASE record")?;
+        savepoint(&tx, "RELEASE record")?;
         results.push(PushResult { record_id, outcome });
     }
     tx.commit()?;
     Ok(PushBatch { results, logged })
+}
+
+/// Runs a savepoint statement on a cached statement: `execute_batch` parsed these three times per
+/// record (5% of the server's CPU in W1's edit phase).
+fn savepoint(tx: &Transaction<'_>, sql: &str) -> Result<(), StorageError> {
+    tx.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// Which device each actor is bound to, as seen in this transaction.

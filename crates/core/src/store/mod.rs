@@ -81,6 +81,8 @@ impl Store {
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
             true,
         )?;
+        // Room for every cached statement (about 20), so none is evicted and compiled again.
+        conn.set_prepared_statement_cache_capacity(64);
         migrations::migrate(&mut conn)?;
         let mut store = Self {
             conn,
