@@ -15,7 +15,7 @@
 //! other writer (a pull merging into the record, a push result moving the synced heads) makes
 //! the outbox stale without touching it, and a stale outbox only means the push reads the
 //! document as before. A save extends a current outbox or starts one from the synced heads, and
-//! otherwise clears it.
+//! otherwise clears it; an acknowledgement keeps only what was saved while the push was in flight.
 
 use automerge::{Change, ChangeHash};
 use gridmate_domain::document::split_chunks;
@@ -79,6 +79,36 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// The outbox after the server acknowledged `sent` at `sent_heads` while the record was saved
+    /// again: when the push was the outbox's beginning, the rest (the saves made while it was in
+    /// flight) stays, now after `sent_heads`, which are then the document's heads after the sent
+    /// changes; otherwise it is emptied.
+    fn after_ack(self, sent_heads: &[u8], sent: &[wire::Change]) -> Outbox {
+        let (Some(synced), Some(unsent), Some(from), Some(to)) =
+            (self.synced, self.unsent, self.from, self.to)
+        else {
+            return Outbox::default();
+        };
+        let mut at = 0;
+        for c in sent {
+            if from != synced || unsent.get(at..at + c.0.len()) != Some(c.0.as_slice()) {
+                return Outbox::default();
+            }
+            at += c.0.len();
+        }
+        if sent.is_empty() || at >= unsent.len() {
+            return Outbox::default();
+        }
+        Outbox {
+            synced: Some(sent_heads.to_vec()),
+            unsent: Some(unsent[at..].to_vec()),
+            from: Some(sent_heads.to_vec()),
+            to: Some(to),
+        }
+    }
+}
+
 /// Reads a record's outbox (inside the save's transaction).
 fn read(tx: &Transaction<'_>, rowid: i64) -> Result<Outbox, StoreError> {
     let row = tx
@@ -108,6 +138,23 @@ pub(crate) fn note_save(
     changes: &[Change],
 ) -> Result<(), StoreError> {
     let next = read(tx, rowid)?.after_save(&encode_heads(before), encode_heads(after), changes);
+    tx.prepare_cached(
+        "UPDATE record_sync SET unsent = ?1, unsent_from = ?2, unsent_to = ?3
+         WHERE record_rowid = ?4",
+    )?
+    .execute(params![next.unsent, next.from, next.to, rowid])?;
+    Ok(())
+}
+
+/// Keeps what a record saved while its push was in flight (see `Outbox::after_ack`), in the
+/// transaction that records the acknowledgement and before the synced heads move to `sent_heads`.
+pub(crate) fn note_ack(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    sent_heads: &[u8],
+    sent: &[wire::Change],
+) -> Result<(), StoreError> {
+    let next = read(tx, rowid)?.after_ack(sent_heads, sent);
     tx.prepare_cached(
         "UPDATE record_sync SET unsent = ?1, unsent_from = ?2, unsent_to = ?3
          WHERE record_rowid = ?4",
@@ -159,6 +206,38 @@ mod tests {
             ob.changes_for(&heads).unwrap(),
             bytes(&doc.get_changes(&synced))
         );
+    }
+
+    #[test]
+    fn an_acknowledgement_keeps_what_was_saved_while_the_push_was_in_flight() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "k", "a").unwrap();
+        doc.commit();
+        let synced = doc.get_heads();
+        let start = Outbox {
+            synced: Some(encode_heads(&synced)),
+            ..Outbox::default()
+        };
+        let (before, sent_at, c1) = edit(&mut doc, "b");
+        let ob = start.after_save(&before, sent_at.clone(), &c1);
+        let (before, now, c2) = edit(&mut doc, "c");
+        let ob = ob.after_save(&before, now.clone(), &c2);
+        let sent = bytes(&c1);
+        let kept = ob.after_ack(&sent_at, &sent);
+        let after_sent = decode(&sent_at);
+        assert_eq!(
+            kept.changes_for(&now).unwrap(),
+            bytes(&doc.get_changes(&after_sent))
+        );
+        // Anything but the outbox's beginning empties it.
+        let (before, again, c3) = edit(&mut doc, "d");
+        let ob = kept.after_save(&before, again.clone(), &c3);
+        let wrong = ob.after_ack(&again, &bytes(&c3));
+        assert!(wrong.unsent.is_none() && wrong.changes_for(&again).is_none());
+    }
+
+    fn decode(heads: &[u8]) -> Vec<ChangeHash> {
+        super::super::codec::decode_heads(heads)
     }
 
     #[test]

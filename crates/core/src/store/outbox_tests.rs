@@ -192,6 +192,21 @@ fn an_edit_after_a_sync_is_pushed_from_the_outbox_and_cleared_once_accepted() {
     assert!(a.collect_outgoing(50, 1 << 22).unwrap().is_empty());
 }
 
+#[test]
+fn a_save_made_while_a_push_was_in_flight_goes_next_from_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, _b, ids) = world(&dir, 2);
+    edit(&mut a, ids[0], 1);
+    push_with(&mut a, |_| Answer::Accept, |s| edit(s, ids[0], 2));
+    assert_eq!(a.sync_state(ids[0]).unwrap(), SyncState::Pending);
+    assert_eq!(
+        push(&mut a, |_| Answer::Accept),
+        1,
+        "the in-flight save, from the outbox"
+    );
+    assert_eq!(a.sync_state(ids[0]).unwrap(), SyncState::Synced);
+}
+
 #[derive(Debug, Clone)]
 enum Step {
     Edit(usize, u8),

@@ -20,7 +20,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode_heads, encode_heads, load_doc};
-use super::outbox::Outbox;
+use super::outbox::{self, Outbox};
 use super::{Store, StoreError, SyncState};
 
 /// A record collected for a push: what was sent and the heads it was sent at.
@@ -231,11 +231,19 @@ impl Store {
                     } else {
                         SyncState::Pending
                     };
-                    tx.prepare_cached(
-                        "UPDATE record_sync SET synced_heads = ?1, rejected_code = NULL, rejected_reason = NULL,
-                         unsent = NULL, unsent_from = NULL, unsent_to = NULL WHERE record_rowid = ?2",
-                    )?
-                    .execute(params![sent_heads, rowid])?;
+                    // Fully acknowledged: the outbox empties. Otherwise it keeps what was saved
+                    // while the push was in flight (before the synced heads move).
+                    let sql = if state == SyncState::Synced {
+                        "UPDATE record_sync SET synced_heads = ?1, rejected_code = NULL,
+                         rejected_reason = NULL, unsent = NULL, unsent_from = NULL, unsent_to = NULL
+                         WHERE record_rowid = ?2"
+                    } else {
+                        outbox::note_ack(&tx, rowid, &sent_heads, &out.doc.changes)?;
+                        "UPDATE record_sync SET synced_heads = ?1, rejected_code = NULL,
+                         rejected_reason = NULL WHERE record_rowid = ?2"
+                    };
+                    tx.prepare_cached(sql)?
+                        .execute(params![sent_heads, rowid])?;
                     tx.prepare_cached("UPDATE records SET sync_state = ?1 WHERE rowid = ?2")?
                         .execute(params![state.as_str(), rowid])?;
                     applied.accepted += 1;
