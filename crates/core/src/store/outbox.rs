@@ -168,7 +168,20 @@ mod tests {
     use super::*;
     use automerge::{AutoCommit, ROOT, transaction::Transactable};
 
-    /// A document, its first change acknowledged, and a helper making one more change.
+    /// A document whose first change the server acknowledged, and the empty outbox at its heads.
+    fn acknowledged() -> (AutoCommit, Vec<ChangeHash>, Outbox) {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "k", "a").unwrap();
+        doc.commit();
+        let synced = doc.get_heads();
+        let outbox = Outbox {
+            synced: Some(encode_heads(&synced)),
+            ..Outbox::default()
+        };
+        (doc, synced, outbox)
+    }
+
+    /// One more change: the heads before and after it (encoded) and the change.
     fn edit(doc: &mut AutoCommit, v: &str) -> (Vec<u8>, Vec<u8>, Vec<Change>) {
         let before = doc.get_heads();
         doc.put(ROOT, "k", v).unwrap();
@@ -189,14 +202,7 @@ mod tests {
 
     #[test]
     fn saves_after_the_synced_heads_accumulate_and_match_the_document() {
-        let mut doc = AutoCommit::new();
-        doc.put(ROOT, "k", "a").unwrap();
-        doc.commit();
-        let synced = doc.get_heads();
-        let mut ob = Outbox {
-            synced: Some(encode_heads(&synced)),
-            ..Outbox::default()
-        };
+        let (mut doc, synced, mut ob) = acknowledged();
         for v in ["b", "c", "d"] {
             let (before, after, cs) = edit(&mut doc, v);
             ob = ob.after_save(&before, after, &cs);
@@ -210,14 +216,7 @@ mod tests {
 
     #[test]
     fn an_acknowledgement_keeps_what_was_saved_while_the_push_was_in_flight() {
-        let mut doc = AutoCommit::new();
-        doc.put(ROOT, "k", "a").unwrap();
-        doc.commit();
-        let synced = doc.get_heads();
-        let start = Outbox {
-            synced: Some(encode_heads(&synced)),
-            ..Outbox::default()
-        };
+        let (mut doc, _, start) = acknowledged();
         let (before, sent_at, c1) = edit(&mut doc, "b");
         let ob = start.after_save(&before, sent_at.clone(), &c1);
         let (before, now, c2) = edit(&mut doc, "c");
@@ -242,16 +241,10 @@ mod tests {
 
     #[test]
     fn a_stale_outbox_is_never_used() {
-        let mut doc = AutoCommit::new();
-        doc.put(ROOT, "k", "a").unwrap();
-        doc.commit();
-        let synced = encode_heads(&doc.get_heads());
+        let (mut doc, synced, start) = acknowledged();
+        let synced = encode_heads(&synced);
         let (before, after, cs) = edit(&mut doc, "b");
-        let fresh = Outbox {
-            synced: Some(synced.clone()),
-            ..Outbox::default()
-        }
-        .after_save(&before, after.clone(), &cs);
+        let fresh = start.after_save(&before, after.clone(), &cs);
         // The document moved on without the outbox (a pull merged into it).
         let (_, later, _) = edit(&mut doc, "c");
         assert!(fresh.changes_for(&later).is_none());
