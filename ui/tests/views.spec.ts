@@ -126,7 +126,7 @@ describe('screens', () => {
     })
     on('record_history', [
       { change: 'aa11', at: '2026-11-28T02:15:00.000Z', by: 'wang.fang', actor: 'ab12cd34ef', op: 'create', fields: [] },
-      { change: 'bb22', at: '2026-11-28T03:00:00.000Z', by: 'li.na', actor: 'cd34ef56', op: 'edit', fields: ['risk_level'] },
+      { change: 'bb22', at: '2026-11-28T03:00:00.000Z', by: 'li.na', actor: 'cd34ef56', op: 'edit', fields: ['parties[0].phone', 'risk_level', 'updated_at'] },
     ])
     const { w } = await boot(`/record/${ID}`)
     await waitFor(() => byTestId('detail-field-summary'))
@@ -137,6 +137,9 @@ describe('screens', () => {
     expect(byTestId('detail-field-reported_at')?.textContent).toContain('10:15')
     expect(byTestId('rejection')?.textContent).toContain('状态变更无效')
     expect(document.querySelectorAll('[data-testid="history-entry"]')).toHaveLength(2)
+    const edited = document.querySelectorAll('[data-testid="history-entry"]')[1]?.textContent ?? ''
+    expect(edited).toContain('当事人 1 · 手机号、风险等级')
+    expect(edited).not.toMatch(/risk_level|parties|updated_at|更新时间/)
     expect(byTestId('conflict')?.textContent).toContain('li.na')
     expect(document.querySelectorAll('[data-testid="conflict-value"]')).toHaveLength(2)
     expect(byTestId('edit-record')).not.toBeNull()

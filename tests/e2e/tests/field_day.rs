@@ -11,7 +11,7 @@
 //! 4. the server comes back on the same port and data; "sync now" on 我的; both badges turn
 //!    `synced`; `gridmate-server record dump` holds both records with the fields as typed;
 //! 5. zhao.min (dispatcher) edits the dispute from the CLI; after a sync the app's detail shows the
-//!    new summary and risk, and its history names zhao.min.
+//!    new summary and risk, and its history names zhao.min and the fields (in Chinese).
 //! Screenshots at 390x844 go to `E2E_SCREENSHOTS`. Launch figures are printed, never asserted.
 
 use std::path::{Path, PathBuf};
@@ -422,6 +422,14 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     .await;
     println!("[e2e] history: {entries:?}");
     assert!(entries.iter().any(|t| t.contains(WORKER)), "the creation by {WORKER} is in the history");
+    assert!(
+        entries.iter().any(|t| t.contains(DISPATCHER) && t.contains("风险等级、纠纷概要")),
+        "the edit by {DISPATCHER} names its fields in Chinese: {entries:?}"
+    );
+    assert!(
+        !entries.iter().any(|t| t.contains("risk_level") || t.contains("updated_at")),
+        "no field ids in the history: {entries:?}"
+    );
     shot_at(&app, "history", "09-detail-history").await;
     app.nav_back().await;
 

@@ -127,6 +127,7 @@ const en: Messages = {
     historyEmpty: 'No history',
     historyBy: '{by} {op}',
     fields: 'Fields: {fields}',
+    fieldsSeparator: ', ',
     conflicts: 'Concurrent edits',
     conflictHint: 'Two people changed the same field at the same time; both values follow',
     conflictBy: '{by} at {at}',

@@ -125,6 +125,7 @@ const zhCN = {
     historyEmpty: '暂无历史',
     historyBy: '{by} {op}',
     fields: '涉及字段：{fields}',
+    fieldsSeparator: '、',
     conflicts: '并发修改冲突',
     conflictHint: '两人同时修改了同一项，以下为各自的值',
     conflictBy: '{by} 于 {at}',
