@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import en from '../src/i18n/en'
 import zhCN from '../src/i18n/zh-CN'
-import { fieldPathLabel, historyFieldLabels } from '../src/utils/fieldLabels'
+import { fieldPathLabel, fieldValueLabel, historyFieldLabels } from '../src/utils/fieldLabels'
 
 type Tree = { [k: string]: string | Tree }
 
@@ -37,5 +37,13 @@ describe('history field labels', () => {
     ])
     expect(historyFieldLabels(['updated_at'], zh.t, zh.has)).toEqual(['更新时间'])
     expect(historyFieldLabels([], zh.t, zh.has)).toEqual([])
+  })
+
+  it('shows a conflicting choice by its label, other values as they are', () => {
+    expect(fieldValueLabel('risk_level', 'high', zh.t, zh.has)).toBe('高')
+    expect(fieldValueLabel('status', 'accepted', zh.t, zh.has)).toBe('受理')
+    expect(fieldValueLabel('risk_level', 'extreme', zh.t, zh.has)).toBe('extreme')
+    expect(fieldValueLabel('summary', '楼上漏水', zh.t, zh.has)).toBe('楼上漏水')
+    expect(fieldValueLabel('location', { lat: 32.2, lon: 119.45 }, zh.t, zh.has)).toBe('{"lat":32.2,"lon":119.45}')
   })
 })

@@ -136,12 +136,19 @@ describe('screens', () => {
     expect(byTestId('detail-field-dispute_category')?.textContent).toContain('邻里')
     expect(byTestId('detail-field-reported_at')?.textContent).toContain('10:15')
     expect(byTestId('rejection')?.textContent).toContain('状态变更无效')
+    expect(byTestId('rejection')?.textContent).toContain('问题字段：状态')
     expect(document.querySelectorAll('[data-testid="history-entry"]')).toHaveLength(2)
     const edited = document.querySelectorAll('[data-testid="history-entry"]')[1]?.textContent ?? ''
     expect(edited).toContain('当事人 1 · 手机号、风险等级')
     expect(edited).not.toMatch(/risk_level|parties|updated_at|更新时间/)
     expect(byTestId('conflict')?.textContent).toContain('li.na')
     expect(document.querySelectorAll('[data-testid="conflict-value"]')).toHaveLength(2)
+    expect(byTestId('conflict')?.textContent).toContain('风险等级')
+    expect([...document.querySelectorAll('[data-testid="conflict-value"]')].map((e) => e.textContent)).toEqual([
+      expect.stringContaining('中'),
+      expect.stringContaining('高'),
+    ])
+    expect(byTestId('conflict')?.textContent).not.toMatch(/risk_level|medium|high/)
     expect(byTestId('edit-record')).not.toBeNull()
     on('record_delete', null)
     on('records_list', { items: [], next_cursor: null })

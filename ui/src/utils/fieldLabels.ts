@@ -1,4 +1,5 @@
-// Field paths in the user's language, for the record history.
+// Field paths and values in the user's language, for the record history, rejections and conflicts.
+import { DETAIL_FIELDS } from '../records'
 import { normalizePath } from './paths'
 
 type Translate = (key: string) => string
@@ -29,4 +30,23 @@ export function fieldPathLabel(path: string, t: Translate, has: HasKey): string 
 export function historyFieldLabels(fields: string[], t: Translate, has: HasKey): string[] {
   const shown = fields.length > 1 ? fields.filter((f) => f !== 'updated_at') : fields
   return [...new Set(shown.map((f) => fieldPathLabel(f, t, has)))]
+}
+
+/** The label namespace of a top-level choice field (`risk_level` -> `risk_level`), if it is one. */
+function enumNamespace(path: string): string | undefined {
+  for (const fields of Object.values(DETAIL_FIELDS)) {
+    const f = fields.find((d) => d.name === path)
+    if (f?.display.t === 'enum') return f.display.ns
+  }
+  return undefined
+}
+
+/**
+ * A conflicting value as the user reads it: a choice by its label (`high` -> `高`), text as it
+ * is, anything else (a location, a list) as JSON. A value without a label stays as it is.
+ */
+export function fieldValueLabel(path: string, value: unknown, t: Translate, has: HasKey): string {
+  if (typeof value !== 'string') return JSON.stringify(value)
+  const ns = enumNamespace(path)
+  return ns && has(`${ns}.${value}`) ? t(`${ns}.${value}`) : value
 }
