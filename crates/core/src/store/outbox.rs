@@ -77,9 +77,7 @@ impl Outbox {
             to: Some(after),
         }
     }
-}
 
-impl Outbox {
     /// The outbox after the server acknowledged `sent` at `sent_heads` while the record was saved
     /// again: when the push was the outbox's beginning, the rest (the saves made while it was in
     /// flight) stays, now after `sent_heads`, which are then the document's heads after the sent
@@ -109,23 +107,42 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// The four columns an outbox is read from, in `from_row`'s order (`s` is `record_sync`).
+    pub const COLUMNS: &'static str = "s.synced_heads, s.unsent, s.unsent_from, s.unsent_to";
+
+    /// An outbox from a row holding `COLUMNS` from column `at` on.
+    pub fn from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Outbox> {
+        Ok(Outbox {
+            synced: r.get(at)?,
+            unsent: r.get(at + 1)?,
+            from: r.get(at + 2)?,
+            to: r.get(at + 3)?,
+        })
+    }
+}
+
 /// Reads a record's outbox (inside the save's transaction).
 fn read(tx: &Transaction<'_>, rowid: i64) -> Result<Outbox, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM record_sync s WHERE s.record_rowid = ?1",
+        Outbox::COLUMNS
+    );
     let row = tx
-        .prepare_cached(
-            "SELECT synced_heads, unsent, unsent_from, unsent_to FROM record_sync
-             WHERE record_rowid = ?1",
-        )?
-        .query_row([rowid], |r| {
-            Ok(Outbox {
-                synced: r.get(0)?,
-                unsent: r.get(1)?,
-                from: r.get(2)?,
-                to: r.get(3)?,
-            })
-        })
+        .prepare_cached(&sql)?
+        .query_row([rowid], |r| Outbox::from_row(r, 0))
         .optional()?;
     Ok(row.unwrap_or_default())
+}
+
+/// Stores a record's outbox (its synced heads are the caller's to move).
+fn write(tx: &Transaction<'_>, rowid: i64, next: &Outbox) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE record_sync SET unsent = ?1, unsent_from = ?2, unsent_to = ?3
+         WHERE record_rowid = ?4",
+    )?
+    .execute(params![next.unsent, next.from, next.to, rowid])?;
+    Ok(())
 }
 
 /// Records a local save in the record's outbox, in the save's transaction: `changes` took the
@@ -138,12 +155,7 @@ pub(crate) fn note_save(
     changes: &[Change],
 ) -> Result<(), StoreError> {
     let next = read(tx, rowid)?.after_save(&encode_heads(before), encode_heads(after), changes);
-    tx.prepare_cached(
-        "UPDATE record_sync SET unsent = ?1, unsent_from = ?2, unsent_to = ?3
-         WHERE record_rowid = ?4",
-    )?
-    .execute(params![next.unsent, next.from, next.to, rowid])?;
-    Ok(())
+    write(tx, rowid, &next)
 }
 
 /// Keeps what a record saved while its push was in flight (see `Outbox::after_ack`), in the
@@ -155,12 +167,7 @@ pub(crate) fn note_ack(
     sent: &[wire::Change],
 ) -> Result<(), StoreError> {
     let next = read(tx, rowid)?.after_ack(sent_heads, sent);
-    tx.prepare_cached(
-        "UPDATE record_sync SET unsent = ?1, unsent_from = ?2, unsent_to = ?3
-         WHERE record_rowid = ?4",
-    )?
-    .execute(params![next.unsent, next.from, next.to, rowid])?;
-    Ok(())
+    write(tx, rowid, &next)
 }
 
 #[cfg(test)]

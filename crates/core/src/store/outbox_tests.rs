@@ -74,31 +74,22 @@ enum Answer {
 
 /// What reading the document gives for `id`, and whether the outbox was current (used).
 fn by_document(s: &Store, id: RecordId) -> (Vec<wire::Change>, Vec<ChangeHash>, bool) {
-    let (doc, heads, synced, unsent, from, to) = s
+    let sql = format!(
+        "SELECT d.doc, d.heads, {} FROM records r JOIN documents d ON d.record_rowid = r.rowid
+         JOIN record_sync s ON s.record_rowid = r.rowid WHERE r.id = ?1",
+        Outbox::COLUMNS
+    );
+    let (doc, heads, outbox) = s
         .conn
-        .query_row(
-            "SELECT d.doc, d.heads, s.synced_heads, s.unsent, s.unsent_from, s.unsent_to
-             FROM records r JOIN documents d ON d.record_rowid = r.rowid
-             JOIN record_sync s ON s.record_rowid = r.rowid WHERE r.id = ?1",
-            [id.to_string()],
-            |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, Option<Vec<u8>>>(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
+        .query_row(&sql, [id.to_string()], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                Outbox::from_row(r, 2)?,
+            ))
+        })
         .unwrap();
-    let outbox = Outbox {
-        synced: synced.clone(),
-        unsent,
-        from,
-        to,
-    };
+    let synced = outbox.synced.clone();
     let used = outbox.changes_for(&heads).is_some();
     let (changes, heads) = outgoing_chunks(doc, synced, heads).unwrap();
     (changes, heads, used)

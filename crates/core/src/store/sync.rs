@@ -145,21 +145,17 @@ impl Store {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<(Vec<Outgoing>, bool), StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, d.doc, d.heads, s.synced_heads, s.unsent, s.unsent_from, s.unsent_to
-             FROM records r
+        let sql = format!(
+            "SELECT r.id, d.doc, d.heads, {} FROM records r
              JOIN documents d ON d.record_rowid = r.rowid
              JOIN record_sync s ON s.record_rowid = r.rowid
              WHERE r.sync_state = 'pending' AND r.quarantine IS NULL
              ORDER BY r.updated_at LIMIT ?1",
-        )?;
+            Outbox::COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([max_records as i64], |r| {
-            let outbox = Outbox {
-                synced: r.get(3)?,
-                unsent: r.get(4)?,
-                from: r.get(5)?,
-                to: r.get(6)?,
-            };
+            let outbox = Outbox::from_row(r, 3)?;
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
