@@ -8,6 +8,7 @@ macro_rules! string_enum {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum $name { $(#[serde(rename = $s)] $variant),+ }
 
         impl $name {

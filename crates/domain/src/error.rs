@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// A stable, machine-readable reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Required,
@@ -56,6 +57,7 @@ impl ErrorCode {
 
 /// A message in both languages the app ships.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Localized {
     #[serde(rename = "zh-CN")]
     pub zh_cn: String,
@@ -64,6 +66,7 @@ pub struct Localized {
 
 /// One rule failure: what (code), where (a path such as `parties[1].phone`), and why, for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     pub code: ErrorCode,
     pub field: String,

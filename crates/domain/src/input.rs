@@ -228,8 +228,21 @@ fn body_from_json(
     Ok(match kind {
         RecordKind::PatrolVisit => RecordBody::PatrolVisit(from_value(v, "")?),
         RecordKind::LegalEducation => RecordBody::LegalEducation(from_value(v, "")?),
-        RecordKind::Dispute => RecordBody::Dispute(from_value(v, "")?),
+        RecordKind::Dispute => RecordBody::Dispute(normalized(from_value(v, "")?)),
     })
+}
+
+/// Phone and ID numbers in their canonical form, whatever spacing the user typed
+/// (`rules::normalize_phone`, `rules::normalize_id_number`).
+fn normalized(mut d: Dispute) -> Dispute {
+    for p in &mut d.parties {
+        p.phone = p.phone.as_deref().map(crate::rules::normalize_phone);
+        p.id_number = p
+            .id_number
+            .as_deref()
+            .map(crate::rules::normalize_id_number);
+    }
+    d
 }
 
 fn into_object(v: Value) -> Result<Map<String, Value>, ValidationErrors> {

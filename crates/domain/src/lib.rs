@@ -13,7 +13,10 @@ pub mod ids;
 pub mod input;
 pub mod privacy;
 pub mod record;
+pub mod rules;
 pub mod time;
+#[cfg(feature = "ts")]
+mod ts;
 pub mod validate;
 pub mod wire;
 

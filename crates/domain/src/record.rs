@@ -12,6 +12,7 @@ use crate::time::Timestamp;
 /// Fields common to every kind. `id`, `created_by` and `created_at` never change after creation;
 /// `updated_at` and `deleted_at` are maintained by the store, not typed by users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct RecordMeta {
     pub id: RecordId,
@@ -26,6 +27,7 @@ pub struct RecordMeta {
 
 /// Coordinates in WGS-84 degrees, with the fix's accuracy in metres when the device knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct Location {
     pub lat: f64,
@@ -36,6 +38,7 @@ pub struct Location {
 
 /// A judge, prosecutor, police officer or lawyer who joined a visit or spoke at a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct LegalVolunteer {
     pub name: String,
@@ -44,6 +47,7 @@ pub struct LegalVolunteer {
 
 /// A party to a dispute. Every personal field is optional, and validated when present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct Party {
     #[serde(default)]
@@ -56,6 +60,7 @@ pub struct Party {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct PatrolVisit {
     pub visited_at: Timestamp,
@@ -82,6 +87,7 @@ pub struct PatrolVisit {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct LegalEducation {
     pub held_at: Timestamp,
@@ -103,6 +109,7 @@ pub struct LegalEducation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 #[serde(deny_unknown_fields)]
 pub struct Dispute {
     pub reported_at: Timestamp,

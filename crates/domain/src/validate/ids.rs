@@ -1,5 +1,6 @@
 //! Mainland mobile numbers and resident ID numbers (GB 11643-1999). Pure functions over strings;
-//! they accept only the canonical form (no spaces, no +86), which the UI normalises before saving.
+//! they accept only the canonical form (no spaces, no +86), which `input` produces with
+//! `rules::normalize_phone` and `rules::normalize_id_number` when it parses what a user typed.
 
 /// 11 digits, `1` then `3`-`9`.
 pub fn is_valid_mobile(s: &str) -> bool {

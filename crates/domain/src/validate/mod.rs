@@ -21,57 +21,11 @@ pub const EARLIEST: i64 = 946_684_800_000;
 pub const FUTURE_SLACK_MS: i64 = 24 * 3600 * 1000;
 /// How far ahead a follow-up may be scheduled: about five years.
 pub const MAX_FOLLOW_UP_MS: i64 = 5 * 366 * 24 * 3600 * 1000;
-/// Longest list of volunteers, parties, hazards, materials, linked disputes.
-pub const MAX_LIST: usize = 50;
-pub const MAX_AUDIENCE: u32 = 100_000;
-/// Largest accuracy worth keeping (100 km): beyond that a fix tells nothing.
-pub const MAX_ACCURACY_M: f64 = 100_000.0;
-
-const NAME: TextRule = TextRule {
-    required: true,
-    max_chars: 50,
-    multiline: false,
+use crate::rules::{
+    ADDRESS, FINDINGS, LIST_ITEM, NOTES, PARTY_NAME, SUBJECT_NAME, SUMMARY, TOPIC, USER_NAME,
+    VOLUNTEER_NAME,
 };
-const OPT_NAME: TextRule = TextRule {
-    required: false,
-    max_chars: 50,
-    multiline: false,
-};
-const SHORT: TextRule = TextRule {
-    required: true,
-    max_chars: 100,
-    multiline: false,
-};
-const OPT_SHORT: TextRule = TextRule {
-    required: false,
-    max_chars: 100,
-    multiline: false,
-};
-const TITLE: TextRule = TextRule {
-    required: true,
-    max_chars: 200,
-    multiline: false,
-};
-const ADDRESS: TextRule = TextRule {
-    required: false,
-    max_chars: 200,
-    multiline: false,
-};
-const LONG: TextRule = TextRule {
-    required: true,
-    max_chars: 5000,
-    multiline: true,
-};
-const OPT_LONG: TextRule = TextRule {
-    required: false,
-    max_chars: 5000,
-    multiline: true,
-};
-const USER: TextRule = TextRule {
-    required: true,
-    max_chars: 64,
-    multiline: false,
-};
+pub use crate::rules::{MAX_ACCURACY_M, MAX_AUDIENCE, MAX_LIST};
 
 /// Checks a whole record. `now` is the validating side's clock.
 pub fn validate_record(r: &Record, now: Timestamp) -> Result<(), ValidationErrors> {
@@ -91,7 +45,7 @@ pub fn validate_record(r: &Record, now: Timestamp) -> Result<(), ValidationError
             ),
         ));
     }
-    check_text(&mut e, "created_by", &m.created_by, USER);
+    check_text(&mut e, "created_by", &m.created_by, USER_NAME);
     if m.updated_at < m.created_at {
         e.push(date_order("updated_at", "created_at"));
     }
@@ -207,12 +161,12 @@ fn patrol_visit(e: &mut Vec<FieldError>, v: &PatrolVisit, now: Timestamp) {
         e,
         "subject_name",
         v.subject_name.as_deref().unwrap_or(""),
-        OPT_SHORT,
+        SUBJECT_NAME,
     );
-    check_text(e, "findings", &v.findings, LONG);
+    check_text(e, "findings", &v.findings, FINDINGS);
     list_len(e, "hazards", v.hazards.len());
     for (i, h) in v.hazards.iter().enumerate() {
-        check_text(e, &format!("hazards[{i}]"), h, SHORT);
+        check_text(e, &format!("hazards[{i}]"), h, LIST_ITEM);
     }
     if let Some(due) = v.follow_up_due_at {
         if !v.follow_up_needed {
@@ -240,7 +194,7 @@ fn patrol_visit(e: &mut Vec<FieldError>, v: &PatrolVisit, now: Timestamp) {
 
 fn legal_education(e: &mut Vec<FieldError>, x: &LegalEducation, now: Timestamp) {
     event_date(e, "held_at", x.held_at, now);
-    check_text(e, "topic", &x.topic, TITLE);
+    check_text(e, "topic", &x.topic, TOPIC);
     location(e, "location", x.location.as_ref());
     check_text(e, "address", x.address.as_deref().unwrap_or(""), ADDRESS);
     if x.audience_count > MAX_AUDIENCE {
@@ -254,9 +208,9 @@ fn legal_education(e: &mut Vec<FieldError>, x: &LegalEducation, now: Timestamp) 
     volunteers(e, "speakers", &x.speakers);
     list_len(e, "materials", x.materials.len());
     for (i, m) in x.materials.iter().enumerate() {
-        check_text(e, &format!("materials[{i}]"), m, SHORT);
+        check_text(e, &format!("materials[{i}]"), m, LIST_ITEM);
     }
-    check_text(e, "notes", &x.notes, OPT_LONG);
+    check_text(e, "notes", &x.notes, NOTES);
 }
 
 fn dispute(e: &mut Vec<FieldError>, d: &Dispute, now: Timestamp) {
@@ -269,7 +223,7 @@ fn dispute(e: &mut Vec<FieldError>, d: &Dispute, now: Timestamp) {
             e,
             &format!("parties[{i}].name"),
             p.name.as_deref().unwrap_or(""),
-            OPT_NAME,
+            PARTY_NAME,
         );
         if let Some(phone) = &p.phone
             && !is_valid_mobile(phone)
@@ -292,13 +246,13 @@ fn dispute(e: &mut Vec<FieldError>, d: &Dispute, now: Timestamp) {
             ));
         }
     }
-    check_text(e, "summary", &d.summary, LONG);
+    check_text(e, "summary", &d.summary, SUMMARY);
 }
 
 fn volunteers(e: &mut Vec<FieldError>, field: &str, list: &[LegalVolunteer]) {
     list_len(e, field, list.len());
     for (i, v) in list.iter().enumerate() {
-        check_text(e, &format!("{field}[{i}].name"), &v.name, NAME);
+        check_text(e, &format!("{field}[{i}].name"), &v.name, VOLUNTEER_NAME);
     }
 }
 

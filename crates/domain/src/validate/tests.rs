@@ -378,3 +378,84 @@ fn all_failures_are_reported_together() {
         assert!(!f.message.zh_cn.is_empty() && !f.message.en.is_empty());
     }
 }
+
+/// Sets the text at a `rules` path (`a`, `a[]`, `a[].name`) of a record's JSON to `text`, making
+/// a one-element list where the path goes through one.
+fn set_text(v: &mut serde_json::Value, path: &str, text: &str) {
+    let (key, rest) = path.split_once("[]").unwrap_or((path, ""));
+    let element = match rest.strip_prefix('.') {
+        None => serde_json::json!(text),
+        Some(sub) => {
+            // a list of people: a valid person whose `sub` is the text
+            let mut p =
+                serde_json::json!({"name": "王伟", "legal_role": "lawyer", "role": "applicant"});
+            if key == "parties" {
+                p.as_object_mut().unwrap().remove("legal_role");
+            } else {
+                p.as_object_mut().unwrap().remove("role");
+            }
+            p[sub] = serde_json::json!(text);
+            p
+        }
+    };
+    v[key] = if path.contains("[]") {
+        serde_json::json!([element])
+    } else {
+        element
+    };
+}
+
+#[test]
+fn every_text_rule_of_the_rules_table_is_the_one_validation_applies() {
+    for kind in RecordKind::ALL {
+        for f in crate::rules::text_fields(*kind) {
+            let field = f.path.replace("[]", "[0]");
+            let mut json = crate::input::record_to_json(&valid(*kind));
+            set_text(&mut json, f.path, &"字".repeat(f.rule.max_chars));
+            let r = crate::input::record_from_json(json.clone()).unwrap();
+            assert!(
+                validate_record(&r, now()).is_ok(),
+                "{kind} {field} at its limit"
+            );
+
+            set_text(&mut json, f.path, &"字".repeat(f.rule.max_chars + 1));
+            let r = crate::input::record_from_json(json.clone()).unwrap();
+            let errors = validate_record(&r, now()).unwrap_err().0;
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.code == ErrorCode::TooLong && e.field == field),
+                "{kind} {field} one over its limit: {errors:?}"
+            );
+
+            set_text(&mut json, f.path, " ");
+            let r = crate::input::record_from_json(json).unwrap();
+            let required = validate_record(&r, now()).err().is_some_and(|e| {
+                e.0.iter()
+                    .any(|e| e.code == ErrorCode::Required && e.field == field)
+            });
+            assert_eq!(required, f.rule.required, "{kind} {field} blank");
+        }
+    }
+}
+
+#[test]
+fn a_draft_keeps_phone_and_id_numbers_in_their_canonical_form() {
+    let draft = serde_json::json!({
+        "kind": "dispute", "grid_id": "jingkou-zhengdonglu-03",
+        "reported_at": "2026-11-18T08:00:00+08:00", "source": "field",
+        "dispute_category": "neighbour", "summary": "噪音", "risk_level": "low",
+        "parties": [{"role": "applicant", "phone": "+86 138-0013-8000", "id_number": "11010519491231002x"}]
+    });
+    let d = crate::input::parse_draft(draft).unwrap();
+    let r = d.into_record(RecordId::new_v7(), "wang.wei", now());
+    let RecordBody::Dispute(d) = &r.body else {
+        panic!("a dispute")
+    };
+    assert_eq!(d.parties[0].phone.as_deref(), Some("13800138000"));
+    assert_eq!(
+        d.parties[0].id_number.as_deref(),
+        Some("11010519491231002X")
+    );
+    assert!(validate_new(&r, now()).is_ok());
+}

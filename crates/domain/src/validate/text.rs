@@ -3,7 +3,8 @@
 
 use crate::error::{ErrorCode, FieldError};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TextRule {
     pub required: bool,
     pub max_chars: usize,
