@@ -1,29 +1,19 @@
-//! Build script: generates the Tauri context and one `allow-<command>` permission per app command,
-//! so that `capabilities/default.json` can grant exactly the commands the UI uses.
+//! Build script: generates the Tauri context and one `allow-<command>` permission per command of
+//! the app's command table (`src/command_table.rs`), so that the capability file can grant exactly
+//! the commands the UI uses.
 
-const COMMANDS: &[&str] = &[
-    "session_get",
-    "login",
-    "logout",
-    "home_summary",
-    "records_list",
-    "records_search",
-    "record_get",
-    "record_create",
-    "record_update",
-    "record_delete",
-    "record_history",
-    "record_validate",
-    "draft_save",
-    "draft_load",
-    "draft_clear",
-    "grids_list",
-    "sync_now",
-    "sync_status",
-    "sync_log",
-];
+include!("src/command_table.rs");
+
+macro_rules! command_names {
+    ($($name:ident($($arg:ident: $arg_ty:ty),*) -> $ret:ty;)*) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+const COMMANDS: &[&str] = app_commands!(command_names);
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/command_table.rs");
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

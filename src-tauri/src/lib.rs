@@ -6,15 +6,28 @@
 //! `GRIDMATE_LOG` sets the log filter.
 #![forbid(unsafe_code)]
 
+include!("command_table.rs");
+
 mod commands;
+mod contract;
 mod error;
 mod state;
+
+#[cfg(test)]
+mod bindings;
 
 use std::path::PathBuf;
 
 use tauri::Manager;
 
 use commands::{records::*, session::*, sync::*};
+
+/// Registers every command of the table with Tauri.
+macro_rules! handler {
+    ($($name:ident($($arg:ident: $arg_ty:ty),*) -> $ret:ty;)*) => {
+        tauri::generate_handler![$($name),*]
+    };
+}
 use state::AppState;
 
 /// Runs the app (desktop `main` and the mobile entry point).
@@ -40,6 +53,7 @@ pub fn run() {
             if let Some(account) = state.remembered_account() {
                 let handle = app.handle().clone();
                 let restored = state.open_store(&account).and_then(|store| {
+                    let store = std::sync::Arc::new(std::sync::Mutex::new(store));
                     tauri::async_runtime::block_on(async { state.start(&handle, &account, store) })
                 });
                 if let Err(e) = restored {
@@ -49,27 +63,7 @@ pub fn run() {
             app.manage(state);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            session_get,
-            login,
-            logout,
-            home_summary,
-            records_list,
-            records_search,
-            record_get,
-            record_create,
-            record_update,
-            record_delete,
-            record_history,
-            record_validate,
-            draft_save,
-            draft_load,
-            draft_clear,
-            grids_list,
-            sync_now,
-            sync_status,
-            sync_log,
-        ])
+        .invoke_handler(app_commands!(handler))
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("GridMate could not start: {e}");

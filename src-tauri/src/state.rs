@@ -4,15 +4,15 @@
 //! it, offline. Logging out forgets the session, never the store file.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use gridmate_core::Store;
-use gridmate_core::sync::{LoopTimings, SyncConfig, SyncHandle, SyncStatus, spawn_sync_loop};
+use gridmate_core::sync::{
+    LoopTimings, SharedStore, SyncConfig, SyncHandle, SyncStatus, spawn_sync_loop,
+};
 use tauri::{AppHandle, Emitter};
 
 use crate::error::AppError;
-
-pub type SharedStore = Arc<Mutex<Store>>;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -48,12 +48,14 @@ impl AppState {
         self.session().map(|s| s.store)
     }
 
+    /// Where the account's store lives.
+    pub fn account_path(&self, user: &str) -> PathBuf {
+        Store::account_path(&self.data_dir, user)
+    }
+
     /// Opens the account's store (creating it on first login).
     pub fn open_store(&self, user: &str) -> Result<Store, AppError> {
-        Ok(Store::open(
-            &Store::account_path(&self.data_dir, user),
-            user,
-        )?)
+        Ok(Store::open(&self.account_path(user), user)?)
     }
 
     /// The account signed in last time, if any.
@@ -68,9 +70,13 @@ impl AppState {
 
     /// Makes `store` the session: remembers the account and starts the sync driver. Must run
     /// inside the async runtime (the driver is a tokio task).
-    pub fn start(&self, app: &AppHandle, account: &str, store: Store) -> Result<Session, AppError> {
+    pub fn start(
+        &self,
+        app: &AppHandle,
+        account: &str,
+        store: SharedStore,
+    ) -> Result<Session, AppError> {
         write_atomic(&self.data_dir.join(CURRENT), account)?;
-        let store = Arc::new(Mutex::new(store));
         let sync = spawn_sync_loop(store.clone(), SyncConfig::default(), LoopTimings::default());
         forward_status(app.clone(), sync.status.clone());
         let session = Session { store, sync };

@@ -25,43 +25,7 @@ impl fmt::Display for UserId {
     }
 }
 
-/// What a user is allowed to be in the system (the glossary's identifiers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    GridWorker,
-    LegalVolunteer,
-    Dispatcher,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: &'static [Role] = &[
-        Role::GridWorker,
-        Role::LegalVolunteer,
-        Role::Dispatcher,
-        Role::Admin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::GridWorker => "grid_worker",
-            Self::LegalVolunteer => "legal_volunteer",
-            Self::Dispatcher => "dispatcher",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|r| r.as_str() == s)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use gridmate_domain::Role;
 
 /// Why account input was rejected (CLI input and stored rows alike).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -31,7 +31,7 @@ function signedInBridge() {
   on('sync_status', { state: 'syncing', done: 1, total: 3, pulled: 0 })
   on('sync_log', [
     { at: '2026-11-28T01:00:00.000Z', ok: true, pushed: 2, pulled: 4, rejected: 0, error: null },
-    { at: '2026-11-28T00:00:00.000Z', ok: false, pushed: 0, pulled: 0, rejected: 0, error: 'offline' },
+    { at: '2026-11-28T00:00:00.000Z', ok: false, pushed: 0, pulled: 0, rejected: 0, error: { code: 'offline', message: { 'zh-CN': '无法连接服务器（离线）', en: 'cannot reach the server (offline)' } } },
   ])
   on('grids_list', [GRID])
   on('sync_now', null)
@@ -67,6 +67,27 @@ describe('screens', () => {
     await waitFor(() => router.currentRoute.value.name === 'home')
     expect(callsOf('login').at(-1)).toEqual({ req: { server: 'https://sync.example.cn', user: 'wang.fang', password: 'secret', allow_insecure: false } })
     expect(router.currentRoute.value.name).toBe('home')
+    w.unmount()
+  })
+
+  it('the sign-in form starts with the installation\'s server address, and home shows the sync the sign-in started', async () => {
+    on('session_get', null)
+    on('app_defaults', { server_url: 'http://127.0.0.1:8477' })
+    on('login', () => {
+      signedInBridge()
+      return session
+    })
+    const { w, router } = await boot('/')
+    await waitFor(() => (w.find('[data-testid="login-server"] input').element as HTMLInputElement).value !== '')
+    expect((w.find('[data-testid="login-server"] input').element as HTMLInputElement).value).toBe('http://127.0.0.1:8477')
+    await w.find('[data-testid="login-user"] input').setValue('wang.fang')
+    await w.find('[data-testid="login-password"] input').setValue('secret')
+    click(byTestId('login-submit'))
+    await waitFor(() => router.currentRoute.value.name === 'home')
+    await settle()
+    expect(callsOf('login').at(-1)?.req).toMatchObject({ server: 'http://127.0.0.1:8477' })
+    expect(document.body.textContent).not.toContain('未登录服务器')
+    expect(document.body.textContent).toContain('同步中')
     w.unmount()
   })
 
@@ -170,6 +191,8 @@ describe('screens', () => {
     await waitFor(() => byTestId('me-account'))
     expect(byTestId('me-account')?.textContent).toContain('wang.fang')
     expect(document.querySelectorAll('[data-testid="sync-log-entry"]')).toHaveLength(2)
+    // a failed sync reads in the user's language
+    expect(document.querySelectorAll('[data-testid="sync-log-entry"]')[1]?.textContent).toContain('无法连接服务器（离线）')
     expect(byTestId('me-sync-log')).not.toBeNull()
     click(byTestId('me-language'))
     await settle()

@@ -199,3 +199,50 @@ fn the_documented_examples_are_accepted() {
     assert_eq!(n, 3, "one example per kind");
     assert_eq!(cli.count(), 3);
 }
+
+/// Runs `gridmate ARGS | head -c 0`: the reader closes the pipe before the output is written.
+fn run_into_closed_pipe(cli: &Cli, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridmate"))
+        .arg("--data")
+        .arg(cli.dir.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // what `head` does when it has read enough
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let cli = Cli::new();
+    cli.ok(&["seed", "--count", "300", "--seed", "3"], None);
+    for args in [
+        &["list", "--limit", "300"][..],
+        &["--json", "list", "--limit", "300"][..],
+        &["history", "--help"][..],
+        &["seed", "--count", "50", "--print-ids"][..],
+    ] {
+        let out = run_into_closed_pipe(&cli, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+    // the seeds written while nobody read their ids are all there
+    assert_eq!(cli.count(), 350);
+}
+
+#[test]
+fn a_bad_list_filter_names_the_filter_in_both_languages() {
+    let cli = Cli::new();
+    let out = cli.run(&["--json", "list", "--status", "done"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "invalid_value");
+    assert_eq!(err["errors"][0]["field"], "status");
+    assert!(err["message"]["zh-CN"].as_str().unwrap().contains("筛选条件"));
+    assert!(err["message"]["en"].as_str().unwrap().contains("status"));
+}

@@ -1,10 +1,11 @@
-//! The closed vocabularies of the glossary (`../shared/glossary.md`), each as a Rust enum whose
+//! The closed vocabularies of the glossary (docs/glossary.md), each as a Rust enum whose
 //! snake_case string is the identifier used in JSON, SQL and Automerge documents alike. Every enum
-//! knows its Chinese label for lists and messages. Adding a value is append-only: existing strings
+//! knows its labels in zh-CN and en: the app's and the CLI's one source for them (the UI's
+//! labels are generated from these). Adding a value is append-only: existing strings
 //! are never renamed, because they are stored in documents on devices.
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal / $zh:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal / $zh:literal / $en:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize)]
@@ -23,6 +24,11 @@ macro_rules! string_enum {
                 match self { $($name::$variant => $zh),+ }
             }
 
+            /// The English label shown to users.
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en),+ }
+            }
+
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($s => Some($name::$variant),)+ _ => None }
             }
@@ -39,85 +45,95 @@ macro_rules! string_enum {
 string_enum!(
     /// Which of the three record kinds a record is.
     RecordKind {
-        PatrolVisit = "patrol_visit" / "巡查走访",
-        LegalEducation = "legal_education" / "普法宣传",
-        Dispute = "dispute" / "矛盾纠纷",
+        PatrolVisit = "patrol_visit" / "巡查走访" / "Patrol visit",
+        LegalEducation = "legal_education" / "普法宣传" / "Legal education",
+        Dispute = "dispute" / "矛盾纠纷" / "Dispute",
+    }
+);
+
+string_enum!(
+    /// What a user is in the system: it decides what they may see and do.
+    Role {
+        GridWorker = "grid_worker" / "网格员" / "Grid worker",
+        LegalVolunteer = "legal_volunteer" / "三官一律" / "Legal volunteer",
+        Dispatcher = "dispatcher" / "调度员" / "Dispatcher",
+        Admin = "admin" / "管理员" / "Administrator",
     }
 );
 
 string_enum!(
     /// 人、地、物、事、组织: the five kinds of grid element a patrol visit can concern.
     SubjectKind {
-        Person = "person" / "人",
-        Place = "place" / "地",
-        Thing = "thing" / "物",
-        Event = "event" / "事",
-        Organization = "organization" / "组织",
+        Person = "person" / "人" / "Person",
+        Place = "place" / "地" / "Place",
+        Thing = "thing" / "物" / "Thing",
+        Event = "event" / "事" / "Event",
+        Organization = "organization" / "组织" / "Organization",
     }
 );
 
 string_enum!(
     /// The role of a legal volunteer (三官一律).
     LegalRole {
-        Judge = "judge" / "法官",
-        Prosecutor = "prosecutor" / "检察官",
-        PoliceOfficer = "police_officer" / "警官",
-        Lawyer = "lawyer" / "律师",
+        Judge = "judge" / "法官" / "Judge",
+        Prosecutor = "prosecutor" / "检察官" / "Prosecutor",
+        PoliceOfficer = "police_officer" / "警官" / "Police officer",
+        Lawyer = "lawyer" / "律师" / "Lawyer",
     }
 );
 
 string_enum!(
     /// The format of a legal-education session.
     EducationFormat {
-        Lecture = "lecture" / "讲座",
-        Consultation = "consultation" / "咨询",
-        Leaflets = "leaflets" / "发放资料",
-        CaseExplanation = "case_explanation" / "以案释法",
-        Online = "online" / "线上",
+        Lecture = "lecture" / "讲座" / "Lecture",
+        Consultation = "consultation" / "咨询" / "Consultation",
+        Leaflets = "leaflets" / "发放资料" / "Leaflets",
+        CaseExplanation = "case_explanation" / "以案释法" / "Case explanation",
+        Online = "online" / "线上" / "Online",
     }
 );
 
 string_enum!(
     /// Where a dispute report came from.
     DisputeSource {
-        Field = "field" / "网格发现",
-        Hotline12345 = "hotline_12345" / "12345热线",
-        WalkIn = "walk_in" / "来访",
-        Other = "other" / "其他",
+        Field = "field" / "现场发现" / "Found in the field",
+        Hotline12345 = "hotline_12345" / "12345 热线" / "12345 hotline",
+        WalkIn = "walk_in" / "群众来访" / "Walk-in",
+        Other = "other" / "其他" / "Other",
     }
 );
 
 string_enum!(
     /// 纠纷类型.
     DisputeCategory {
-        Family = "family" / "婚姻家庭",
-        Neighbour = "neighbour" / "邻里",
-        Labour = "labour" / "劳动",
-        PropertyManagement = "property_management" / "物业",
-        Land = "land" / "土地",
-        Consumer = "consumer" / "消费",
-        Traffic = "traffic" / "交通事故",
-        Medical = "medical" / "医疗",
-        Other = "other" / "其他",
+        Family = "family" / "婚姻家庭" / "Marriage and family",
+        Neighbour = "neighbour" / "邻里" / "Neighbours",
+        Labour = "labour" / "劳动" / "Labour",
+        PropertyManagement = "property_management" / "物业" / "Property management",
+        Land = "land" / "土地" / "Land",
+        Consumer = "consumer" / "消费" / "Consumer",
+        Traffic = "traffic" / "交通事故" / "Traffic accident",
+        Medical = "medical" / "医疗" / "Medical",
+        Other = "other" / "其他" / "Other",
     }
 );
 
 string_enum!(
     /// A party's role in a dispute (当事人).
     PartyRole {
-        Applicant = "applicant" / "申请人",
-        Respondent = "respondent" / "被申请人",
-        Other = "other" / "其他",
+        Applicant = "applicant" / "申请人" / "Applicant",
+        Respondent = "respondent" / "被申请人" / "Respondent",
+        Other = "other" / "其他" / "Other",
     }
 );
 
 string_enum!(
     /// 风险等级.
     RiskLevel {
-        Low = "low" / "低",
-        Medium = "medium" / "中",
-        High = "high" / "高",
-        Critical = "critical" / "重大",
+        Low = "low" / "低" / "Low",
+        Medium = "medium" / "中" / "Medium",
+        High = "high" / "高" / "High",
+        Critical = "critical" / "重大" / "Critical",
     }
 );
 
@@ -126,14 +142,14 @@ string_enum!(
     /// documents never need a rename; which transitions are allowed is decided in `validate`.
     /// `overdue` is derived from `due_at` and is deliberately not a state.
     DisputeStatus {
-        Reported = "reported" / "已上报",
-        Accepted = "accepted" / "已受理",
-        Assigned = "assigned" / "已交办",
-        InProgress = "in_progress" / "处置中",
-        Resolved = "resolved" / "已办结",
-        Evaluated = "evaluated" / "已评价",
-        Returned = "returned" / "已退回",
-        Escalated = "escalated" / "已升级",
+        Reported = "reported" / "上报" / "Reported",
+        Accepted = "accepted" / "受理" / "Accepted",
+        Assigned = "assigned" / "分流交办" / "Assigned",
+        InProgress = "in_progress" / "处置中" / "In progress",
+        Resolved = "resolved" / "办结" / "Resolved",
+        Evaluated = "evaluated" / "已评价" / "Evaluated",
+        Returned = "returned" / "退回" / "Returned",
+        Escalated = "escalated" / "升级上报" / "Escalated",
     }
 );
 

@@ -1,7 +1,7 @@
 //! Field-level errors shared by the client, the CLI and the server. The `code` strings are stable
 //! API: the UI, scripts and the sync protocol match on them, so codes are only ever added.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A stable, machine-readable reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -56,7 +56,7 @@ impl ErrorCode {
 }
 
 /// A message in both languages the app ships.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Localized {
     #[serde(rename = "zh-CN")]

@@ -2,61 +2,20 @@
 //! validate while typing, and form drafts.
 
 use gridmate_core::store::{
-    Conflict, Cursor, HomeSummary, ListQuery, Page, RecordSummary, Rejection, SyncState,
+    HistoryEntry, HomeSummary, ListFilters, ListQuery, Page, RecordSummary,
 };
 use gridmate_domain::input::{parse_draft, record_to_json};
 use gridmate_domain::validate::validate_new;
-use gridmate_domain::{
-    DisputeStatus, FieldError, GridId, RecordId, RecordKind, RiskLevel, Timestamp,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use gridmate_domain::{FieldError, RecordId, Timestamp};
 use tauri::{AppHandle, Emitter, State};
 
 use super::with_store;
+use crate::contract::{DraftJson, DraftValue, PatchJson, RecordJson, RecordView, SearchQuery};
 use crate::error::AppError;
 use crate::state::AppState;
 
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQueryDto {
-    kind: Option<String>,
-    grid_id: Option<String>,
-    status: Option<String>,
-    risk_level: Option<String>,
-    sync_state: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct SearchDto {
-    text: String,
-    kind: Option<String>,
-    limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RecordView {
-    record: Value,
-    sync_state: SyncState,
-    rejection: Option<Rejection>,
-    conflicts: Vec<Conflict>,
-}
-
-fn opt<T>(
-    v: Option<&str>,
-    field: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Result<Option<T>, AppError> {
-    match v.filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => parse(s)
-            .map(Some)
-            .ok_or_else(|| AppError::bad_input(field, "筛选条件无效", "invalid filter")),
-    }
-}
+/// A list page when the UI names no size.
+const DEFAULT_PAGE: u32 = 30;
 
 fn parse_id(id: &str) -> Result<RecordId, AppError> {
     id.parse()
@@ -75,75 +34,73 @@ fn changed(app: &AppHandle, state: &AppState, id: RecordId) {
 
 #[tauri::command]
 pub async fn home_summary(state: State<'_, AppState>) -> Result<HomeSummary, AppError> {
-    with_store(&state.store()?, |s| Ok(s.home_summary(Timestamp::now())?))
+    with_store(state.store()?, |s| Ok(s.home_summary(Timestamp::now())?)).await
 }
 
 #[tauri::command]
 pub async fn records_list(
     state: State<'_, AppState>,
-    query: ListQueryDto,
+    query: ListFilters,
 ) -> Result<Page, AppError> {
+    let q = query.to_query()?;
     let q = ListQuery {
-        kind: opt(query.kind.as_deref(), "kind", RecordKind::parse)?,
-        grid_id: opt(query.grid_id.as_deref(), "grid_id", GridId::parse)?,
-        status: opt(query.status.as_deref(), "status", DisputeStatus::parse)?,
-        risk_level: opt(query.risk_level.as_deref(), "risk_level", RiskLevel::parse)?,
-        sync_state: opt(query.sync_state.as_deref(), "sync_state", SyncState::parse)?,
-        from: opt(
-            query.from.as_deref(),
-            "from",
-            Timestamp::parse_day_or_rfc3339,
-        )?,
-        to: opt(query.to.as_deref(), "to", Timestamp::parse_day_or_rfc3339)?,
+        limit: if q.limit == 0 { DEFAULT_PAGE } else { q.limit },
         include_deleted: false,
-        limit: query.limit.unwrap_or(30),
-        cursor: opt(query.cursor.as_deref(), "cursor", Cursor::decode)?,
+        ..q
     };
-    with_store(&state.store()?, |s| Ok(s.list(&q)?))
+    with_store(state.store()?, move |s| Ok(s.list(&q)?)).await
 }
 
 #[tauri::command]
 pub async fn records_search(
     state: State<'_, AppState>,
-    query: SearchDto,
+    query: SearchQuery,
 ) -> Result<Vec<RecordSummary>, AppError> {
-    let kind = opt(query.kind.as_deref(), "kind", RecordKind::parse)?;
-    with_store(&state.store()?, |s| {
-        Ok(s.search(&query.text, kind, query.limit.unwrap_or(50))?)
+    let kind = ListFilters {
+        kind: query.kind,
+        ..ListFilters::default()
+    }
+    .to_query()?
+    .kind;
+    let limit = query.limit.unwrap_or(50);
+    with_store(state.store()?, move |s| {
+        Ok(s.search(&query.text, kind, limit)?)
     })
+    .await
 }
 
 #[tauri::command]
 pub async fn record_get(state: State<'_, AppState>, id: String) -> Result<RecordView, AppError> {
     let id = parse_id(&id)?;
-    with_store(&state.store()?, |s| {
+    with_store(state.store()?, move |s| {
         Ok(RecordView {
-            record: record_to_json(&s.get(id)?),
+            record: RecordJson(record_to_json(&s.get(id)?)),
             sync_state: s.sync_state(id)?,
             rejection: s.rejection(id)?,
             conflicts: s.conflicts(id)?,
         })
     })
+    .await
 }
 
 #[tauri::command]
 pub async fn record_history(
     state: State<'_, AppState>,
     id: String,
-) -> Result<Vec<gridmate_core::store::HistoryEntry>, AppError> {
+) -> Result<Vec<HistoryEntry>, AppError> {
     let id = parse_id(&id)?;
-    with_store(&state.store()?, |s| Ok(s.history(id)?))
+    with_store(state.store()?, move |s| Ok(s.history(id)?)).await
 }
 
 #[tauri::command]
 pub async fn record_create(
     app: AppHandle,
     state: State<'_, AppState>,
-    draft: Value,
-) -> Result<Value, AppError> {
-    let r = with_store(&state.store()?, |s| Ok(s.create_json(draft)?))?;
+    draft: DraftJson,
+) -> Result<RecordJson, AppError> {
+    let r = with_store(state.store()?, move |s| Ok(s.create_json(draft.0)?)).await?;
     changed(&app, &state, r.id());
-    Ok(record_to_json(&r))
+    Ok(RecordJson(record_to_json(&r)))
 }
 
 #[tauri::command]
@@ -151,12 +108,12 @@ pub async fn record_update(
     app: AppHandle,
     state: State<'_, AppState>,
     id: String,
-    patch: Value,
-) -> Result<Value, AppError> {
+    patch: PatchJson,
+) -> Result<RecordJson, AppError> {
     let id = parse_id(&id)?;
-    let r = with_store(&state.store()?, |s| Ok(s.edit(id, &patch)?))?;
+    let r = with_store(state.store()?, move |s| Ok(s.edit(id, &patch.0)?)).await?;
     changed(&app, &state, id);
-    Ok(record_to_json(&r))
+    Ok(RecordJson(record_to_json(&r)))
 }
 
 #[tauri::command]
@@ -166,7 +123,7 @@ pub async fn record_delete(
     id: String,
 ) -> Result<(), AppError> {
     let id = parse_id(&id)?;
-    with_store(&state.store()?, |s| Ok(s.delete(id).map(|_| ())?))?;
+    with_store(state.store()?, move |s| Ok(s.delete(id).map(|_| ())?)).await?;
     changed(&app, &state, id);
     Ok(())
 }
@@ -175,11 +132,11 @@ pub async fn record_delete(
 #[tauri::command]
 pub async fn record_validate(
     state: State<'_, AppState>,
-    draft: Value,
+    draft: DraftJson,
 ) -> Result<Vec<FieldError>, AppError> {
-    let user = with_store(&state.store()?, |s| Ok(s.user().to_owned()))?;
+    let user = with_store(state.store()?, |s| Ok(s.user().to_owned())).await?;
     let now = Timestamp::now();
-    Ok(match parse_draft(draft) {
+    Ok(match parse_draft(draft.0) {
         Err(e) => e.0,
         Ok(d) => validate_new(&d.into_record(RecordId::new_v7(), &user, now), now)
             .err()
@@ -192,25 +149,28 @@ pub async fn record_validate(
 pub async fn draft_save(
     state: State<'_, AppState>,
     key: String,
-    value: Value,
+    value: DraftValue,
 ) -> Result<(), AppError> {
-    with_store(&state.store()?, |s| Ok(s.save_draft(&key, &value)?))
+    with_store(state.store()?, move |s| Ok(s.save_draft(&key, &value.0)?)).await
 }
 
 #[tauri::command]
 pub async fn draft_load(
     state: State<'_, AppState>,
     key: String,
-) -> Result<Option<Value>, AppError> {
-    with_store(&state.store()?, |s| Ok(s.load_draft(&key)?))
+) -> Result<Option<DraftValue>, AppError> {
+    with_store(state.store()?, move |s| {
+        Ok(s.load_draft(&key)?.map(DraftValue))
+    })
+    .await
 }
 
 #[tauri::command]
 pub async fn draft_clear(state: State<'_, AppState>, key: String) -> Result<(), AppError> {
-    with_store(&state.store()?, |s| Ok(s.clear_draft(&key)?))
+    with_store(state.store()?, move |s| Ok(s.clear_draft(&key)?)).await
 }
 
 #[tauri::command]
 pub async fn grids_list(state: State<'_, AppState>) -> Result<Vec<String>, AppError> {
-    with_store(&state.store()?, |s| Ok(s.grids()?))
+    with_store(state.store()?, |s| Ok(s.grids()?)).await
 }

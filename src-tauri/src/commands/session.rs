@@ -1,33 +1,14 @@
-//! Sign in, sign out, and the session the UI shows.
+//! Sign in, sign out, the session the UI shows, and what the app starts with.
 
-use gridmate_core::store::ServerBinding;
-use gridmate_core::sync::SyncClient;
-use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+use gridmate_core::sync::{SignIn, is_valid_user_name, sign_in};
 use tauri::{AppHandle, State};
 
 use super::with_store;
+use crate::contract::{AppDefaults, LoginRequest, SessionInfo};
 use crate::error::AppError;
 use crate::state::AppState;
-
-#[derive(Debug, Serialize)]
-pub struct SessionInfo {
-    user: String,
-    display_name: Option<String>,
-    role: String,
-    legal_role: Option<String>,
-    server: String,
-    scope: Vec<String>,
-    device_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LoginRequest {
-    server: String,
-    user: String,
-    password: String,
-    #[serde(default)]
-    allow_insecure: bool,
-}
 
 fn info(store: &gridmate_core::Store) -> Result<Option<SessionInfo>, AppError> {
     let Some(b) = store.server_binding()? else {
@@ -47,9 +28,18 @@ fn info(store: &gridmate_core::Store) -> Result<Option<SessionInfo>, AppError> {
 #[tauri::command]
 pub async fn session_get(state: State<'_, AppState>) -> Result<Option<SessionInfo>, AppError> {
     match state.store() {
-        Ok(store) => with_store(&store, |s| info(s)),
+        Ok(store) => with_store(store, |s| info(s)).await,
         Err(_) => Ok(None),
     }
+}
+
+#[tauri::command]
+pub async fn app_defaults() -> Result<AppDefaults, AppError> {
+    Ok(AppDefaults {
+        server_url: std::env::var("GRIDMATE_DEFAULT_SERVER")
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
+    })
 }
 
 #[tauri::command]
@@ -59,43 +49,42 @@ pub async fn login(
     req: LoginRequest,
 ) -> Result<SessionInfo, AppError> {
     let user = req.user.trim().to_owned();
-    if user.is_empty()
-        || !user
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-    {
+    // Checked before the account's folder is created.
+    if !is_valid_user_name(&user) {
         return Err(AppError::bad_input(
             "user",
-            "用户名无效",
-            "invalid user name",
+            "用户名无效：只能包含字母、数字、点、下划线和连字符",
+            "invalid user name: letters, digits, dots, underscores and hyphens only",
         ));
     }
-    let client = SyncClient::new(req.server.trim(), req.allow_insecure, None)?;
-    let mut store = state.open_store(&user)?;
-    let resp = client
-        .login(&user, &req.password, &store.device_id()?, "GridMate app")
-        .await?;
-    store.bind_server(&ServerBinding {
-        server_url: client.base_url().to_owned(),
-        user: resp.user.name.clone(),
-        token: resp.token,
+    let path = state.account_path(&user);
+    let account = user.clone();
+    let store = tauri::async_runtime::spawn_blocking(move || {
+        gridmate_core::Store::open(&path, &account)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let store = Arc::new(Mutex::new(store));
+    let sign = SignIn {
+        server: &req.server,
+        user: &user,
+        password: &req.password,
         allow_insecure: req.allow_insecure,
-        role: resp.user.role,
-        legal_role: resp.user.legal_role,
-        display_name: resp.user.display_name,
-        scope: resp.user.scope,
-    })?;
+        device_name: "GridMate app",
+    };
+    sign_in(&store, &sign).await?;
     let session = state.start(&app, &user, store)?;
     session.sync.sync_now();
-    with_store(&session.store, |s| info(s))?.ok_or_else(AppError::not_signed_in)
+    with_store(session.store, |s| info(s))
+        .await?
+        .ok_or_else(AppError::not_signed_in)
 }
 
 /// Without `force`, refuses while records are unsynced: the UI warns first. With it, the session
 /// ends but the store (and every record in it) stays on the device.
 #[tauri::command]
 pub async fn logout(state: State<'_, AppState>, force: bool) -> Result<(), AppError> {
-    let store = state.store()?;
-    with_store(&store, |s| Ok(s.unbind_server(force)?))?;
+    with_store(state.store()?, move |s| Ok(s.unbind_server(force)?)).await?;
     state.stop();
     Ok(())
 }

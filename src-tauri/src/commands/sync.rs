@@ -24,5 +24,5 @@ pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppEr
 
 #[tauri::command]
 pub async fn sync_log(state: State<'_, AppState>) -> Result<Vec<SyncLogEntry>, AppError> {
-    with_store(&state.store()?, |s| Ok(s.sync_log(50)?))
+    with_store(state.store()?, |s| Ok(s.sync_log(50)?)).await
 }

@@ -1,28 +1,9 @@
-// The only module that talks to Rust. Every command of the contract has one typed wrapper here;
-// the rest of the app never imports @tauri-apps/api.
+// The only module that talks to Rust. The typed wrapper of every command is generated from the
+// Rust command table (bindings.ts); the rest of the app never imports @tauri-apps/api.
 import { invoke } from '@tauri-apps/api/core'
 import { listen, type UnlistenFn } from '@tauri-apps/api/event'
-import type {
-  AppError,
-  DraftInput,
-  DraftValue,
-  FieldError,
-  HistoryEntry,
-  HomeSummary,
-  ListQuery,
-  LoginRequest,
-  Page,
-  RecordDraft,
-  RecordJson,
-  RecordPatch,
-  RecordSummary,
-  RecordView,
-  RecordsChangedPayload,
-  SearchQuery,
-  Session,
-  SyncLogEntry,
-  SyncStatus,
-} from './types'
+import { makeCommands } from './bindings'
+import type { AppError, FieldError, RecordsChangedPayload, SyncStatus } from './types'
 
 export type { UnlistenFn }
 export * from './types'
@@ -58,40 +39,8 @@ async function call<T>(name: string, args?: Record<string, unknown>): Promise<T>
   }
 }
 
-/** Drops undefined and empty-string filters so Rust sees only what was chosen. */
-function compact<T extends object>(q: T): Partial<T> {
-  const out: Partial<T> = {}
-  for (const [k, v] of Object.entries(q) as [keyof T, T[keyof T]][]) {
-    if (v !== undefined && v !== null && v !== '') out[k] = v
-  }
-  return out
-}
-
-export const api = {
-  sessionGet: () => call<Session | null>('session_get'),
-  login: (req: LoginRequest) => call<Session>('login', { req }),
-  logout: (force: boolean) => call<null>('logout', { force }),
-
-  homeSummary: () => call<HomeSummary>('home_summary'),
-  recordsList: (query: ListQuery) => call<Page>('records_list', { query: compact(query) }),
-  recordsSearch: (query: SearchQuery) => call<RecordSummary[]>('records_search', { query: compact(query) }),
-  recordGet: (id: string) => call<RecordView>('record_get', { id }),
-  recordCreate: (draft: RecordDraft | DraftInput) => call<RecordJson>('record_create', { draft }),
-  recordUpdate: (id: string, patch: RecordPatch) => call<RecordJson>('record_update', { id, patch }),
-  recordDelete: (id: string) => call<null>('record_delete', { id }),
-  recordHistory: (id: string) => call<HistoryEntry[]>('record_history', { id }),
-  recordValidate: (draft: RecordDraft | DraftInput) => call<FieldError[]>('record_validate', { draft }),
-
-  draftSave: (key: string, value: DraftValue) => call<null>('draft_save', { key, value }),
-  draftLoad: (key: string) => call<DraftValue | null>('draft_load', { key }),
-  draftClear: (key: string) => call<null>('draft_clear', { key }),
-
-  gridsList: () => call<string[]>('grids_list'),
-
-  syncNow: () => call<null>('sync_now'),
-  syncStatus: () => call<SyncStatus>('sync_status'),
-  syncLog: () => call<SyncLogEntry[]>('sync_log'),
-}
+/** One typed wrapper per command of the generated contract (bindings.ts). */
+export const api = makeCommands(call)
 
 export type Api = typeof api
 

@@ -1,3 +1,4 @@
+import { ENUM_LABELS } from '../api/bindings'
 import type { Messages } from './zh-CN'
 
 // English. Same keys as zh-CN.ts (a test checks both ways).
@@ -156,35 +157,7 @@ const en: Messages = {
     unsyncedForce: 'Sign out anyway (records stay on this device)',
     loggedOut: 'Signed out',
   },
-  kind: { patrol_visit: 'Patrol visit', legal_education: 'Legal education', dispute: 'Dispute' },
-  role: { grid_worker: 'Grid worker', legal_volunteer: 'Legal volunteer', dispatcher: 'Dispatcher', admin: 'Administrator' },
-  legal_role: { judge: 'Judge', prosecutor: 'Prosecutor', police_officer: 'Police officer', lawyer: 'Lawyer' },
-  subject_kind: { person: 'Person', place: 'Place', thing: 'Thing', event: 'Event', organization: 'Organization' },
-  format: { lecture: 'Lecture', consultation: 'Consultation', leaflets: 'Leaflets', case_explanation: 'Case explanation', online: 'Online' },
-  source: { field: 'Found in the field', hotline_12345: '12345 hotline', walk_in: 'Walk-in', other: 'Other' },
-  dispute_category: {
-    family: 'Marriage and family',
-    neighbour: 'Neighbours',
-    labour: 'Labour',
-    property_management: 'Property management',
-    land: 'Land',
-    consumer: 'Consumer',
-    traffic: 'Traffic accident',
-    medical: 'Medical',
-    other: 'Other',
-  },
-  risk_level: { low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' },
-  status: {
-    reported: 'Reported',
-    accepted: 'Accepted',
-    assigned: 'Assigned',
-    in_progress: 'In progress',
-    resolved: 'Resolved',
-    evaluated: 'Evaluated',
-    returned: 'Returned',
-    escalated: 'Escalated',
-  },
-  party_role: { applicant: 'Applicant', respondent: 'Respondent', other: 'Other' },
+  ...ENUM_LABELS.en,
   sync_state: { local_only: 'Local only', pending: 'Pending', synced: 'Synced', rejected: 'Rejected' },
   op: { create: 'created', edit: 'edited', delete: 'deleted', other: 'changed' },
   field: {

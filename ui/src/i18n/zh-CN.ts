@@ -1,4 +1,7 @@
-// 简体中文 (default). Every visible string of the app lives here and in en.ts with the same keys.
+// 简体中文 (default). Every visible string of the app lives here and in en.ts with the same keys;
+// the labels of enumerations come from Rust (ENUM_LABELS in the generated api/bindings.ts).
+import { ENUM_LABELS } from '../api/bindings'
+
 const zhCN = {
   app: { name: '网格随行', loading: '加载中…', retry: '重试', cancel: '取消', confirm: '确定', save: '保存', back: '返回', none: '无', yes: '是', no: '否', unknown: '未知', error: '出错了' },
   tabs: { home: '首页', patrol_visit: '走访', legal_education: '普法', dispute: '纠纷', me: '我的' },
@@ -154,35 +157,7 @@ const zhCN = {
     unsyncedForce: '仍然退出（记录保留在本机）',
     loggedOut: '已退出登录',
   },
-  kind: { patrol_visit: '巡查走访', legal_education: '普法宣传', dispute: '矛盾纠纷' },
-  role: { grid_worker: '网格员', legal_volunteer: '三官一律', dispatcher: '调度员', admin: '管理员' },
-  legal_role: { judge: '法官', prosecutor: '检察官', police_officer: '警官', lawyer: '律师' },
-  subject_kind: { person: '人', place: '地', thing: '物', event: '事', organization: '组织' },
-  format: { lecture: '讲座', consultation: '咨询', leaflets: '发放资料', case_explanation: '以案释法', online: '线上' },
-  source: { field: '现场发现', hotline_12345: '12345 热线', walk_in: '群众来访', other: '其他' },
-  dispute_category: {
-    family: '婚姻家庭',
-    neighbour: '邻里',
-    labour: '劳动',
-    property_management: '物业',
-    land: '土地',
-    consumer: '消费',
-    traffic: '交通事故',
-    medical: '医疗',
-    other: '其他',
-  },
-  risk_level: { low: '低', medium: '中', high: '高', critical: '重大' },
-  status: {
-    reported: '上报',
-    accepted: '受理',
-    assigned: '分流交办',
-    in_progress: '处置中',
-    resolved: '办结',
-    evaluated: '已评价',
-    returned: '退回',
-    escalated: '升级上报',
-  },
-  party_role: { applicant: '申请人', respondent: '被申请人', other: '其他' },
+  ...ENUM_LABELS['zh-CN'],
   sync_state: { local_only: '仅本地', pending: '待同步', synced: '已同步', rejected: '被退回' },
   op: { create: '新建', edit: '修改', delete: '删除', other: '其他' },
   field: {

@@ -86,8 +86,8 @@ export const disputeSpec: FormSpec<'dispute', DisputeForm> = {
       const o: Record<string, unknown> = {}
       putText(o, 'name', p.name)
       if (p.role) o.role = p.role
-      putText(o, 'phone', p.phone.replace(/\s+/g, ''))
-      putText(o, 'id_number', p.id_number.replace(/\s+/g, '').toUpperCase())
+      putText(o, 'phone', p.phone)
+      putText(o, 'id_number', p.id_number)
       return o
     })
     putText(d, 'summary', f.summary, false)

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, type LoginRequest, type Session } from '../api'
+import { useSyncStore } from './sync'
 
 /** Who is signed in. The session itself persists on the Rust side; this mirrors it. */
 export const useSessionStore = defineStore('session', () => {
@@ -21,6 +22,8 @@ export const useSessionStore = defineStore('session', () => {
     const s = await api.login(req)
     session.value = s
     loaded.value = true
+    // The sign-in started a sync: show that state now, not the signed-out one.
+    await useSyncStore().refresh()
     return s
   }
 

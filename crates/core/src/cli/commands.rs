@@ -4,9 +4,9 @@ use std::io::Read;
 use std::path::Path;
 
 use gridmate_core::Store;
-use gridmate_core::store::{Cursor, ListQuery, SyncState};
+use gridmate_core::store::{ListFilters, ListQuery};
 use gridmate_domain::fixtures::{self, Rng};
-use gridmate_domain::{DisputeStatus, GridId, RecordId, RiskLevel, Timestamp};
+use gridmate_domain::{GridId, RecordId, Timestamp};
 
 use super::output::*;
 use super::report::CliError;
@@ -23,7 +23,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&serde_json::json!({"id": r.id()}))
             } else {
-                println!("{}", r.id())
+                outln!("{}", r.id())
             }
         }
         Command::Edit { id, patch } => {
@@ -34,7 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&r)
             } else {
-                println!("{}", r.id())
+                outln!("{}", r.id())
             }
         }
         Command::List(args) => {
@@ -60,7 +60,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&r)
             } else {
-                println!("{}", r.id())
+                outln!("{}", r.id())
             }
         }
         Command::Search { query, kind, limit } => {
@@ -80,7 +80,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&serde_json::json!({"bytes": bytes.len()}))
             } else {
-                println!("{} bytes", bytes.len())
+                outln!("{} bytes", bytes.len())
             }
         }
         Command::Check => {
@@ -90,10 +90,10 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&q)
             } else if q.is_empty() {
-                println!("all documents readable");
+                outln!("all documents readable");
             } else {
                 for r in &q {
-                    println!("{}  {}  {}", r.id, r.title, r.reason);
+                    outln!("{}  {}  {}", r.id, r.title, r.reason);
                 }
             }
         }
@@ -124,7 +124,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Logout { force } => {
             Store::open(&path, &cli.account)?.unbind_server(force)?;
             if !json {
-                println!("signed out");
+                outln!("signed out");
             }
         }
     }
@@ -162,14 +162,11 @@ fn seed_records(
         }
         if print_ids {
             // Printed only after the save returned: a line on stdout is a durability promise.
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", r.id());
-            let _ = out.flush();
+            outln!("{}", r.id());
         }
     }
     if !print_ids {
-        println!("{count} records added");
+        outln!("{count} records added");
     }
     Ok(())
 }
@@ -192,43 +189,17 @@ fn parse_id(s: &str) -> Result<RecordId, CliError> {
 }
 
 fn list_query(a: &ListArgs) -> Result<ListQuery, CliError> {
-    let bad = |field: &'static str, v: &str| {
-        CliError::input("invalid_value", field, format!("invalid --{field}: {v}"))
+    let filters = ListFilters {
+        kind: a.kind.map(|k| gridmate_domain::RecordKind::from(k).as_str().to_owned()),
+        grid_id: a.grid.clone(),
+        status: a.status.clone(),
+        risk_level: a.risk.clone(),
+        sync_state: a.sync_state.clone(),
+        from: a.from.clone(),
+        to: a.to.clone(),
+        limit: Some(a.limit),
+        cursor: a.cursor.clone(),
+        include_deleted: Some(a.deleted),
     };
-    let parse_opt = |v: &Option<String>,
-                     field: &'static str,
-                     f: &dyn Fn(&str) -> bool|
-     -> Result<(), CliError> {
-        match v {
-            Some(s) if !f(s) => Err(bad(field, s)),
-            _ => Ok(()),
-        }
-    };
-    parse_opt(&a.status, "status", &|s| DisputeStatus::parse(s).is_some())?;
-    parse_opt(&a.risk, "risk", &|s| RiskLevel::parse(s).is_some())?;
-    parse_opt(&a.sync_state, "sync-state", &|s| {
-        SyncState::parse(s).is_some()
-    })?;
-    parse_opt(&a.grid, "grid", &|s| GridId::parse(s).is_some())?;
-    let date = |v: &Option<String>, field: &'static str| {
-        v.as_deref()
-            .map(|s| Timestamp::parse_day_or_rfc3339(s).ok_or_else(|| bad(field, s)))
-            .transpose()
-    };
-    Ok(ListQuery {
-        kind: a.kind.map(Into::into),
-        grid_id: a.grid.as_deref().and_then(GridId::parse),
-        status: a.status.as_deref().and_then(DisputeStatus::parse),
-        risk_level: a.risk.as_deref().and_then(RiskLevel::parse),
-        sync_state: a.sync_state.as_deref().and_then(SyncState::parse),
-        from: date(&a.from, "from")?,
-        to: date(&a.to, "to")?,
-        include_deleted: a.deleted,
-        limit: a.limit,
-        cursor: a
-            .cursor
-            .as_deref()
-            .map(|c| Cursor::decode(c).ok_or_else(|| bad("cursor", c)))
-            .transpose()?,
-    })
+    filters.to_query().map_err(CliError::field)
 }

@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 
 use gridmate_core::StoreError;
+use gridmate_core::sync::SyncError;
+use gridmate_domain::FieldError;
 use serde_json::json;
 
 /// A CLI failure: a store error, or a usage problem found before the store was touched.
@@ -18,6 +20,12 @@ pub enum CliError {
         field: String,
         message: String,
     },
+    /// A flag or argument that broke a rule, in both languages.
+    #[error("{}: {}", .0.field, .0.message.en)]
+    Field(FieldError),
+    /// Sign-in or sync failed (the server's answer, the network, the store).
+    #[error(transparent)]
+    Sync(#[from] SyncError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -31,18 +39,34 @@ impl CliError {
         }
     }
 
-    fn code(&self) -> &str {
+    pub fn field(e: FieldError) -> Self {
+        Self::Field(e)
+    }
+
+    fn code(&self) -> String {
         match self {
-            Self::Store(e) => e.code(),
-            Self::Input { code, .. } => code,
-            Self::Other(_) => "error",
+            Self::Store(e) => e.code().to_owned(),
+            Self::Input { code, .. } => (*code).to_owned(),
+            Self::Field(f) => f.code.as_str().to_owned(),
+            Self::Sync(e) => e.code(),
+            Self::Other(_) => "error".to_owned(),
+        }
+    }
+
+    /// The message in both languages, where this error has one.
+    fn localized(&self) -> Option<gridmate_domain::Localized> {
+        match self {
+            Self::Store(e) => Some(e.message()),
+            Self::Field(f) => Some(f.message.clone()),
+            Self::Sync(e) => Some(e.message()),
+            _ => None,
         }
     }
 }
 
 pub fn report(e: &CliError, as_json: bool) -> ExitCode {
     let exit = match e {
-        CliError::Store(StoreError::Invalid(_)) | CliError::Input { .. } => 2,
+        CliError::Store(StoreError::Invalid(_)) | CliError::Input { .. } | CliError::Field(_) => 2,
         CliError::Store(StoreError::NotFound(_)) => 3,
         _ => 1,
     };
@@ -54,11 +78,13 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
                 field,
                 message,
             } => json!([{"code": code, "field": field, "message": {"en": message}}]),
+            CliError::Field(f) => json!([f]),
             _ => json!([]),
         };
+        let message = e.localized().map_or_else(|| json!({"en": e.to_string()}), |m| json!(m));
         eprintln!(
             "{}",
-            json!({"code": e.code(), "message": e.to_string(), "errors": errors})
+            json!({"code": e.code(), "message": message, "errors": errors})
         );
     } else {
         match e {
@@ -80,7 +106,12 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
                     );
                 }
             }
-            other => eprintln!("error [{}]: {other:#}", other.code()),
+            other => match other.localized() {
+                Some(m) if m.zh_cn != m.en => {
+                    eprintln!("error [{}]: {} / {}", other.code(), m.zh_cn, m.en)
+                }
+                _ => eprintln!("error [{}]: {other:#}", other.code()),
+            },
         }
     }
     ExitCode::from(exit)

@@ -1,9 +1,9 @@
 //! What the app's screens need beyond records: form drafts kept while typing (so a killed app loses
 //! nothing), the home screen's counts, and a log of syncs for the "Me" screen.
 
-use gridmate_domain::Timestamp;
+use gridmate_domain::{Localized, Timestamp};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
@@ -12,6 +12,7 @@ const CHINA_OFFSET_MS: i64 = 8 * 3600 * 1000;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct HomeSummary {
     pub visits_today: u64,
     pub open_disputes: u64,
@@ -22,14 +23,44 @@ pub struct HomeSummary {
     pub last_sync_at: Option<Timestamp>,
 }
 
+/// One sync, as the "Me" screen and `gridmate status` list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct SyncLogEntry {
     pub at: Timestamp,
     pub ok: bool,
     pub pushed: u64,
     pub pulled: u64,
     pub rejected: u64,
-    pub error: Option<String>,
+    pub error: Option<SyncLogError>,
+}
+
+/// Why a sync failed: its stable code and the message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncLogError {
+    pub code: String,
+    pub message: Localized,
+}
+
+impl SyncLogError {
+    /// Reads the stored column: JSON, or the `[code] message` text of stores written before
+    /// errors were kept in both languages (shown as it was, in both halves).
+    fn from_column(text: String) -> Self {
+        serde_json::from_str(&text).unwrap_or_else(|_| {
+            let (code, rest) = text
+                .strip_prefix('[')
+                .and_then(|t| t.split_once("] "))
+                .unwrap_or(("sync_failed", text.as_str()));
+            Self {
+                code: code.to_owned(),
+                message: Localized {
+                    zh_cn: rest.to_owned(),
+                    en: rest.to_owned(),
+                },
+            }
+        })
+    }
 }
 
 /// Start of the day containing `now`, in China time.
@@ -98,7 +129,14 @@ impl Store {
     pub fn log_sync(&self, e: &SyncLogEntry) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO sync_log (at, ok, pushed, pulled, rejected, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![e.at.millis(), e.ok, e.pushed as i64, e.pulled as i64, e.rejected as i64, e.error],
+            params![
+                e.at.millis(),
+                e.ok,
+                e.pushed as i64,
+                e.pulled as i64,
+                e.rejected as i64,
+                e.error.as_ref().map(|x| serde_json::json!(x).to_string())
+            ],
         )?;
         self.conn.execute(
             "DELETE FROM sync_log WHERE id <= (SELECT max(id) - 200 FROM sync_log)",
@@ -117,7 +155,7 @@ impl Store {
                 pushed: r.get::<_, i64>(2)?.unsigned_abs(),
                 pulled: r.get::<_, i64>(3)?.unsigned_abs(),
                 rejected: r.get::<_, i64>(4)?.unsigned_abs(),
-                error: r.get(5)?,
+                error: r.get::<_, Option<String>>(5)?.map(SyncLogError::from_column),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -172,5 +210,21 @@ mod tests {
                 .unwrap()
                 .millis()
         );
+    }
+    #[test]
+    fn a_sync_log_error_reads_back_in_both_languages_and_old_rows_still_read() {
+        let e = SyncLogError {
+            code: "offline".into(),
+            message: Localized {
+                zh_cn: "无法连接服务器（离线）".into(),
+                en: "cannot reach the server (offline)".into(),
+            },
+        };
+        let column = serde_json::json!(e).to_string();
+        assert_eq!(SyncLogError::from_column(column), e);
+        let old = SyncLogError::from_column("[unauthorized] server answered 401".into());
+        assert_eq!(old.code, "unauthorized");
+        assert_eq!(old.message.en, "server answered 401");
+        assert_eq!(SyncLogError::from_column("odd".into()).code, "sync_failed");
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct ConflictValue {
     pub value: serde_json::Value,
     /// The user named in the writing change's message.
@@ -18,6 +19,7 @@ pub struct ConflictValue {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct Conflict {
     /// Field path, e.g. `risk_level`, `parties[1].phone`.
     pub field: String,

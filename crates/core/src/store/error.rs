@@ -1,7 +1,7 @@
 //! The store's errors. Each has a stable `code` (the same vocabulary the CLI prints and the app
 //! shows), and none carries personal data: a corrupt document is named by its record id only.
 
-use gridmate_domain::{RecordId, ValidationErrors};
+use gridmate_domain::{Localized, RecordId, ValidationErrors};
 
 use super::migrations::MigrationError;
 
@@ -53,6 +53,38 @@ impl StoreError {
             Self::Migration(_) | Self::Sqlite(_) => "storage_error",
             Self::Io(_) => "io_error",
         }
+    }
+}
+
+impl StoreError {
+    /// The message for people, in both languages; it names records by id only.
+    pub fn message(&self) -> Localized {
+        let (zh, en) = match self {
+            Self::Invalid(_) => (
+                "记录有误，请修改标出的项目".to_owned(),
+                "the record has errors: fix the marked fields".to_owned(),
+            ),
+            Self::NotFound(_) => ("记录不存在".to_owned(), "no such record".to_owned()),
+            Self::Deleted(_) => ("记录已删除".to_owned(), "the record is deleted".to_owned()),
+            Self::Corrupt { .. } => (
+                "该记录已损坏并被隔离，其他记录不受影响".to_owned(),
+                "this record is damaged and quarantined; others are unaffected".to_owned(),
+            ),
+            Self::Unsynced { pending, rejected } => (
+                format!("还有 {pending} 条记录未同步、{rejected} 条被退回"),
+                format!("{pending} records are not synced and {rejected} were rejected"),
+            ),
+            Self::AccountMismatch { .. } => (
+                "本机数据属于其他用户".to_owned(),
+                "this device's data belongs to another user".to_owned(),
+            ),
+            Self::Migration(MigrationError::TooNew { .. }) => (
+                "本机数据来自更新版本的应用，请更新应用".to_owned(),
+                format!("{self}: update the app"),
+            ),
+            other => ("本机存储出错".to_owned(), format!("storage error: {other}")),
+        };
+        Localized { zh_cn: zh, en }
     }
 }
 

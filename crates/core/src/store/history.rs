@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum HistoryOp {
     Create,
@@ -20,6 +21,7 @@ pub enum HistoryOp {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct HistoryEntry {
     /// The change hash, hex.
     pub change: String,

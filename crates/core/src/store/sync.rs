@@ -42,6 +42,7 @@ pub struct Applied {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct Rejection {
     pub id: RecordId,
     pub code: String,

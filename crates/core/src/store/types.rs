@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a record stands with the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
     /// Saved while the account had no server: nothing to sync to yet.
@@ -41,6 +42,7 @@ impl SyncState {
 
 /// A list row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct RecordSummary {
     pub id: RecordId,
     pub kind: RecordKind,
@@ -97,6 +99,7 @@ impl Cursor {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct Page {
     pub items: Vec<RecordSummary>,
     /// Present when more rows may follow.

@@ -20,7 +20,7 @@ use super::engine::{
     next_pull_page, prefetch,
 };
 use super::transport::{SyncClient, Traffic, TransportError};
-use crate::store::{Applied, Rejection, Store, StoreError};
+use crate::store::{Applied, Rejection, Store, StoreError, SyncLogEntry, SyncLogError};
 use gridmate_domain::wire::SyncResponse;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,9 @@ pub enum SyncError {
     NotConfigured,
     #[error("sync stopped: {0}")]
     Stuck(String),
+    /// What the user typed (a user name) cannot be sent.
+    #[error("{}: {}", .0.field, .0.message.en)]
+    Invalid(gridmate_domain::FieldError),
 }
 
 impl SyncError {
@@ -42,6 +45,7 @@ impl SyncError {
             Self::Store(s) => s.code().to_owned(),
             Self::NotConfigured => "not_signed_in".into(),
             Self::Stuck(_) => "sync_stuck".into(),
+            Self::Invalid(f) => f.code.as_str().into(),
         }
     }
 
@@ -66,10 +70,11 @@ pub struct SyncReport {
     pub server_time_ms: i64,
 }
 
-type SharedStore = Arc<Mutex<Store>>;
+/// A store shared between the app's commands and the background driver.
+pub type SharedStore = Arc<Mutex<Store>>;
 
 /// Runs `f` on the store, on the blocking pool.
-async fn with_store<T: Send + 'static>(
+pub(crate) async fn with_store<T: Send + 'static>(
     store: &SharedStore,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, SyncError> {
@@ -95,7 +100,6 @@ pub async fn client_for(store: &SharedStore) -> Result<SyncClient, SyncError> {
     )?)
 }
 
-/// One complete sync: push all pending, pull all new.
 /// Exchanges of one sync between two upkeep steps (a long cold pull's pages).
 const UPKEEP_EVERY_ROUNDS: usize = 8;
 
@@ -105,6 +109,7 @@ pub async fn upkeep(store: &SharedStore) -> Result<(), SyncError> {
     with_store(store, |s| s.maintain()).await
 }
 
+/// One complete sync: push all pending, pull all new.
 pub async fn sync_once(
     store: &SharedStore,
     client: &SyncClient,
@@ -202,6 +207,62 @@ pub async fn sync_once(
     )))
 }
 
+/// The sync log's entry for one sync's outcome.
+pub fn log_entry(outcome: &Result<SyncReport, SyncError>) -> SyncLogEntry {
+    let at = gridmate_domain::Timestamp::now();
+    match outcome {
+        Ok(r) => SyncLogEntry {
+            at,
+            ok: true,
+            pushed: r.pushed as u64,
+            pulled: r.pulled_records as u64,
+            rejected: r.rejected.len() as u64,
+            error: None,
+        },
+        Err(e) => SyncLogEntry {
+            at,
+            ok: false,
+            pushed: 0,
+            pulled: 0,
+            rejected: 0,
+            error: Some(SyncLogError {
+                code: e.code(),
+                message: e.message(),
+            }),
+        },
+    }
+}
+
+/// What follows every sync, whoever ran it (the background driver, `gridmate sync`): its entry
+/// in the sync log, then the upkeep the sync left for after its result. Failures here are not the
+/// sync's: they are logged and the sync's own outcome stands.
+pub async fn finish(store: &SharedStore, outcome: &Result<SyncReport, SyncError>) {
+    let entry = log_entry(outcome);
+    if let Err(e) = with_store(store, move |s| s.log_sync(&entry)).await {
+        tracing::warn!(code = e.code(), "could not write the sync log");
+    }
+    if let Err(e) = upkeep(store).await {
+        tracing::warn!(code = e.code(), "store upkeep after a sync failed");
+    }
+}
+
+/// The status to show before the driver's first sync: a bound account syncs at once.
+fn initial_status(store: &SharedStore) -> SyncStatus {
+    let bound = store
+        .lock()
+        .map(|s| matches!(s.server_binding(), Ok(Some(_))))
+        .unwrap_or(false);
+    if bound {
+        SyncStatus::Syncing {
+            done: 0,
+            total: 0,
+            pulled: 0,
+        }
+    } else {
+        SyncStatus::NotConfigured
+    }
+}
+
 /// The app's handle on the background driver.
 #[derive(Debug, Clone)]
 pub struct SyncHandle {
@@ -252,7 +313,7 @@ impl Default for LoopTimings {
 /// Starts the background driver on the current tokio runtime.
 pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> SyncHandle {
     let (tx, mut rx) = mpsc::channel(64);
-    let (status_tx, status_rx) = watch::channel(SyncStatus::NotConfigured);
+    let (status_tx, status_rx) = watch::channel(initial_status(&store));
     tokio::spawn(async move {
         let mut attempt: u32 = 0;
         let mut wait = Duration::ZERO; // sync once at start
@@ -284,26 +345,7 @@ pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> S
                 let _ = st.send(s);
             };
             let outcome = sync_once(&store, &client, &cfg, &progress).await;
-            let entry = match &outcome {
-                Ok(r) => crate::store::SyncLogEntry {
-                    at: gridmate_domain::Timestamp::now(),
-                    ok: true,
-                    pushed: r.pushed as u64,
-                    pulled: r.pulled_records as u64,
-                    rejected: r.rejected.len() as u64,
-                    error: None,
-                },
-                Err(e) => crate::store::SyncLogEntry {
-                    at: gridmate_domain::Timestamp::now(),
-                    ok: false,
-                    pushed: 0,
-                    pulled: 0,
-                    rejected: 0,
-                    error: Some(format!("[{}] {e}", e.code())),
-                },
-            };
-            let _ = with_store(&store, move |s| s.log_sync(&entry)).await;
-            let _ = upkeep(&store).await;
+            finish(&store, &outcome).await;
             match outcome {
                 Ok(report) => {
                     attempt = 0;
@@ -330,7 +372,7 @@ pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> S
                     } else {
                         SyncStatus::Error {
                             code: e.code(),
-                            message: e.to_string(),
+                            message: e.message(),
                             pending,
                             retry_in_ms: Some(ms),
                         }
@@ -342,7 +384,7 @@ pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> S
                     // Needs the user (signed out, revoked, a bad address): wait for them.
                     let _ = status_tx.send(SyncStatus::Error {
                         code: e.code(),
-                        message: e.to_string(),
+                        message: e.message(),
                         pending,
                         retry_in_ms: None,
                     });
@@ -354,5 +396,64 @@ pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> S
     SyncHandle {
         trigger: tx,
         status: status_rx,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::ServerBinding;
+
+    fn store_in(dir: &std::path::Path, bound: bool) -> SharedStore {
+        let mut s = Store::open(&dir.join("gridmate.db"), "wang.wei").unwrap();
+        if bound {
+            s.bind_server(&ServerBinding {
+                // nothing listens on port 9 (discard): the first sync fails as offline
+                server_url: "http://127.0.0.1:9".into(),
+                user: "wang.wei".into(),
+                token: "t".into(),
+                allow_insecure: false,
+                role: "grid_worker".into(),
+                legal_role: None,
+                display_name: None,
+                scope: vec!["jingkou-zhengdonglu-03".into()],
+            })
+            .unwrap();
+        }
+        Arc::new(Mutex::new(s))
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_account_shows_its_first_sync_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = spawn_sync_loop(
+            store_in(dir.path(), true),
+            SyncConfig::default(),
+            LoopTimings::default(),
+        );
+        assert!(matches!(*h.status.borrow(), SyncStatus::Syncing { .. }));
+        let dir = tempfile::tempdir().unwrap();
+        let h = spawn_sync_loop(
+            store_in(dir.path(), false),
+            SyncConfig::default(),
+            LoopTimings::default(),
+        );
+        assert_eq!(*h.status.borrow(), SyncStatus::NotConfigured);
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_is_logged_in_both_languages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), true);
+        let client = client_for(&store).await.unwrap();
+        let outcome = sync_once(&store, &client, &SyncConfig::default(), &|_| {}).await;
+        assert!(outcome.is_err());
+        finish(&store, &outcome).await;
+        let log = store.lock().unwrap().sync_log(5).unwrap();
+        let e = log[0].error.as_ref().unwrap();
+        assert_eq!(e.code, "offline");
+        assert!(e.message.zh_cn.contains("无法连接服务器"), "{e:?}");
+        assert!(e.message.en.contains("cannot reach the server"), "{e:?}");
     }
 }

@@ -105,6 +105,7 @@ pub fn backoff_ms(attempt: u32, base_ms: u64, cap_ms: u64, unit: f64) -> u64 {
 
 /// What the app shows about sync.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SyncStatus {
     /// Never signed in: nothing to sync with.
@@ -121,7 +122,7 @@ pub enum SyncStatus {
     /// The last sync failed for a reason the user may need to act on.
     Error {
         code: String,
-        message: String,
+        message: gridmate_domain::Localized,
         pending: u64,
         retry_in_ms: Option<u64>,
     },

@@ -4,10 +4,15 @@
 
 pub mod driver;
 pub mod engine;
+mod messages;
+pub mod sign_in;
 pub mod transport;
 
 pub use driver::{
-    LoopTimings, SyncError, SyncHandle, SyncReport, client_for, spawn_sync_loop, sync_once, upkeep,
+    LoopTimings, SharedStore, SyncError, SyncHandle, SyncReport, client_for, finish, log_entry,
+    spawn_sync_loop, sync_once, upkeep,
 };
 pub use engine::{SyncConfig, SyncStatus};
+pub use messages::server_message_zh;
+pub use sign_in::{SignIn, is_valid_user_name, sign_in};
 pub use transport::{SyncClient, TransportError};

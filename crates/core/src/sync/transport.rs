@@ -17,11 +17,11 @@ pub enum TransportError {
     #[error("network: {0}")]
     Network(String),
     /// The server answered with an error code.
-    #[error("server answered {status} {code}: {message}")]
+    #[error("server answered {status} {code}: {}", message.en)]
     Server {
         status: u16,
         code: String,
-        message: String,
+        message: gridmate_domain::Localized,
         retry_after_s: Option<u64>,
     },
     #[error("the server's answer could not be read: {0}")]
@@ -189,13 +189,18 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, TransportEr
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    let code = body["code"].as_str().unwrap_or("http_error").to_owned();
+    let en = body["message"]["en"]
+        .as_str()
+        .unwrap_or(status.canonical_reason().unwrap_or(""))
+        .to_owned();
+    let zh_cn = body["message"]["zh-CN"]
+        .as_str()
+        .map_or_else(|| super::server_message_zh(&code).to_owned(), str::to_owned);
     Err(TransportError::Server {
         status: status.as_u16(),
-        code: body["code"].as_str().unwrap_or("http_error").to_owned(),
-        message: body["message"]["en"]
-            .as_str()
-            .unwrap_or(status.canonical_reason().unwrap_or(""))
-            .to_owned(),
+        code,
+        message: gridmate_domain::Localized { zh_cn, en },
         retry_after_s,
     })
 }
