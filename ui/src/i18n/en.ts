@@ -97,6 +97,7 @@ const en: Messages = {
     addVolunteer: 'Add legal volunteer',
     addSpeaker: 'Add speaker',
     addParty: 'Add party',
+    removeTag: 'Remove {tag}',
     addTag: 'Add',
     tagPlaceholder: 'Type, then tap Add',
     person: 'Person {n}',

@@ -95,6 +95,7 @@ const zhCN = {
     addVolunteer: '添加三官一律',
     addSpeaker: '添加主讲人',
     addParty: '添加当事人',
+    removeTag: '删除“{tag}”',
     addTag: '添加',
     tagPlaceholder: '输入后点添加',
     person: '第 {n} 人',
