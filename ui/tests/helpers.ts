@@ -59,6 +59,20 @@ export async function pick(path: string, value: string) {
   await flushPromises()
 }
 
+/** The open Vant confirm dialog (showConfirmDialog), or null. */
+export function openDialog(): HTMLElement | null {
+  const all = [...document.body.querySelectorAll<HTMLElement>('.van-dialog')]
+  return all.find((d) => d.style.display !== 'none') ?? null
+}
+
+/** Answers the open confirm dialog: its confirm or its cancel button. */
+export async function answerDialog(confirm: boolean) {
+  const d = openDialog()
+  if (!d) throw new Error('no dialog is open')
+  click(d.querySelector(confirm ? '.van-dialog__confirm' : '.van-dialog__cancel'))
+  await settle()
+}
+
 /** Polls until `cond` holds (lazy routes load asynchronously). */
 export async function waitFor(cond: () => unknown, timeout = 3000) {
   const start = Date.now()
