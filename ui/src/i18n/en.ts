@@ -109,6 +109,7 @@ const en: Messages = {
     noGrids: 'No grid you may record in',
     clear: 'Clear',
     optional: 'optional',
+    chooseOne: 'Choose one of the options first',
     chooseDate: 'Choose date',
     chooseTime: 'Choose time',
     location: {

@@ -107,6 +107,7 @@ const zhCN = {
     noGrids: '没有可记录的网格',
     clear: '清除',
     optional: '选填',
+    chooseOne: '请先选择一项',
     chooseDate: '选择日期',
     chooseTime: '选择时间',
     location: {
