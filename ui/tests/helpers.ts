@@ -1,6 +1,5 @@
 import { flushPromises, mount, type ComponentMountingOptions } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
-import Vant from 'vant'
 import type { Component } from 'vue'
 import { i18n, setLocale } from '../src/i18n'
 
@@ -10,14 +9,14 @@ export function freshPinia(): Pinia {
   return p
 }
 
-/** Mounts with Pinia, vue-i18n (zh-CN) and Vant, attached to the document (pickers teleport to body). */
+/** Mounts with Pinia and vue-i18n (zh-CN; Vant's components are imported on demand, as in the app), attached to the document (pickers teleport to body). */
 export function mountApp<C extends Component>(component: C, options: ComponentMountingOptions<C> = {}) {
   setLocale('zh-CN')
   const pinia = freshPinia()
   return mount(component, {
     attachTo: document.body,
     ...options,
-    global: { plugins: [pinia, i18n, Vant], ...(options.global ?? {}) },
+    global: { plugins: [pinia, i18n], ...(options.global ?? {}) },
   } as ComponentMountingOptions<C>)
 }
 

@@ -2,6 +2,7 @@
 // not vanish from one stray tap. The texts come from i18n; the dialog is Vant's, so its buttons
 // are `.van-dialog__confirm` / `.van-dialog__cancel`.
 import { showConfirmDialog } from 'vant'
+import 'vant/es/dialog/style'
 import { i18n } from '../i18n'
 
 /** True once the user confirms; false when they cancel or close the dialog. */

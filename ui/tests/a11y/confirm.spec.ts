@@ -1,6 +1,6 @@
 import { mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
-import Vant, { closeDialog } from 'vant'
+import { closeDialog } from 'vant'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import App from '../../src/App.vue'
 import DisputeForm from '../../src/components/forms/DisputeForm.vue'
@@ -115,7 +115,7 @@ describe('the nav bar back arrow', () => {
     setLocale('zh-CN')
     setActivePinia(createPinia())
     const router = createAppRouter()
-    const w = mount(App, { attachTo: document.body, global: { plugins: [createPinia(), i18n, Vant, router] } })
+    const w = mount(App, { attachTo: document.body, global: { plugins: [createPinia(), i18n, router] } })
     await router.isReady()
     for (const way of ['nav-back', '.van-nav-bar__left']) {
       await router.push('/record/new/dispute')
