@@ -1,3 +1,5 @@
+import { mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -5,7 +7,10 @@ import PatrolVisitForm from '../../src/components/forms/PatrolVisitForm.vue'
 import DisputeForm from '../../src/components/forms/DisputeForm.vue'
 import LegalEducationForm from '../../src/components/forms/LegalEducationForm.vue'
 import FilterSheet from '../../src/components/FilterSheet.vue'
-import { byTestId, click, mountApp, settle, type } from '../helpers'
+import App from '../../src/App.vue'
+import { i18n, setLocale } from '../../src/i18n'
+import { createAppRouter } from '../../src/router'
+import { byTestId, click, mountApp, settle, type, waitFor } from '../helpers'
 import { on, resetTauri } from '../tauri'
 
 const ui = join(__dirname, '..', '..')
@@ -43,6 +48,7 @@ const FULL_SIZE = [
   '.van-tab', // --van-tabs-line-height
   '.van-picker-column__item', // the column's width; its height is checked in the picker below
   '.van-overlay', // the whole screen
+  '.van-tabbar-item', // min-height 50px in styles.css, a fifth of the screen's width
 ]
 
 function tappables(): HTMLElement[] {
@@ -138,6 +144,55 @@ describe('touch targets are at least 44×44 CSS px', () => {
     })
     await settle()
     expect(document.body.querySelector('.van-popup__close-icon')).not.toBeNull()
+    expect(tooSmall()).toEqual([])
+    w.unmount()
+  })
+
+  it('on the screens: home, a list with a search, a record, and me', async () => {
+    const ID = '0190f000-0000-7000-8000-000000000042'
+    const GRID = 'jingkou-zhengdonglu-03'
+    on('session_get', { user: 'wang.fang', display_name: '王芳', role: 'grid_worker', legal_role: null, server: 'https://sync.example.cn', scope: [GRID], device_id: 'dev-1' })
+    on('home_summary', { visits_today: 2, open_disputes: 5, follow_ups_due: 1, pending: 3, rejected: 1, last_sync_at: null })
+    on('sync_status', { state: 'offline' })
+    on('sync_log', [])
+    const row = { id: ID, kind: 'dispute', grid_id: GRID, status: 'reported', risk_level: 'high', occurred_at: '2026-11-28T02:15:00.000Z', updated_at: '2026-11-28T02:15:00.000Z', title: '漏水', sync_state: 'pending', deleted: false, quarantined: false }
+    on('records_list', { items: [row], next_cursor: null })
+    on('records_search', [row])
+    on('record_history', [])
+    on('record_get', {
+      record: { kind: 'dispute', id: ID, schema_version: 1, created_by: 'wang.fang', created_at: row.occurred_at, updated_at: row.occurred_at, deleted_at: null, grid_id: GRID, reported_at: row.occurred_at, source: 'field', dispute_category: 'neighbour', location: null, address: null, parties: [], summary: '漏水', risk_level: 'high', status: 'reported' },
+      sync_state: 'pending',
+      rejection: null,
+      conflicts: [],
+    })
+    window.location.hash = '#/'
+    setLocale('zh-CN')
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const router = createAppRouter()
+    const w = mount(App, { attachTo: document.body, global: { plugins: [pinia, i18n, router] } })
+    await router.isReady()
+    await waitFor(() => byTestId('home-sync-now'))
+    expect(tooSmall()).toEqual([])
+
+    await router.push('/list/dispute')
+    await waitFor(() => byTestId('record-item'))
+    const search = byTestId('list-search')!.querySelector('input')!
+    search.value = '漏水'
+    search.dispatchEvent(new Event('input', { bubbles: true }))
+    search.dispatchEvent(new Event('focus'))
+    search.dispatchEvent(new KeyboardEvent('keypress', { key: 'Enter', keyCode: 13, bubbles: true }))
+    await waitFor(() => byTestId('search-summary'))
+    expect(document.body.querySelector('.van-field__clear')).not.toBeNull()
+    expect(byTestId('search-summary')?.querySelector('.van-button--mini')).not.toBeNull()
+    expect(tooSmall()).toEqual([])
+
+    await router.push(`/record/${ID}`)
+    await waitFor(() => byTestId('nav-back') && byTestId('delete-record'))
+    expect(tooSmall()).toEqual([])
+
+    await router.push('/me')
+    await waitFor(() => byTestId('me-logout'))
     expect(tooSmall()).toEqual([])
     w.unmount()
   })
