@@ -58,7 +58,10 @@ export async function pick(path: string, value: string) {
   await flushPromises()
 }
 
-/** The open Vant confirm dialog (showConfirmDialog), or null. */
+/**
+ * The open Vant confirm dialog (showConfirmDialog), or null. Vant mounts that dialog once per test
+ * file and reuses it: emptying `document.body` after it was first shown detaches it for good.
+ */
 export function openDialog(): HTMLElement | null {
   const all = [...document.body.querySelectorAll<HTMLElement>('.van-dialog')]
   return all.find((d) => d.style.display !== 'none') ?? null

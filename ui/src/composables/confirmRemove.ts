@@ -1,4 +1,5 @@
-// Asks before a destructive action in a form (removing a party, a person, a tag): typed data must
+// Asks before a destructive action in a form (removing a party, a person, a tag, discarding a
+// restored draft): typed data must
 // not vanish from one stray tap. The texts come from i18n; the dialog is Vant's, so its buttons
 // are `.van-dialog__confirm` / `.van-dialog__cancel`.
 import { showConfirmDialog } from 'vant'
@@ -6,13 +7,13 @@ import 'vant/es/dialog/style'
 import { i18n } from '../i18n'
 
 /** True once the user confirms; false when they cancel or close the dialog. */
-export async function confirmRemove(title: string, message?: string): Promise<boolean> {
+export async function confirmRemove(title: string, message?: string, confirmText?: string): Promise<boolean> {
   const t = i18n.global.t
   try {
     await showConfirmDialog({
       title,
       message: message ?? t('form.removeHint'),
-      confirmButtonText: t('form.remove'),
+      confirmButtonText: confirmText ?? t('form.remove'),
       confirmButtonColor: '#ee0a24',
       cancelButtonText: t('app.cancel'),
       teleport: 'body',

@@ -90,6 +90,8 @@ const en: Messages = {
     saved: 'Saved',
     draftRestored: 'Unsaved draft restored',
     discardDraft: 'Discard draft',
+    discardDraftConfirm: 'Discard the unsaved draft?',
+    discardDraftHint: 'The form goes back to how it was before the draft; what the draft held is lost.',
     hasErrors: '{n} fields need fixing',
     choose: 'Choose',
     add: 'Add',

@@ -88,6 +88,8 @@ const zhCN = {
     saved: '已保存',
     draftRestored: '已恢复未保存的草稿',
     discardDraft: '放弃草稿',
+    discardDraftConfirm: '放弃未保存的草稿？',
+    discardDraftHint: '表单将恢复到草稿之前的内容，草稿中填写的内容将丢失。',
     hasErrors: '有 {n} 处需要修改',
     choose: '请选择',
     add: '添加',

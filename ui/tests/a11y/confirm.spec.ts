@@ -8,7 +8,7 @@ import PatrolVisitForm from '../../src/components/forms/PatrolVisitForm.vue'
 import { i18n, setLocale } from '../../src/i18n'
 import { createAppRouter } from '../../src/router'
 import { answerDialog, byTestId, click, mountApp, openDialog, pick, settle, type, waitFor } from '../helpers'
-import { on, resetTauri } from '../tauri'
+import { callsOf, on, resetTauri } from '../tauri'
 
 const GRID = 'jingkou-zhengdonglu-03'
 const items = (testid: string) => document.body.querySelectorAll(`[data-testid="${testid}"]`).length
@@ -91,6 +91,28 @@ describe('destructive actions ask first', () => {
     expect(byTestId('tag-hazards.0')).toBeNull()
     w.unmount()
     setLocale('zh-CN')
+  })
+
+  it('discarding a restored draft asks; cancel keeps the draft, confirm clears it', async () => {
+    on('draft_load', (a: Record<string, unknown>) => (a.key === 'new:dispute' ? { kind: 'dispute', form: { summary: '草稿中的概要' } } : null))
+    const summary = () => (byTestId('field-summary')?.querySelector('textarea') as HTMLTextAreaElement).value
+    const w = mountApp(DisputeForm)
+    await settle()
+    expect(byTestId('draft-restored')).not.toBeNull()
+    click(byTestId('discard-draft'))
+    await settle()
+    expect(openDialog()?.textContent).toContain('放弃未保存的草稿？')
+    expect(openDialog()?.querySelector('.van-dialog__confirm')?.textContent).toContain('放弃草稿')
+    await answerDialog(false)
+    expect(summary()).toBe('草稿中的概要')
+    expect(callsOf('draft_clear')).toEqual([])
+    click(byTestId('discard-draft'))
+    await settle()
+    await answerDialog(true)
+    expect(summary()).toBe('')
+    expect(byTestId('draft-restored')).toBeNull()
+    expect(callsOf('draft_clear')).toEqual([{ key: 'new:dispute' }])
+    w.unmount()
   })
 })
 
