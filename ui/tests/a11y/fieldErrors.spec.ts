@@ -1,8 +1,13 @@
+import { mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import App from '../../src/App.vue'
+import { i18n, setLocale } from '../../src/i18n'
+import { createAppRouter } from '../../src/router'
 import DisputeForm from '../../src/components/forms/DisputeForm.vue'
 import LegalEducationForm from '../../src/components/forms/LegalEducationForm.vue'
 import PatrolVisitForm from '../../src/components/forms/PatrolVisitForm.vue'
-import { byTestId, click, mountApp, settle, type } from '../helpers'
+import { byTestId, click, mountApp, settle, type, waitFor } from '../helpers'
 import { on, resetTauri, validationFailed } from '../tauri'
 
 const GRID = 'jingkou-zhengdonglu-03'
@@ -118,6 +123,45 @@ describe('errors are tied to their inputs', () => {
     expect(a).not.toBe(b)
     expectTied(control('speakers.0.name', 'input'), 'speakers.0.name')
     expectTied(control('speakers.1.name', 'input'), 'speakers.1.name')
+    w.unmount()
+  })
+
+  it('sign-in: the inputs the error is about', async () => {
+    on('session_get', null)
+    on('login', () => {
+      throw { code: 'invalid_credentials', message: { 'zh-CN': '用户名或密码错误', en: 'wrong' } }
+    })
+    window.location.hash = '#/login'
+    setLocale('zh-CN')
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const router = createAppRouter()
+    const w = mount(App, { attachTo: document.body, global: { plugins: [pinia, i18n, router] } })
+    await router.isReady()
+    await waitFor(() => byTestId('login-submit'))
+    const input = (id: string) => byTestId(id)!.querySelector('input')!
+    for (const id of ['login-server', 'login-user', 'login-password']) expectClean(input(id))
+    await w.find('[data-testid="login-server"] input').setValue('https://sync.example.cn')
+    click(byTestId('login-submit'))
+    await settle()
+    expect(byTestId('login-error')?.getAttribute('data-code')).toBe('required')
+    expectClean(input('login-server'))
+    const banner = byTestId('login-error')!
+    expect(banner.getAttribute('role')).toBe('alert')
+    for (const id of ['login-user', 'login-password']) {
+      expect(input(id).getAttribute('aria-invalid')).toBe('true')
+      expect(document.getElementById(input(id).getAttribute('aria-describedby') ?? '')).toBe(banner)
+    }
+    // Wrong credentials: the user name and password, not the server.
+    await w.find('[data-testid="login-user"] input').setValue('wang.fang')
+    await w.find('[data-testid="login-password"] input').setValue('x')
+    click(byTestId('login-submit'))
+    await settle()
+    expect(byTestId('login-error')?.getAttribute('data-code')).toBe('invalid_credentials')
+    expectClean(input('login-server'))
+    for (const id of ['login-user', 'login-password']) {
+      expect(document.getElementById(input(id).getAttribute('aria-describedby') ?? '')).toBe(byTestId('login-error'))
+    }
     w.unmount()
   })
 })
