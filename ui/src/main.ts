@@ -1,7 +1,5 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
-import Vant from 'vant'
-import 'vant/lib/index.css'
 import './styles.css'
 import App from './App.vue'
 import { i18n } from './i18n'
@@ -10,6 +8,5 @@ import { createAppRouter } from './router'
 const app = createApp(App)
 app.use(createPinia())
 app.use(i18n)
-app.use(Vant)
 app.use(createAppRouter())
 app.mount('#app')

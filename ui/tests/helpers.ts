@@ -1,6 +1,5 @@
 import { flushPromises, mount, type ComponentMountingOptions } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
-import Vant from 'vant'
 import type { Component } from 'vue'
 import { i18n, setLocale } from '../src/i18n'
 
@@ -10,14 +9,14 @@ export function freshPinia(): Pinia {
   return p
 }
 
-/** Mounts with Pinia, vue-i18n (zh-CN) and Vant, attached to the document (pickers teleport to body). */
+/** Mounts with Pinia and vue-i18n (zh-CN; Vant's components are imported on demand, as in the app), attached to the document (pickers teleport to body). */
 export function mountApp<C extends Component>(component: C, options: ComponentMountingOptions<C> = {}) {
   setLocale('zh-CN')
   const pinia = freshPinia()
   return mount(component, {
     attachTo: document.body,
     ...options,
-    global: { plugins: [pinia, i18n, Vant], ...(options.global ?? {}) },
+    global: { plugins: [pinia, i18n], ...(options.global ?? {}) },
   } as ComponentMountingOptions<C>)
 }
 
@@ -57,6 +56,23 @@ export async function pick(path: string, value: string) {
   await flushPromises()
   await new Promise((r) => setTimeout(r, 0))
   await flushPromises()
+}
+
+/**
+ * The open Vant confirm dialog (showConfirmDialog), or null. Vant mounts that dialog once per test
+ * file and reuses it: emptying `document.body` after it was first shown detaches it for good.
+ */
+export function openDialog(): HTMLElement | null {
+  const all = [...document.body.querySelectorAll<HTMLElement>('.van-dialog')]
+  return all.find((d) => d.style.display !== 'none') ?? null
+}
+
+/** Answers the open confirm dialog: its confirm or its cancel button. */
+export async function answerDialog(confirm: boolean) {
+  const d = openDialog()
+  if (!d) throw new Error('no dialog is open')
+  click(d.querySelector(confirm ? '.van-dialog__confirm' : '.van-dialog__cancel'))
+  await settle()
 }
 
 /** Polls until `cond` holds (lazy routes load asynchronously). */

@@ -1,6 +1,5 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
-import Vant from 'vant'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import App from '../src/App.vue'
 import { i18n, LOCALE_STORAGE_KEY, setLocale } from '../src/i18n'
@@ -18,7 +17,7 @@ async function boot(path: string) {
   const pinia = createPinia()
   setActivePinia(pinia)
   const router = createAppRouter()
-  const w = mount(App, { attachTo: document.body, global: { plugins: [pinia, i18n, Vant, router] } })
+  const w = mount(App, { attachTo: document.body, global: { plugins: [pinia, i18n, router] } })
   await router.isReady()
   await settle(20)
   await waitFor(() => document.querySelector('.gm-page'))

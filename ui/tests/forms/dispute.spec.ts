@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import DisputeForm from '../../src/components/forms/DisputeForm.vue'
-import { byTestId, click, mountApp, pick, settle, type } from '../helpers'
+import { answerDialog, byTestId, click, mountApp, pick, settle, type } from '../helpers'
 import { callsOf, on, resetTauri, validationFailed } from '../tauri'
 
 const GRID = 'jingkou-zhengdonglu-03'
@@ -144,6 +144,7 @@ describe('DisputeForm', () => {
     await type('address', '')
     click(byTestId('remove-party-1'))
     await settle()
+    await answerDialog(true)
     click(byTestId('form-submit'))
     await settle()
     expect(callsOf('record_update')).toEqual([

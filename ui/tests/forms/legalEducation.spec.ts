@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import LegalEducationForm from '../../src/components/forms/LegalEducationForm.vue'
-import { byTestId, click, mountApp, pick, settle, type } from '../helpers'
+import { answerDialog, byTestId, click, mountApp, pick, settle, type } from '../helpers'
 import { callsOf, on, resetTauri, validationFailed } from '../tauri'
 
 const GRIDS = ['jingkou-zhengdonglu-03', 'jingkou-jiankanglu-01']
@@ -100,6 +100,7 @@ describe('LegalEducationForm', () => {
     expect((byTestId('field-audience_count')?.querySelector('input') as HTMLInputElement).value).toBe('30')
     click(byTestId('discard-draft'))
     await settle()
+    await answerDialog(true)
     expect(callsOf('draft_clear')).toEqual([{ key: 'new:legal_education' }])
     expect((byTestId('field-topic')?.querySelector('input') as HTMLInputElement).value).toBe('')
     w.unmount()
