@@ -25,7 +25,7 @@ impl fmt::Display for UserId {
     }
 }
 
-/// What a user is allowed to be in the system (the glossary's identifiers).
+/// What a user is allowed to be in the system (the identifiers of `docs/glossary.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -206,7 +206,7 @@ pub struct DeviceInfo {
     pub revoked_at: Option<Timestamp>,
 }
 
-/// The level of an administrative area (the glossary's 指挥中心 levels plus the grid itself).
+/// The level of an administrative area (`docs/glossary.md`: the 指挥中心 levels plus the grid itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AreaLevel {

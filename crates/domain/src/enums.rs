@@ -1,4 +1,4 @@
-//! The closed vocabularies of the glossary (`../shared/glossary.md`), each as a Rust enum whose
+//! The closed vocabularies of the glossary (`docs/glossary.md`), each as a Rust enum whose
 //! snake_case string is the identifier used in JSON, SQL and Automerge documents alike. Every enum
 //! knows its Chinese label for lists and messages. Adding a value is append-only: existing strings
 //! are never renamed, because they are stored in documents on devices.

@@ -1,5 +1,5 @@
 // Types of the Tauri command contract (JSON snake_case, times RFC 3339 strings).
-// Identifiers follow shared/glossary.md; record shapes follow docs/records.md.
+// Identifiers follow docs/glossary.md; record shapes follow docs/records.md.
 
 export type Localized = { 'zh-CN': string; en: string }
 
