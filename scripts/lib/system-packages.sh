@@ -1,4 +1,4 @@
-# Sourced by scripts/run, scripts/test and .ci/run: the Debian packages GridMate needs, and
+# Sourced by scripts/run and scripts/test (which .ci/run calls): the Debian packages GridMate needs, and
 # `ensure_system_packages`, which installs the missing ones (as root directly, through sudo when
 # it is there) or stops naming the one command to run. Idempotent: `dpkg -s` skips what is there.
 
