@@ -1,6 +1,7 @@
-# Sourced by scripts/run, scripts/test and .ci/run: the Debian packages GridMate needs, and
-# `ensure_system_packages`, which installs the missing ones (as root directly, through sudo when
-# it is there) or stops naming the one command to run. Idempotent: `dpkg -s` skips what is there.
+# Sourced by scripts/run and scripts/test (which .ci/run calls): the Debian packages GridMate
+# needs, and `ensure_system_packages`, which installs the missing ones (as root directly, through
+# sudo when it is there) or stops naming the one command to run. Idempotent: `dpkg -s` skips what
+# is there.
 
 # Tauri 2 on Linux (WebKitGTK 4.1 and friends), a C toolchain for the bundled SQLite, and what the
 # end-to-end test of the real app needs (Xvfb, WebKitWebDriver).

@@ -1,4 +1,5 @@
-//! W4 "a full phone" (`shared/workloads.md`): the local store holding 100,000 records.
+//! W4 "a full phone" (`docs/benchmarks.md`, "Workloads and targets"): the local store holding
+//! 100,000 records.
 //!
 //! Measures, on a copy of a 100,000-record store built from `gridmate_domain::fixtures` (10 grids,
 //! `occurred_at` spread over 2025):

@@ -1,7 +1,8 @@
-//! Realistic field records from a fixed seed (the record of `shared/workloads.md`): Zhenjiang grid
-//! ids, coordinates near 32.20 N 119.45 E, about 200 characters of Chinese free text, masked names
-//! and valid phones. Deterministic: the same seed gives the same records on every machine, so
-//! benchmarks and the load generator always see the same data. Pure: a splitmix64 generator, no IO.
+//! Realistic field records from a fixed seed (the record described in `docs/benchmarks.md`,
+//! "Workloads and targets"): Zhenjiang grid ids, coordinates near 32.20 N 119.45 E, about 200
+//! characters of Chinese free text, masked names and valid phones. Deterministic: the same seed
+//! gives the same records on every machine, so benchmarks and the load generator always see the
+//! same data. Pure: a splitmix64 generator, no IO.
 
 use crate::enums::*;
 use crate::ids::{GridId, RecordId};

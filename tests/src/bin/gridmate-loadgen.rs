@@ -1,4 +1,4 @@
-//! `gridmate-loadgen`: runs the workloads of `shared/workloads.md` (W1 field day, W2 a city's year,
+//! `gridmate-loadgen`: runs the workloads of `docs/benchmarks.md` (W1 field day, W2 a city's year,
 //! W3 rush hour) against a real `gridmate-server` process it starts itself (the release binary
 //! beside this executable, on 127.0.0.1:0, over a fresh temp data folder) and prints the figures
 //! as a text table, or as JSON with `--json`.
