@@ -16,7 +16,7 @@ pub struct AppError {
     pub field: Option<String>,
     pub message: Localized,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(test, ts(optional))]
+    #[cfg_attr(test, ts(as = "Option<Vec<FieldError>>", optional))]
     pub errors: Vec<FieldError>,
 }
 

@@ -1,0 +1,420 @@
+// Generated from the Rust definitions by src-tauri/src/bindings.rs: do not edit.
+// GRIDMATE_UPDATE_BINDINGS=1 cargo test -p gridmate-app bindings rewrites it; the
+// project's test command fails while it is stale.
+
+// ---- errors ----
+
+export type Localized = { "zh-CN": string, en: string, };
+
+export type ErrorCode = "required" | "too_long" | "too_many" | "out_of_range" | "invalid_value" | "invalid_type" | "invalid_json" | "unknown_field" | "immutable_field" | "invalid_grid_id" | "invalid_phone" | "invalid_id_number" | "invalid_coordinate" | "invalid_characters" | "date_in_future" | "date_too_old" | "date_order" | "invalid_status" | "unsupported_schema_version";
+
+export type FieldError = { code: ErrorCode, field: string, message: Localized, };
+
+export type AppError = { code: string, field?: string, message: Localized, errors?: Array<FieldError>, };
+
+// ---- enumerations (values and their i18n label keys' last part) ----
+
+export type RecordKind = "patrol_visit" | "legal_education" | "dispute";
+
+export const RECORD_KINDS = ["patrol_visit","legal_education","dispute"] as const satisfies readonly RecordKind[]
+
+export type Role = "grid_worker" | "legal_volunteer" | "dispatcher" | "admin";
+
+export const ROLES = ["grid_worker","legal_volunteer","dispatcher","admin"] as const satisfies readonly Role[]
+
+export type LegalRole = "judge" | "prosecutor" | "police_officer" | "lawyer";
+
+export const LEGAL_ROLES = ["judge","prosecutor","police_officer","lawyer"] as const satisfies readonly LegalRole[]
+
+export type SubjectKind = "person" | "place" | "thing" | "event" | "organization";
+
+export const SUBJECT_KINDS = ["person","place","thing","event","organization"] as const satisfies readonly SubjectKind[]
+
+export type EducationFormat = "lecture" | "consultation" | "leaflets" | "case_explanation" | "online";
+
+export const FORMATS = ["lecture","consultation","leaflets","case_explanation","online"] as const satisfies readonly EducationFormat[]
+
+export type DisputeSource = "field" | "hotline_12345" | "walk_in" | "other";
+
+export const SOURCES = ["field","hotline_12345","walk_in","other"] as const satisfies readonly DisputeSource[]
+
+export type DisputeCategory = "family" | "neighbour" | "labour" | "property_management" | "land" | "consumer" | "traffic" | "medical" | "other";
+
+export const DISPUTE_CATEGORIES = ["family","neighbour","labour","property_management","land","consumer","traffic","medical","other"] as const satisfies readonly DisputeCategory[]
+
+export type RiskLevel = "low" | "medium" | "high" | "critical";
+
+export const RISK_LEVELS = ["low","medium","high","critical"] as const satisfies readonly RiskLevel[]
+
+export type DisputeStatus = "reported" | "accepted" | "assigned" | "in_progress" | "resolved" | "evaluated" | "returned" | "escalated";
+
+export const DISPUTE_STATUSES = ["reported","accepted","assigned","in_progress","resolved","evaluated","returned","escalated"] as const satisfies readonly DisputeStatus[]
+
+export type PartyRole = "applicant" | "respondent" | "other";
+
+export const PARTY_ROLES = ["applicant","respondent","other"] as const satisfies readonly PartyRole[]
+
+/** One language's labels of every enumeration, by i18n namespace. */
+export type EnumLabelSet = {
+  kind: Record<RecordKind, string>
+  role: Record<Role, string>
+  legal_role: Record<LegalRole, string>
+  subject_kind: Record<SubjectKind, string>
+  format: Record<EducationFormat, string>
+  source: Record<DisputeSource, string>
+  dispute_category: Record<DisputeCategory, string>
+  risk_level: Record<RiskLevel, string>
+  status: Record<DisputeStatus, string>
+  party_role: Record<PartyRole, string>
+}
+
+/** Every enumeration's labels (`status.reported`), in both languages. */
+export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
+  "en": {
+    "dispute_category": {
+      "consumer": "Consumer",
+      "family": "Marriage and family",
+      "labour": "Labour",
+      "land": "Land",
+      "medical": "Medical",
+      "neighbour": "Neighbours",
+      "other": "Other",
+      "property_management": "Property management",
+      "traffic": "Traffic accident"
+    },
+    "format": {
+      "case_explanation": "Case explanation",
+      "consultation": "Consultation",
+      "leaflets": "Leaflets",
+      "lecture": "Lecture",
+      "online": "Online"
+    },
+    "kind": {
+      "dispute": "Dispute",
+      "legal_education": "Legal education",
+      "patrol_visit": "Patrol visit"
+    },
+    "legal_role": {
+      "judge": "Judge",
+      "lawyer": "Lawyer",
+      "police_officer": "Police officer",
+      "prosecutor": "Prosecutor"
+    },
+    "party_role": {
+      "applicant": "Applicant",
+      "other": "Other",
+      "respondent": "Respondent"
+    },
+    "risk_level": {
+      "critical": "Critical",
+      "high": "High",
+      "low": "Low",
+      "medium": "Medium"
+    },
+    "role": {
+      "admin": "Administrator",
+      "dispatcher": "Dispatcher",
+      "grid_worker": "Grid worker",
+      "legal_volunteer": "Legal volunteer"
+    },
+    "source": {
+      "field": "Found in the field",
+      "hotline_12345": "12345 hotline",
+      "other": "Other",
+      "walk_in": "Walk-in"
+    },
+    "status": {
+      "accepted": "Accepted",
+      "assigned": "Assigned",
+      "escalated": "Escalated",
+      "evaluated": "Evaluated",
+      "in_progress": "In progress",
+      "reported": "Reported",
+      "resolved": "Resolved",
+      "returned": "Returned"
+    },
+    "subject_kind": {
+      "event": "Event",
+      "organization": "Organization",
+      "person": "Person",
+      "place": "Place",
+      "thing": "Thing"
+    }
+  },
+  "zh-CN": {
+    "dispute_category": {
+      "consumer": "消费",
+      "family": "婚姻家庭",
+      "labour": "劳动",
+      "land": "土地",
+      "medical": "医疗",
+      "neighbour": "邻里",
+      "other": "其他",
+      "property_management": "物业",
+      "traffic": "交通事故"
+    },
+    "format": {
+      "case_explanation": "以案释法",
+      "consultation": "咨询",
+      "leaflets": "发放资料",
+      "lecture": "讲座",
+      "online": "线上"
+    },
+    "kind": {
+      "dispute": "矛盾纠纷",
+      "legal_education": "普法宣传",
+      "patrol_visit": "巡查走访"
+    },
+    "legal_role": {
+      "judge": "法官",
+      "lawyer": "律师",
+      "police_officer": "警官",
+      "prosecutor": "检察官"
+    },
+    "party_role": {
+      "applicant": "申请人",
+      "other": "其他",
+      "respondent": "被申请人"
+    },
+    "risk_level": {
+      "critical": "重大",
+      "high": "高",
+      "low": "低",
+      "medium": "中"
+    },
+    "role": {
+      "admin": "管理员",
+      "dispatcher": "调度员",
+      "grid_worker": "网格员",
+      "legal_volunteer": "三官一律"
+    },
+    "source": {
+      "field": "现场发现",
+      "hotline_12345": "12345 热线",
+      "other": "其他",
+      "walk_in": "群众来访"
+    },
+    "status": {
+      "accepted": "受理",
+      "assigned": "分流交办",
+      "escalated": "升级上报",
+      "evaluated": "已评价",
+      "in_progress": "处置中",
+      "reported": "上报",
+      "resolved": "办结",
+      "returned": "退回"
+    },
+    "subject_kind": {
+      "event": "事",
+      "organization": "组织",
+      "person": "人",
+      "place": "地",
+      "thing": "物"
+    }
+  }
+}
+
+export type SyncState = "local_only" | "pending" | "synced" | "rejected";
+
+export const SYNC_STATES = ["local_only","pending","synced","rejected"] as const satisfies readonly SyncState[]
+
+// ---- records (docs/records.md) ----
+
+export type Location = { lat: number, lon: number, accuracy_m?: number | null, };
+
+export type LegalVolunteer = { name: string, legal_role: LegalRole, };
+
+export type LegalPerson = LegalVolunteer
+
+export type Party = { name?: string | null, role: PartyRole, phone?: string | null, id_number?: string | null, };
+
+export type PatrolVisit = { visited_at: string, location?: Location | null, address?: string | null, subject_kind: SubjectKind, subject_name?: string | null, 
+/**
+ * Free text (Automerge text: concurrent typing merges).
+ */
+findings: string, hazards: Array<string>, follow_up_needed: boolean, follow_up_due_at?: string | null, volunteers: Array<LegalVolunteer>, 
+/**
+ * Disputes this visit raised.
+ */
+dispute_ids: Array<string>, };
+
+export type LegalEducation = { held_at: string, topic: string, format: EducationFormat, location?: Location | null, address?: string | null, audience_count: number, speakers: Array<LegalVolunteer>, materials: Array<string>, 
+/**
+ * Free text (Automerge text).
+ */
+notes: string, };
+
+export type Dispute = { reported_at: string, source: DisputeSource, dispute_category: DisputeCategory, location?: Location | null, address?: string | null, parties: Array<Party>, 
+/**
+ * Free text (Automerge text).
+ */
+summary: string, risk_level: RiskLevel, status: DisputeStatus, };
+
+export type RecordMeta = { id: string, schema_version: number, grid_id: string, created_by: string, created_at: string, updated_at: string, 
+/**
+ * Soft-delete marker: a deleted record stays (so the delete can sync) but leaves lists.
+ */
+deleted_at?: string | null, };
+
+export type PatrolVisitDraft = { kind: 'patrol_visit'; grid_id: string } & PatrolVisit
+export type LegalEducationDraft = { kind: 'legal_education'; grid_id: string } & LegalEducation
+export type DisputeDraft = { kind: 'dispute'; grid_id: string } & Dispute
+export type RecordDraft = PatrolVisitDraft | LegalEducationDraft | DisputeDraft
+export type DraftOf<K extends RecordKind> = Extract<RecordDraft, { kind: K }>
+export type RecordJson = RecordDraft & RecordMeta
+/** What a form submits: possibly incomplete; Rust's rules report what is missing. */
+export type DraftInput = { kind: RecordKind; grid_id?: string } & Record<string, unknown>
+/** A JSON merge patch (RFC 7386) of changed fields only; `null` removes an optional field. */
+export type RecordPatch = Record<string, unknown>
+/** A form's saved state (draft_save / draft_load). */
+export type DraftValue = Record<string, unknown>
+
+// ---- store, sync and session ----
+
+export type ListFilters = { kind?: string, grid_id?: string, status?: string, risk_level?: string, sync_state?: string, 
+/**
+ * From this date, inclusive.
+ */
+from?: string, 
+/**
+ * Up to this date, exclusive.
+ */
+to?: string, 
+/**
+ * Page size (default 50, at most 500).
+ */
+limit?: number, 
+/**
+ * Continue from a previous page's `next_cursor`.
+ */
+cursor?: string, include_deleted?: boolean, };
+
+export type SearchQuery = { text: string, kind?: string, limit?: number, };
+
+export type RecordSummary = { id: string, kind: RecordKind, grid_id: string, status?: DisputeStatus | null, risk_level?: RiskLevel | null, occurred_at: string, updated_at: string, title: string, sync_state: SyncState, deleted: boolean, 
+/**
+ * Set when the stored document cannot be read (the reason is in `quarantined`).
+ */
+quarantined: boolean, };
+
+export type Page = { items: Array<RecordSummary>, 
+/**
+ * Present when more rows may follow.
+ */
+next_cursor?: string | null, };
+
+export type Rejection = { id: string, code: string, field: string, message_zh: string, message_en: string, };
+
+export type ConflictValue = { value: JsonValue, 
+/**
+ * The user named in the writing change's message.
+ */
+by?: string | null, at: string, };
+
+export type Conflict = { 
+/**
+ * Field path, e.g. `risk_level`, `parties[1].phone`.
+ */
+field: string, values: Array<ConflictValue>, };
+
+export type RecordView = { record: RecordJson, sync_state: SyncState, rejection?: Rejection | null, conflicts: Array<Conflict>, };
+
+export type HistoryOp = "create" | "edit" | "delete" | "other";
+
+export type HistoryEntry = { 
+/**
+ * The change hash, hex.
+ */
+change: string, at: string, 
+/**
+ * The user named in the change message, or `None` for a foreign writer.
+ */
+by?: string | null, 
+/**
+ * The writing actor (hex), which tells two devices of one user apart.
+ */
+actor: string, op: HistoryOp, 
+/**
+ * Field paths touched, e.g. `summary`, `parties[1].phone`; sorted, unique.
+ */
+fields: Array<string>, };
+
+export type HomeSummary = { visits_today: number, open_disputes: number, 
+/**
+ * Follow-ups due by the end of today (overdue ones included).
+ */
+follow_ups_due: number, pending: number, rejected: number, last_sync_at?: string | null, };
+
+export type SyncLogError = { code: string, message: Localized, };
+
+export type SyncLogEntry = { at: string, ok: boolean, pushed: number, pulled: number, rejected: number, error?: SyncLogError | null, };
+
+export type SyncStatus = { "state": "not_configured" } | { "state": "offline", pending: number, last_success_ms: number | null, } | { "state": "syncing", done: number, total: number, pulled: number, } | { "state": "up_to_date", at_ms: number, rejected: number, } | { "state": "error", code: string, message: Localized, pending: number, retry_in_ms: number | null, };
+
+export type SessionInfo = { user: string, display_name?: string | null, role: string, legal_role?: string | null, server: string, scope: Array<string>, device_id: string, };
+
+export type LoginRequest = { server: string, user: string, password: string, allow_insecure: boolean, };
+
+export type AppDefaults = { 
+/**
+ * The server address the sign-in form starts with (`GRIDMATE_DEFAULT_SERVER`, which the demo
+ * run sets), if any.
+ */
+server_url?: string | null, };
+
+export type TextRule = { required: boolean, max_chars: number, 
+/**
+ * Long free text may hold line breaks and tabs; short fields may not.
+ */
+multiline: boolean, };
+
+export type TextField = { path: string, rule: TextRule, };
+
+// ---- form rules (crates/domain/src/rules.rs) ----
+
+export const TEXT_RULES = {"dispute":{"address":{"max_chars":200,"multiline":false,"required":false},"parties[].name":{"max_chars":50,"multiline":false,"required":false},"summary":{"max_chars":5000,"multiline":true,"required":true}},"legal_education":{"address":{"max_chars":200,"multiline":false,"required":false},"materials[]":{"max_chars":100,"multiline":false,"required":true},"notes":{"max_chars":5000,"multiline":true,"required":false},"speakers[].name":{"max_chars":50,"multiline":false,"required":true},"topic":{"max_chars":200,"multiline":false,"required":true}},"patrol_visit":{"address":{"max_chars":200,"multiline":false,"required":false},"findings":{"max_chars":5000,"multiline":true,"required":true},"hazards[]":{"max_chars":100,"multiline":false,"required":true},"subject_name":{"max_chars":100,"multiline":false,"required":false},"volunteers[].name":{"max_chars":50,"multiline":false,"required":true}}} as const satisfies Record<RecordKind, Record<string, TextRule>>
+
+export const MAX_LIST = 50 as const satisfies number
+
+export const MAX_AUDIENCE = 100000 as const satisfies number
+
+export const MAX_ACCURACY_M = 100000.0 as const satisfies number
+
+export const PHONE_INPUT_MAX_CHARS = 20 as const satisfies number
+
+export const ID_NUMBER_INPUT_MAX_CHARS = 24 as const satisfies number
+
+export const IMMUTABLE_FIELDS = ["id","kind","created_by","created_at","grid_id"] as const satisfies readonly string[]
+
+// ---- commands (src-tauri/src/command_table.rs) ----
+
+export const COMMANDS = ["session_get","app_defaults","login","logout","home_summary","records_list","records_search","record_get","record_create","record_update","record_delete","record_history","record_validate","draft_save","draft_load","draft_clear","grids_list","sync_now","sync_status","sync_log"] as const
+
+/** Invokes one command; rejects with the command's AppError. */
+export type Call = <T>(command: string, args?: Record<string, unknown>) => Promise<T>
+
+/** A typed wrapper per command, over `call`. */
+export function makeCommands(call: Call) {
+  return {
+    sessionGet: () => call<SessionInfo | null>('session_get'),
+    appDefaults: () => call<AppDefaults>('app_defaults'),
+    login: (req: LoginRequest) => call<SessionInfo>('login', { req }),
+    logout: (force: boolean) => call<null>('logout', { force }),
+    homeSummary: () => call<HomeSummary>('home_summary'),
+    recordsList: (query: ListFilters) => call<Page>('records_list', { query }),
+    recordsSearch: (query: SearchQuery) => call<Array<RecordSummary>>('records_search', { query }),
+    recordGet: (id: string) => call<RecordView>('record_get', { id }),
+    recordCreate: (draft: DraftInput) => call<RecordJson>('record_create', { draft }),
+    recordUpdate: (id: string, patch: RecordPatch) => call<RecordJson>('record_update', { id, patch }),
+    recordDelete: (id: string) => call<null>('record_delete', { id }),
+    recordHistory: (id: string) => call<Array<HistoryEntry>>('record_history', { id }),
+    recordValidate: (draft: DraftInput) => call<Array<FieldError>>('record_validate', { draft }),
+    draftSave: (key: string, value: DraftValue) => call<null>('draft_save', { key, value }),
+    draftLoad: (key: string) => call<DraftValue | null>('draft_load', { key }),
+    draftClear: (key: string) => call<null>('draft_clear', { key }),
+    gridsList: () => call<Array<string>>('grids_list'),
+    syncNow: () => call<null>('sync_now'),
+    syncStatus: () => call<SyncStatus>('sync_status'),
+    syncLog: () => call<Array<SyncLogEntry>>('sync_log'),
+  }
+}
