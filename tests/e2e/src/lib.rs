@@ -328,8 +328,9 @@ impl App {
             .await;
     }
 
-    /// Clicks an element: scroll into view, WebDriver click, retried until `deadline` (an overlay
-    /// still fading out intercepts clicks for a moment); as a last resort a DOM `click()`, logged.
+    /// Clicks an element as a user would: scroll into view, WebDriver click, retried for a few
+    /// seconds (an overlay still fading out intercepts clicks for a moment). A click WebDriver
+    /// still cannot make is a failure: a user could not make it either.
     pub async fn click_el(&self, what: &str, el: &WebElement) {
         let deadline = Instant::now() + Duration::from_secs(8);
         let mut last = String::new();
@@ -341,11 +342,7 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        eprintln!("[e2e] WebDriver click on {what} kept failing ({last}); using a DOM click");
-        self.driver()
-            .execute("arguments[0].click();", vec![el.to_json().unwrap()])
-            .await
-            .unwrap_or_else(|e| panic!("DOM click on {what} failed: {e}"));
+        panic!("WebDriver could not click {what} for 8 s: {last}");
     }
 
     /// Finds (with a deadline) and clicks the element with this test id; a click that fails
@@ -370,35 +367,24 @@ impl App {
             .unwrap_or_default()
     }
 
-    /// Types `text` into the input inside `testid`, replacing what was there. Keys go through
-    /// WebDriver; if the field does not end up holding exactly `text` (an input method quirk with
-    /// CJK characters), the value is set through the DOM with an `input` event, and that is logged.
+    /// Types `text` into the input inside `testid`, replacing what was there, through WebDriver
+    /// keys (CJK text included) as a user would; the field must then hold exactly `text`.
     pub async fn type_into(&self, testid: &str, text: &str) {
         let el = self.input_in(testid).await;
         self.center(&el).await;
-        let _ = el.click().await;
+        self.click_el(testid, &el).await;
         if !self.value_of(&el).await.is_empty() {
             // Select all and delete: `clear()` does not fire the `input` event Vue listens to.
-            let _ = el.send_keys(Key::Control + "a").await;
-            let _ = el.send_keys(Key::Backspace).await;
-        }
-        let typed = el.send_keys(text).await;
-        let now = self.value_of(&el).await;
-        if typed.is_err() || now != text {
-            eprintln!(
-                "[e2e] typing into {testid} gave {now:?} ({typed:?}); setting the value through the DOM"
-            );
-            self.driver()
-                .execute(
-                    "const el = arguments[0];
-                     const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-                     Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, arguments[1]);
-                     el.dispatchEvent(new Event('input', { bubbles: true }));",
-                    vec![el.to_json().unwrap(), json!(text)],
-                )
+            el.send_keys(Key::Control + "a")
                 .await
-                .unwrap();
+                .unwrap_or_else(|e| panic!("select all in {testid}: {e}"));
+            el.send_keys(Key::Backspace)
+                .await
+                .unwrap_or_else(|e| panic!("delete in {testid}: {e}"));
         }
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {testid}: {e}"));
         let v = self.value_of(&el).await;
         assert_eq!(v, text, "the input of {testid} holds the typed text");
     }
