@@ -9,12 +9,17 @@
 #   E2E_SCREENSHOTS     where screenshots go (default tests/e2e/target/e2e-screenshots)
 #   E2E_SKIP_BUILD=1    reuse the binaries already built (quick reruns of the tests only)
 #   E2E_UPDATE_DOCS=1   after a green run, copy the screenshots into docs/screenshots/
+#   CARGO_TARGET_DIR    the main workspace's target dir (default target/): the app, server and CLI
+#                       are taken from its debug/ folder
+#   E2E_TARGET_DIR      the E2E crate's own target dir (default tests/e2e/target)
 #   extra arguments     passed to `cargo test` before `--` (e.g. `--test smoke`)
 set -euo pipefail
 
 e2e_dir="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$e2e_dir/../.." && pwd)"
 cd "$root"
+main_target="${CARGO_TARGET_DIR:-$root/target}"
+case "$main_target" in /*) ;; *) main_target="$root/$main_target" ;; esac
 
 log() { printf '[run.sh] %s\n' "$*" >&2; }
 
@@ -49,13 +54,17 @@ fi
 
 # The tests run on a snapshot of the binaries (hard links, so no copy of ~300 MB): another build in
 # the shared target/ cannot swap the app under a running test.
+debug_dir="$main_target/debug"
 bin_dir="$e2e_dir/target/bin"
 mkdir -p "$bin_dir"
 for b in gridmate-app gridmate-server gridmate; do
-  [ -x "target/debug/$b" ] || { log "target/debug/$b missing (build failed?)"; exit 1; }
-  ln -f "target/debug/$b" "$bin_dir/$b" 2>/dev/null || cp -f "target/debug/$b" "$bin_dir/$b"
+  [ -x "$debug_dir/$b" ] || { log "$debug_dir/$b missing (build failed?)"; exit 1; }
+  ln -f "$debug_dir/$b" "$bin_dir/$b" 2>/dev/null || cp -f "$debug_dir/$b" "$bin_dir/$b"
 done
 export GRIDMATE_E2E_BIN_DIR="$bin_dir"
+# The E2E crate keeps its own target dir even when the main workspace's is elsewhere: its build
+# never waits on the main workspace's lock.
+export CARGO_TARGET_DIR="${E2E_TARGET_DIR:-$e2e_dir/target}"
 
 # The test crate is built before the display starts (it is the slow part of a cold run).
 (cd "$e2e_dir" && cargo test --no-run --quiet)

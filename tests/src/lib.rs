@@ -9,9 +9,7 @@
 
 pub mod proxy;
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use gridmate_core::Store;
@@ -23,162 +21,43 @@ pub const PASSWORD: &str = "test-password-1";
 
 /// Path of a workspace binary built beside the running test.
 pub fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap();
-    let dir = if dir.ends_with("deps") {
-        dir.parent().unwrap()
-    } else {
-        dir
-    };
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} not built: run `cargo build --workspace` (cargo test --workspace does)",
-        p.display()
-    );
-    p
+    gridmate_test_harness::beside_current_exe(name)
 }
 
-/// A running `gridmate-server`.
+/// A running `gridmate-server` on its own temp data folder (the harness's, with this suite's
+/// password and `record dump` snapshot); everything else derefs to [`gridmate_test_harness::Server`].
 #[derive(Debug)]
-pub struct Server {
-    child: Option<Child>,
-    pub url: String,
-    pub data: PathBuf,
-    _dir: Option<tempfile::TempDir>,
+pub struct Server(pub gridmate_test_harness::Server);
+
+impl std::ops::Deref for Server {
+    type Target = gridmate_test_harness::Server;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Server {
     /// Starts a server on a fresh data folder.
     pub fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("srv");
-        let mut s = Self {
-            child: None,
-            url: String::new(),
-            data,
-            _dir: Some(dir),
-        };
-        s.spawn(None);
-        s
-    }
-
-    /// Starts (or restarts) the process on this data folder, on `port` if given.
-    pub fn spawn(&mut self, port: Option<u16>) {
-        let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
-        let mut child = Command::new(bin("gridmate-server"))
-            .args([
-                "serve",
-                "--data",
-                self.data.to_str().unwrap(),
-                "--listen",
-                &listen,
-            ])
-            .env("GRIDMATE_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        self.url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("server said: {line}"))
-            .to_owned();
-        self.child = Some(child);
-    }
-
-    pub fn port(&self) -> u16 {
-        self.url.rsplit(':').next().unwrap().parse().unwrap()
-    }
-
-    /// SIGKILL: no shutdown, no flush; whatever SQLite had committed is what survives.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().unwrap();
-            c.wait().unwrap();
-        }
+        Self(gridmate_test_harness::Server::start_temp(&bin(
+            "gridmate-server",
+        )))
     }
 
     /// Restarts on the same port after a kill.
     pub fn restart(&mut self) {
-        let port = self.port();
-        self.kill9();
-        self.spawn(Some(port));
-    }
-
-    /// Runs an admin command of the server binary against this data folder.
-    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let mut full: Vec<&str> = args.to_vec();
-        full.extend(["--data", self.data.to_str().unwrap()]);
-        let mut child = Command::new(bin("gridmate-server"))
-            .args(&full)
-            .env("GRIDMATE_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.unwrap_or("").as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{full:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        self.0.restart_same_port();
     }
 
     /// Adds a user: `role` is grid_worker, legal_volunteer (give `legal_role`), dispatcher, admin.
     pub fn add_user(&self, name: &str, role: &str, scope: &str, legal_role: Option<&str>) {
-        let mut args = vec![
-            "user",
-            "add",
-            name,
-            "--role",
-            role,
-            "--scope",
-            scope,
-            "--password-stdin",
-        ];
-        if let Some(l) = legal_role {
-            args.extend(["--legal-role", l]);
-        }
-        self.admin(&args, Some(&format!("{PASSWORD}\n")));
-    }
-
-    /// What the server holds: (record id -> (sorted heads, record JSON)).
-    pub fn dump(&self) -> Snapshot {
-        self.admin(&["record", "dump"], None)
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                let heads = v["heads"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|h| h.as_str().unwrap().to_owned())
-                    .collect();
-                (
-                    v["id"].as_str().unwrap().to_owned(),
-                    (heads, v["record"].clone()),
-                )
-            })
-            .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
+        self.0.add_user(name, role, scope, legal_role, PASSWORD);
     }
 }
 
@@ -291,7 +170,7 @@ pub fn exists(p: &Path) -> bool {
 }
 
 /// A snapshot of records: id -> (sorted heads, record JSON).
-pub type Snapshot = std::collections::BTreeMap<String, (Vec<String>, serde_json::Value)>;
+pub use gridmate_test_harness::Snapshot;
 
 /// Asserts two snapshots are equal, printing only what differs (ids, and the first differing
 /// record's fields), not thousands of lines.

@@ -27,9 +27,6 @@
 //! that decompresses beyond `MAX_DECODED_BYTES` are 413 `payload_too_large`.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use gridmate_domain::document::{read_record, write_changes};
@@ -517,38 +514,18 @@ async fn a_change_automerge_cannot_re_encode_is_refused() {
     assert!(dump.contains_key(&fine.meta.id.to_string()));
 }
 
-/// A server process started with extra flags; killed on drop.
-struct Custom(Child);
-
-impl Drop for Custom {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Restarts `server`'s data folder under a process started with `extra` flags.
-fn restart_with(server: &mut Server, extra: &[&str]) -> Custom {
+/// Restarts `server`'s data folder under a process started with `extra` flags (a free port; the
+/// returned process is killed on drop).
+fn restart_with(server: &mut Server, extra: &[&str]) -> gridmate_test_harness::Server {
     server.kill9();
-    let mut child = Command::new(bin("gridmate-server"))
-        .args(["serve", "--data", server.data.to_str().unwrap()])
-        .args(["--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("GRIDMATE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    server.url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    Custom(child)
+    let custom = gridmate_test_harness::Server::try_start(
+        &bin("gridmate-server"),
+        Some(&server.data),
+        extra,
+    )
+    .unwrap();
+    server.url = custom.url.clone();
+    custom
 }
 
 /// POSTs `body` with chunked transfer encoding (no Content-Length) over a raw connection; the

@@ -165,23 +165,86 @@ fn export_doc_is_a_standard_automerge_document() {
     );
 }
 
+/// Every page of `list --limit LIMIT`, following `next_cursor` until it is null.
+fn all_pages(cli: &Cli, limit: usize) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let limit_arg = limit.to_string();
+        let mut args = vec!["--json", "list", "--limit", &limit_arg];
+        if let Some(c) = &cursor {
+            args.extend(["--cursor", c]);
+        }
+        let page: Value = serde_json::from_str(&cli.ok(&args, None)).unwrap();
+        let ids: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(ids.len() <= limit, "a page holds at most --limit items");
+        pages.push(ids);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages.len() <= 20, "the cursor never reaches the end");
+    }
+    pages
+}
+
 #[test]
 fn pages_with_a_cursor() {
     let cli = Cli::new();
-    cli.ok(&["seed", "--count", "7"], None);
-    let p1: Value =
-        serde_json::from_str(&cli.ok(&["--json", "list", "--limit", "5"], None)).unwrap();
-    let cursor = p1["next_cursor"].as_str().unwrap().to_owned();
-    let p2: Value = serde_json::from_str(&cli.ok(
-        &["--json", "list", "--limit", "5", "--cursor", &cursor],
-        None,
-    ))
-    .unwrap();
+    // Four moments, newest first, shared by 3, 4, 4 and 2 records: with 5 to a page both page
+    // boundaries (after the 5th and the 10th record) fall between two records of one moment, where
+    // only the id orders them. Added oldest moment first and kinds mixed, so neither the insertion
+    // order nor the kind matches the listed order.
+    let moments = [
+        (3, "2026-11-20T09:00:00+08:00"),
+        (2, "2026-11-19T15:30:00+08:00"),
+        (1, "2026-11-19T08:00:00+08:00"),
+        (0, "2026-11-18T18:45:00+08:00"),
+    ];
+    let sizes = [3, 4, 4, 2];
+    let mut expected: Vec<(usize, String)> = Vec::new();
+    for &(rank, at) in moments.iter().rev() {
+        for n in 0..sizes[3 - rank] {
+            let body = if n % 2 == 0 {
+                let mut d = dispute();
+                d["reported_at"] = json!(at);
+                d
+            } else {
+                json!({
+                    "kind": "patrol_visit", "grid_id": "jingkou-zhengdonglu-01", "visited_at": at,
+                    "subject_kind": "place", "subject_name": "正东路菜场", "findings": format!("第{n}次")
+                })
+            };
+            let id = cli.ok(&["add"], Some(&body.to_string())).trim().to_owned();
+            expected.push((rank, id));
+        }
+    }
+    // The documented order: newest first, then by id, descending.
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(expected.len(), 13);
+
+    let pages = all_pages(&cli, 5);
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![5, 5, 3], "full pages until the last");
+    let listed: Vec<String> = pages.concat();
+    let mut distinct = listed.clone();
+    distinct.sort();
+    distinct.dedup();
     assert_eq!(
-        p1["items"].as_array().unwrap().len() + p2["items"].as_array().unwrap().len(),
-        7
+        distinct.len(),
+        listed.len(),
+        "no record on two pages: {pages:?}"
     );
-    assert!(p2["next_cursor"].is_null());
+    let mut all = expected.clone();
+    all.sort();
+    assert_eq!(distinct, all, "every record on some page, and nothing else");
+    assert_eq!(listed, expected, "newest first, ties by id, across pages");
 }
 
 #[test]

@@ -20,9 +20,8 @@
 #![allow(clippy::missing_panics_doc)] // a harness failure is a test failure
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -103,132 +102,45 @@ where
 // ---------------------------------------------------------------------------------------------
 // The sync server.
 
-/// A running `gridmate-server` over its own data folder.
+/// A running `gridmate-server` over a data folder the test names (the test harness's, with this
+/// suite's password); everything else derefs to [`gridmate_test_harness::Server`].
 #[derive(Debug)]
-pub struct Server {
-    bin: PathBuf,
-    child: Option<Child>,
-    pub url: String,
-    pub data: PathBuf,
+pub struct Server(pub gridmate_test_harness::Server);
+
+impl std::ops::Deref for Server {
+    type Target = gridmate_test_harness::Server;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Server {
     /// Starts a server on 127.0.0.1 (a free port) over `data`.
     pub fn start(bin: &Path, data: &Path) -> Self {
-        let mut s = Self {
-            bin: bin.to_owned(),
-            child: None,
-            url: String::new(),
-            data: data.to_owned(),
-        };
-        s.spawn(None);
-        s
-    }
-
-    fn spawn(&mut self, port: Option<u16>) {
-        let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
-        let mut child = Command::new(&self.bin)
-            .args(["serve", "--data", self.data.to_str().unwrap(), "--listen", &listen])
-            .env("GRIDMATE_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        self.url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("gridmate-server said: {line:?}"))
-            .to_owned();
-        self.child = Some(child);
-    }
-
-    pub fn port(&self) -> u16 {
-        self.url.rsplit(':').next().unwrap().parse().unwrap()
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.child.is_some()
-    }
-
-    /// SIGKILL: no shutdown, no flush.
-    pub fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().unwrap();
-            c.wait().unwrap();
-        }
-    }
-
-    /// Starts the process again on the same port and data folder.
-    pub fn restart_same_port(&mut self) {
-        let port = self.port();
-        self.kill9();
-        self.spawn(Some(port));
-        assert_eq!(self.port(), port, "the server came back on another port");
-    }
-
-    /// Runs an admin command of the server binary on this data folder; returns stdout.
-    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let mut full: Vec<&str> = args.to_vec();
-        full.extend(["--data", self.data.to_str().unwrap()]);
-        run_cmd(&self.bin, &full, stdin, &[("GRIDMATE_LOG", "warn")])
+        Self(gridmate_test_harness::Server::start(bin, data))
     }
 
     pub fn add_user(&self, name: &str, role: &str, scope: &str) {
-        self.admin(
-            &["user", "add", name, "--role", role, "--scope", scope, "--password-stdin"],
-            Some(&format!("{PASSWORD}\n")),
-        );
+        self.0.add_user(name, role, scope, None, PASSWORD);
     }
 
     /// `record dump`: id -> record JSON.
     pub fn dump(&self) -> std::collections::BTreeMap<String, Value> {
-        self.admin(&["record", "dump"], None)
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap();
-                (v["id"].as_str().unwrap().to_owned(), v["record"].clone())
-            })
+        self.0
+            .dump()
+            .into_iter()
+            .map(|(id, (_, record))| (id, record))
             .collect()
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-/// Runs a command, asserts success, returns stdout.
-pub fn run_cmd(bin: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> String {
-    let mut cmd = Command::new(bin);
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.unwrap_or("").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{} {args:?} failed: {}{}",
-        bin.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+pub use gridmate_test_harness::run_cmd;
 
 /// The `gridmate` CLI as a device of its own (its own data folder, one account).
 #[derive(Debug)]
@@ -416,8 +328,9 @@ impl App {
             .await;
     }
 
-    /// Clicks an element: scroll into view, WebDriver click, retried until `deadline` (an overlay
-    /// still fading out intercepts clicks for a moment); as a last resort a DOM `click()`, logged.
+    /// Clicks an element as a user would: scroll into view, WebDriver click, retried for a few
+    /// seconds (an overlay still fading out intercepts clicks for a moment). A click WebDriver
+    /// still cannot make is a failure: a user could not make it either.
     pub async fn click_el(&self, what: &str, el: &WebElement) {
         let deadline = Instant::now() + Duration::from_secs(8);
         let mut last = String::new();
@@ -429,11 +342,7 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        eprintln!("[e2e] WebDriver click on {what} kept failing ({last}); using a DOM click");
-        self.driver()
-            .execute("arguments[0].click();", vec![el.to_json().unwrap()])
-            .await
-            .unwrap_or_else(|e| panic!("DOM click on {what} failed: {e}"));
+        panic!("WebDriver could not click {what} for 8 s: {last}");
     }
 
     /// Finds (with a deadline) and clicks the element with this test id; a click that fails
@@ -458,35 +367,24 @@ impl App {
             .unwrap_or_default()
     }
 
-    /// Types `text` into the input inside `testid`, replacing what was there. Keys go through
-    /// WebDriver; if the field does not end up holding exactly `text` (an input method quirk with
-    /// CJK characters), the value is set through the DOM with an `input` event, and that is logged.
+    /// Types `text` into the input inside `testid`, replacing what was there, through WebDriver
+    /// keys (CJK text included) as a user would; the field must then hold exactly `text`.
     pub async fn type_into(&self, testid: &str, text: &str) {
         let el = self.input_in(testid).await;
         self.center(&el).await;
-        let _ = el.click().await;
+        self.click_el(testid, &el).await;
         if !self.value_of(&el).await.is_empty() {
             // Select all and delete: `clear()` does not fire the `input` event Vue listens to.
-            let _ = el.send_keys(Key::Control + "a").await;
-            let _ = el.send_keys(Key::Backspace).await;
-        }
-        let typed = el.send_keys(text).await;
-        let now = self.value_of(&el).await;
-        if typed.is_err() || now != text {
-            eprintln!(
-                "[e2e] typing into {testid} gave {now:?} ({typed:?}); setting the value through the DOM"
-            );
-            self.driver()
-                .execute(
-                    "const el = arguments[0];
-                     const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-                     Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, arguments[1]);
-                     el.dispatchEvent(new Event('input', { bubbles: true }));",
-                    vec![el.to_json().unwrap(), json!(text)],
-                )
+            el.send_keys(Key::Control + "a")
                 .await
-                .unwrap();
+                .unwrap_or_else(|e| panic!("select all in {testid}: {e}"));
+            el.send_keys(Key::Backspace)
+                .await
+                .unwrap_or_else(|e| panic!("delete in {testid}: {e}"));
         }
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {testid}: {e}"));
         let v = self.value_of(&el).await;
         assert_eq!(v, text, "the input of {testid} holds the typed text");
     }

@@ -6,9 +6,9 @@
 //! Everything talks to 127.0.0.1 only; every wait is bounded.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -21,54 +21,33 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// A `gridmate-server serve` process on its own temp data folder; killed on drop.
+/// A `gridmate-server serve` process on its own temp data folder (the test harness's); killed on
+/// drop.
 #[derive(Debug)]
 pub struct ServerProc {
-    child: Child,
+    server: gridmate_test_harness::Server,
     pub url: String,
     pub data: PathBuf,
-    _dir: tempfile::TempDir,
 }
 
 impl ServerProc {
     /// Starts the release server beside this executable with `--max-in-flight`.
     pub fn start(max_in_flight: usize) -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("gridmate-loadgen-")
-            .tempdir()?;
-        let data = dir.path().join("srv");
-        let mut child = Command::new(bin("gridmate-server"))
-            .args([
-                "serve",
-                "--data",
-                path_str(&data)?,
-                "--listen",
-                "127.0.0.1:0",
-                "--max-in-flight",
-                &max_in_flight.to_string(),
-            ])
-            .env("GRIDMATE_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting gridmate-server")?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().context("server stdout")?).read_line(&mut line)?;
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .ok_or_else(|| anyhow!("server said: {line}"))?
-            .to_owned();
+        let server = gridmate_test_harness::Server::try_start(
+            &bin("gridmate-server"),
+            None,
+            &["--max-in-flight", &max_in_flight.to_string()],
+        )
+        .context("starting gridmate-server")?;
         Ok(Self {
-            child,
-            url,
-            data,
-            _dir: dir,
+            url: server.url.clone(),
+            data: server.data.clone(),
+            server,
         })
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.server.pid().unwrap_or_default()
     }
 
     pub fn addr(&self) -> Result<String> {
@@ -90,11 +69,6 @@ impl ServerProc {
             .filter_map(|f| std::fs::metadata(self.data.join(f)).ok())
             .map(|m| m.len())
             .sum()
-    }
-
-    /// Runs an admin command of the server binary against this data folder.
-    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> Result<String> {
-        admin(&self.data, args, stdin)
     }
 
     /// Adds many users, `parallel` admin processes at a time.
@@ -138,20 +112,7 @@ impl ServerProc {
 
     /// What the server holds (`record dump`): id -> (sorted heads, record JSON).
     pub fn dump(&self) -> Result<Snapshot> {
-        let out = self.admin(&["record", "dump"], None)?;
-        let mut snap = Snapshot::new();
-        for l in out.lines() {
-            let v: serde_json::Value = serde_json::from_str(l)?;
-            let heads = v["heads"]
-                .as_array()
-                .context("heads")?
-                .iter()
-                .filter_map(|h| h.as_str().map(str::to_owned))
-                .collect();
-            let id = v["id"].as_str().context("id")?.to_owned();
-            snap.insert(id, (heads, v["record"].clone()));
-        }
-        Ok(snap)
+        Ok(self.server.try_dump()?)
     }
 
     /// A cheap server-side check, on a read-only connection to the server's own file.
@@ -183,37 +144,8 @@ impl ServerProc {
     }
 }
 
-impl Drop for ServerProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn path_str(p: &Path) -> Result<&str> {
     p.to_str().ok_or_else(|| anyhow!("non-UTF-8 path"))
-}
-
-fn admin(data: &Path, args: &[&str], stdin: Option<&str>) -> Result<String> {
-    let mut full: Vec<&str> = args.to_vec();
-    full.extend(["--data", path_str(data)?]);
-    let mut child = Command::new(bin("gridmate-server"))
-        .args(&full)
-        .env("GRIDMATE_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    child
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(stdin.unwrap_or("").as_bytes())?;
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
-        bail!("{full:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8(out.stdout)?)
 }
 
 /// CPU time and memory of a process, from `/proc`.

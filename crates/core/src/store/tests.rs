@@ -488,14 +488,22 @@ fn drafts_survive_reopening_and_clear_on_save() {
     assert_eq!(s.load_draft("new:dispute").unwrap(), None);
 }
 
-#[test]
-fn home_summary_counts_today_open_and_due() {
+/// The home screen's counts at `now` (RFC 3339): one visit at `now` itself and one a second before
+/// China-time midnight of the same day, which is yesterday and must not count; the rest long ago.
+fn home_summary_at(now: &str) -> HomeSummary {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir);
-    let now = Timestamp::now();
-    let today = now.plus_millis(-60_000).to_rfc3339();
+    let now = Timestamp::parse_rfc3339(now).unwrap();
+    let last_second_of_yesterday =
+        Timestamp::from_millis(app::china_day_start(now) - 1000).unwrap();
     let long_ago = "2026-01-05T09:00:00+08:00";
-    s.create_json(visit("今天的走访", &today)).unwrap();
+    s.create_json(visit("今天的走访", &now.to_rfc3339()))
+        .unwrap();
+    s.create_json(visit(
+        "昨天最后一秒",
+        &last_second_of_yesterday.to_rfc3339(),
+    ))
+    .unwrap();
     s.create_json(visit("以前的走访", long_ago)).unwrap();
     let mut due = visit("需要跟进", long_ago);
     due["follow_up_needed"] = json!(true);
@@ -505,15 +513,11 @@ fn home_summary_counts_today_open_and_due() {
     s.create_json(dispute("另一起", long_ago)).unwrap();
     s.edit(open.id(), &json!({"status": "accepted"})).unwrap();
     let h = s.home_summary(now).unwrap();
-    assert_eq!(
-        (h.visits_today, h.open_disputes, h.follow_ups_due, h.pending),
-        (1, 2, 1, 5)
-    );
     assert_eq!(h.last_sync_at, None);
     s.log_sync(&SyncLogEntry {
         at: now,
         ok: true,
-        pushed: 5,
+        pushed: 6,
         pulled: 0,
         rejected: 0,
         error: None,
@@ -521,6 +525,26 @@ fn home_summary_counts_today_open_and_due() {
     .unwrap();
     assert_eq!(s.home_summary(now).unwrap().last_sync_at, Some(now));
     assert_eq!(s.sync_log(10).unwrap().len(), 1);
+    h
+}
+
+#[test]
+fn home_summary_counts_today_open_and_due() {
+    // "Today" is the China-time day of the `now` passed in, never the machine's clock: the same
+    // counts 30 s past China-time midnight (00:00:30+08:00), at midday and a second before the
+    // next midnight.
+    for now in [
+        "2026-06-14T16:00:30Z",
+        "2026-06-15T12:00:00+08:00",
+        "2026-06-15T23:59:59+08:00",
+    ] {
+        let h = home_summary_at(now);
+        assert_eq!(
+            (h.visits_today, h.open_disputes, h.follow_ups_due, h.pending),
+            (1, 2, 1, 6),
+            "at {now}"
+        );
+    }
 }
 
 /// A page carrying `ids` from `from` as the server sends them in protocol 3: each record's

@@ -56,4 +56,6 @@ impl SchemaError {
 }
 
 #[cfg(test)]
+mod strategies;
+#[cfg(test)]
 mod tests;
