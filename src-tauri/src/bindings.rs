@@ -65,7 +65,9 @@ fn types(out: &mut String) {
     out.push_str("// ---- enumerations (values and their i18n label keys' last part) ----\n\n");
     let mut zh = serde_json::Map::new();
     let mut en = serde_json::Map::new();
-    let mut label_set = String::from("/** One language's labels of every enumeration, by i18n namespace. */\nexport type EnumLabelSet = {\n");
+    let mut label_set = String::from(
+        "/** One language's labels of every enumeration, by i18n namespace. */\nexport type EnumLabelSet = {\n",
+    );
     macro_rules! enums {
         ($($ty:ty => $name:literal / $ns:literal),+) => {$(
             let all: Vec<&str> = <$ty>::ALL.iter().map(|v| v.as_str()).collect();
@@ -119,6 +121,7 @@ fn types(out: &mut String) {
     decl::<RecordSummary>(out);
     decl::<Page>(out);
     decl::<Rejection>(out);
+    decl::<serde_json::Value>(out);
     decl::<ConflictValue>(out);
     decl::<Conflict>(out);
     decl::<RecordView>(out);
@@ -165,16 +168,36 @@ fn form_rules(out: &mut String) {
         })
         .collect();
     let consts = [
-        ("TEXT_RULES", json!(text), "Record<RecordKind, Record<string, TextRule>>"),
+        (
+            "TEXT_RULES",
+            json!(text),
+            "Record<RecordKind, Record<string, TextRule>>",
+        ),
         ("MAX_LIST", json!(rules::MAX_LIST), "number"),
         ("MAX_AUDIENCE", json!(rules::MAX_AUDIENCE), "number"),
         ("MAX_ACCURACY_M", json!(rules::MAX_ACCURACY_M), "number"),
-        ("PHONE_INPUT_MAX_CHARS", json!(rules::PHONE_INPUT_MAX_CHARS), "number"),
-        ("ID_NUMBER_INPUT_MAX_CHARS", json!(rules::ID_NUMBER_INPUT_MAX_CHARS), "number"),
-        ("IMMUTABLE_FIELDS", json!(rules::IMMUTABLE_FIELDS), "readonly string[]"),
+        (
+            "PHONE_INPUT_MAX_CHARS",
+            json!(rules::PHONE_INPUT_MAX_CHARS),
+            "number",
+        ),
+        (
+            "ID_NUMBER_INPUT_MAX_CHARS",
+            json!(rules::ID_NUMBER_INPUT_MAX_CHARS),
+            "number",
+        ),
+        (
+            "IMMUTABLE_FIELDS",
+            json!(rules::IMMUTABLE_FIELDS),
+            "readonly string[]",
+        ),
     ];
     for (name, value, ty) in consts {
-        writeln!(out, "export const {name} = {value} as const satisfies {ty}\n").unwrap();
+        writeln!(
+            out,
+            "export const {name} = {value} as const satisfies {ty}\n"
+        )
+        .unwrap();
     }
 }
 
@@ -252,7 +275,11 @@ fn capability(names: &[&str]) -> String {
         "core:event:allow-listen".to_owned(),
         "core:event:allow-unlisten".to_owned(),
     ];
-    permissions.extend(names.iter().map(|n| format!("allow-{}", n.replace('_', "-"))));
+    permissions.extend(
+        names
+            .iter()
+            .map(|n| format!("allow-{}", n.replace('_', "-"))),
+    );
     let v = json!({
         "$schema": "../gen/schemas/desktop-schema.json",
         "identifier": "default",

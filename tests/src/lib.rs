@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use gridmate_core::Store;
-use gridmate_core::store::ServerBinding;
-use gridmate_core::sync::{SyncClient, SyncConfig, SyncError, SyncReport, sync_once};
+use gridmate_core::sync::{SignIn, SyncConfig, SyncError, SyncReport, sign_in, sync_once};
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "test-password-1";
@@ -75,23 +74,17 @@ impl Device {
     pub async fn login(url: &str, user: &str) -> Result<Self, SyncError> {
         let dir = tempfile::tempdir().unwrap();
         let path = Store::account_path(dir.path(), user);
-        let mut store = Store::open(&path, user)?;
-        let client = SyncClient::new(url, false, None)?;
-        let resp = client
-            .login(user, PASSWORD, &store.device_id()?, "test device")
-            .await?;
-        store.bind_server(&ServerBinding {
-            server_url: client.base_url().to_owned(),
-            user: user.to_owned(),
-            token: resp.token,
+        let store = Arc::new(Mutex::new(Store::open(&path, user)?));
+        let req = SignIn {
+            server: url,
+            user,
+            password: PASSWORD,
             allow_insecure: false,
-            role: resp.user.role,
-            legal_role: resp.user.legal_role,
-            display_name: resp.user.display_name,
-            scope: resp.user.scope,
-        })?;
+            device_name: "test device",
+        };
+        sign_in(&store, &req).await?;
         Ok(Self {
-            store: Arc::new(Mutex::new(store)),
+            store,
             user: user.to_owned(),
             path,
             _dir: dir,

@@ -306,6 +306,11 @@ fn a_bad_list_filter_names_the_filter_in_both_languages() {
     let err: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["code"], "invalid_value");
     assert_eq!(err["errors"][0]["field"], "status");
-    assert!(err["message"]["zh-CN"].as_str().unwrap().contains("筛选条件"));
+    assert!(
+        err["message"]["zh-CN"]
+            .as_str()
+            .unwrap()
+            .contains("筛选条件")
+    );
     assert!(err["message"]["en"].as_str().unwrap().contains("status"));
 }

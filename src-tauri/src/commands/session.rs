@@ -59,11 +59,10 @@ pub async fn login(
     }
     let path = state.account_path(&user);
     let account = user.clone();
-    let store = tauri::async_runtime::spawn_blocking(move || {
-        gridmate_core::Store::open(&path, &account)
-    })
-    .await
-    .map_err(AppError::internal)??;
+    let store =
+        tauri::async_runtime::spawn_blocking(move || gridmate_core::Store::open(&path, &account))
+            .await
+            .map_err(AppError::internal)??;
     let store = Arc::new(Mutex::new(store));
     let sign = SignIn {
         server: &req.server,

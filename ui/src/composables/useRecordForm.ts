@@ -204,7 +204,8 @@ export function useRecordForm<K extends RecordKind, F extends FormBase<K>>(spec:
       if (err.code === 'validation_failed') {
         fieldErrors.value = err.errors ?? []
       } else if (err.field) {
-        fieldErrors.value = [{ code: err.code, field: err.field, message: err.message }]
+        // a single-field refusal (e.g. an id or filter) carries a field rule's code
+        fieldErrors.value = [{ code: err.code as FieldError['code'], field: err.field, message: err.message }]
       } else {
         generalError.value = err
       }

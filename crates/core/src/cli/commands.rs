@@ -190,7 +190,9 @@ fn parse_id(s: &str) -> Result<RecordId, CliError> {
 
 fn list_query(a: &ListArgs) -> Result<ListQuery, CliError> {
     let filters = ListFilters {
-        kind: a.kind.map(|k| gridmate_domain::RecordKind::from(k).as_str().to_owned()),
+        kind: a
+            .kind
+            .map(|k| gridmate_domain::RecordKind::from(k).as_str().to_owned()),
         grid_id: a.grid.clone(),
         status: a.status.clone(),
         risk_level: a.risk.clone(),

@@ -40,7 +40,12 @@ pub fn print_json(v: &impl serde::Serialize) {
 pub fn print_summaries(items: &[RecordSummary]) {
     outln!(
         "{:<36}  {:<6}  {:<24}  {:<16}  {:<6}  {:<10}  title",
-        "id", "kind", "grid", "occurred (UTC+8)", "status", "sync"
+        "id",
+        "kind",
+        "grid",
+        "occurred (UTC+8)",
+        "status",
+        "sync"
     );
     for s in items {
         let status = s.status.map(|x| x.label_zh()).unwrap_or("-");

@@ -81,7 +81,9 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
             CliError::Field(f) => json!([f]),
             _ => json!([]),
         };
-        let message = e.localized().map_or_else(|| json!({"en": e.to_string()}), |m| json!(m));
+        let message = e
+            .localized()
+            .map_or_else(|| json!({"en": e.to_string()}), |m| json!(m));
         eprintln!(
             "{}",
             json!({"code": e.code(), "message": message, "errors": errors})

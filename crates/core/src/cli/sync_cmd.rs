@@ -104,7 +104,11 @@ pub fn sync(path: &Path, account: &str, json: bool) -> Result<(), CliError> {
         for r in &report.rejected {
             outln!(
                 "  rejected {} [{}] {}: {} / {}",
-                r.id, r.code, r.field, r.message_zh, r.message_en
+                r.id,
+                r.code,
+                r.field,
+                r.message_zh,
+                r.message_en
             );
         }
     }
@@ -133,7 +137,10 @@ pub fn status(path: &Path, account: &str, json: bool) -> Result<(), CliError> {
         );
         outln!(
             "records: {}  pending: {}  rejected: {}  quarantined: {}",
-            counts.records, counts.pending, counts.rejected, counts.quarantined
+            counts.records,
+            counts.pending,
+            counts.rejected,
+            counts.quarantined
         );
     }
     Ok(())

@@ -155,7 +155,9 @@ impl Store {
                 pushed: r.get::<_, i64>(2)?.unsigned_abs(),
                 pulled: r.get::<_, i64>(3)?.unsigned_abs(),
                 rejected: r.get::<_, i64>(4)?.unsigned_abs(),
-                error: r.get::<_, Option<String>>(5)?.map(SyncLogError::from_column),
+                error: r
+                    .get::<_, Option<String>>(5)?
+                    .map(SyncLogError::from_column),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -91,7 +91,9 @@ mod tests {
             let m = e.message();
             assert!(!m.zh_cn.is_empty() && !m.en.is_empty(), "{e:?}");
             assert!(
-                m.zh_cn.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                m.zh_cn
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
                 "{e:?}: {}",
                 m.zh_cn
             );
