@@ -17,6 +17,7 @@ pub mod conflicts;
 mod error;
 pub mod fts;
 mod history;
+mod imports;
 pub mod migrations;
 mod outbox;
 mod pull;
@@ -34,6 +35,7 @@ pub use app::{HomeSummary, SyncLogEntry};
 pub use conflicts::{Conflict, ConflictValue};
 pub use error::StoreError;
 pub use history::{HistoryEntry, HistoryOp};
+pub use imports::{ImportOutcome, RowHash};
 pub use sync::{Applied, Outgoing, Rejection, ServerBinding};
 pub use types::*;
 
