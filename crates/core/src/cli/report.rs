@@ -18,6 +18,9 @@ pub enum CliError {
         field: String,
         message: String,
     },
+    /// `gridmate import` refused a file: every error with its row and column.
+    #[error(transparent)]
+    Import(#[from] super::import::ImportFailure),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -35,6 +38,7 @@ impl CliError {
         match self {
             Self::Store(e) => e.code(),
             Self::Input { code, .. } => code,
+            Self::Import(f) => f.code,
             Self::Other(_) => "error",
         }
     }
@@ -42,7 +46,7 @@ impl CliError {
 
 pub fn report(e: &CliError, as_json: bool) -> ExitCode {
     let exit = match e {
-        CliError::Store(StoreError::Invalid(_)) | CliError::Input { .. } => 2,
+        CliError::Store(StoreError::Invalid(_)) | CliError::Input { .. } | CliError::Import(_) => 2,
         CliError::Store(StoreError::NotFound(_)) => 3,
         _ => 1,
     };
@@ -54,6 +58,7 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
                 field,
                 message,
             } => json!([{"code": code, "field": field, "message": {"en": message}}]),
+            CliError::Import(f) => json!(f.errors),
             _ => json!([]),
         };
         eprintln!(
@@ -80,6 +85,7 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
                     );
                 }
             }
+            CliError::Import(f) => f.print_text(),
             other => eprintln!("error [{}]: {other:#}", other.code()),
         }
     }

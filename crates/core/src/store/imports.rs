@@ -8,8 +8,8 @@
 //! deleted since its import still counts as imported.
 
 use gridmate_domain::RecordId;
+use gridmate_domain::Timestamp;
 use gridmate_domain::input::RecordDraft;
-use gridmate_domain::{Record, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
@@ -21,7 +21,7 @@ pub type RowHash = [u8; 32];
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportOutcome {
     /// Written now, as this record.
-    Created(Record),
+    Created(RecordId),
     /// Written by an earlier import (or earlier in this one), as this record.
     AlreadyImported(RecordId),
 }
@@ -58,7 +58,7 @@ impl Store {
             .into_iter()
             .zip(earlier)
             .map(|(c, e)| match (c, e) {
-                (Some(r), _) => Ok(ImportOutcome::Created(r)),
+                (Some(r), _) => Ok(ImportOutcome::Created(r.id())),
                 (None, Some(id)) => Ok(ImportOutcome::AlreadyImported(id)),
                 (None, None) => Err(StoreError::Automerge("an import row was lost".into())),
             })
@@ -104,17 +104,17 @@ mod tests {
                 .collect()
         };
         let first = s.create_imported(rows(&[1, 2, 1])).unwrap();
-        let ImportOutcome::Created(a) = &first[0] else {
+        let ImportOutcome::Created(a) = first[0] else {
             panic!("{first:?}")
         };
         assert!(matches!(first[1], ImportOutcome::Created(_)));
         assert_eq!(
             first[2],
-            ImportOutcome::AlreadyImported(a.id()),
+            ImportOutcome::AlreadyImported(a),
             "same row twice in a file"
         );
         let again = s.create_imported(rows(&[1, 2, 3])).unwrap();
-        assert_eq!(again[0], ImportOutcome::AlreadyImported(a.id()));
+        assert_eq!(again[0], ImportOutcome::AlreadyImported(a));
         assert!(matches!(again[1], ImportOutcome::AlreadyImported(_)));
         assert!(matches!(again[2], ImportOutcome::Created(_)));
         assert_eq!(s.imported_count().unwrap(), 3);
