@@ -269,7 +269,8 @@ fn volunteer(path: &str, _i: usize, item: &str) -> Result<Value, Vec<FieldError>
 }
 
 /// `张三(申请人,13800138000,320102199003071239)`: name (may be empty), role, then optionally
-/// a phone and an ID number in either order, told apart by length (15 or more: the ID number).
+/// a phone and an ID number in either order, told apart by length (15 or more letters and
+/// digits: the ID number; `+86 138 0013 8000` has 13).
 fn party(path: &str, _i: usize, item: &str) -> Result<Value, Vec<FieldError>> {
     let shape = "姓名(角色,手机号,身份证号)";
     let Some((name, parts)) = split_person(item) else {
@@ -290,7 +291,7 @@ fn party(path: &str, _i: usize, item: &str) -> Result<Value, Vec<FieldError>> {
     }
     obj.insert("role".into(), Value::String(role));
     for p in rest.iter().filter(|p| !p.is_empty()) {
-        let (key, value) = if p.chars().count() >= 15 {
+        let (key, value) = if p.chars().filter(char::is_ascii_alphanumeric).count() >= 15 {
             ("id_number", p.replace(' ', "").to_uppercase())
         } else {
             ("phone", normalize_phone(p))
