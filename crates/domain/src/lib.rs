@@ -11,6 +11,7 @@ pub mod error;
 pub mod fixtures;
 pub mod ids;
 pub mod input;
+pub mod ledger;
 pub mod privacy;
 pub mod record;
 pub mod rules;

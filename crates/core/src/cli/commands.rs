@@ -97,6 +97,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
                 }
             }
         }
+        Command::Import(args) => super::import::run(&path, &cli.account, args, json)?,
         Command::Seed {
             count,
             seed,

@@ -2,6 +2,8 @@
 //! printing lives in `output`, error reporting (field errors in zh-CN and en) in `report`.
 
 mod commands;
+mod import;
+mod import_source;
 mod output;
 mod report;
 mod sync_cmd;
@@ -88,6 +90,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Add many records from JSON lines, a JSON array, or a CSV/XLSX ledger (台账).
+    Import(import::ImportArgs),
     /// Add realistic generated records (fixed seed): demo data and load.
     Seed {
         #[arg(long, default_value_t = 20)]

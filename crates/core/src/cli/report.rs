@@ -26,6 +26,9 @@ pub enum CliError {
     /// Sign-in or sync failed (the server's answer, the network, the store).
     #[error(transparent)]
     Sync(#[from] SyncError),
+    /// `gridmate import` refused a file: every error with its row and column.
+    #[error(transparent)]
+    Import(#[from] super::import::ImportFailure),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -49,6 +52,7 @@ impl CliError {
             Self::Input { code, .. } => (*code).to_owned(),
             Self::Field(f) => f.code.as_str().to_owned(),
             Self::Sync(e) => e.code(),
+            Self::Import(f) => f.code.to_owned(),
             Self::Other(_) => "error".to_owned(),
         }
     }
@@ -59,6 +63,7 @@ impl CliError {
             Self::Store(e) => Some(e.message()),
             Self::Field(f) => Some(f.message.clone()),
             Self::Sync(e) => Some(e.message()),
+            Self::Import(f) => Some(f.message.clone()),
             _ => None,
         }
     }
@@ -66,7 +71,10 @@ impl CliError {
 
 pub fn report(e: &CliError, as_json: bool) -> ExitCode {
     let exit = match e {
-        CliError::Store(StoreError::Invalid(_)) | CliError::Input { .. } | CliError::Field(_) => 2,
+        CliError::Store(StoreError::Invalid(_))
+        | CliError::Input { .. }
+        | CliError::Field(_)
+        | CliError::Import(_) => 2,
         CliError::Store(StoreError::NotFound(_)) => 3,
         _ => 1,
     };
@@ -79,6 +87,7 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
                 message,
             } => json!([{"code": code, "field": field, "message": {"en": message}}]),
             CliError::Field(f) => json!([f]),
+            CliError::Import(f) => json!(f.errors),
             _ => json!([]),
         };
         let message = e
@@ -108,6 +117,7 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
                     );
                 }
             }
+            CliError::Import(f) => f.print_text(),
             other => match other.localized() {
                 Some(m) if m.zh_cn != m.en => {
                     eprintln!("error [{}]: {} / {}", other.code(), m.zh_cn, m.en)

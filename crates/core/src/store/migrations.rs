@@ -110,6 +110,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE record_sync ADD COLUMN unsent_from BLOB;
     ALTER TABLE record_sync ADD COLUMN unsent_to BLOB;
     "#,
+    // 7: rows `gridmate import` has written, by the hash of the row's canonical draft, so that
+    // importing a ledger again (or a grown copy of it) adds only the rows not seen before
+    // (store/imports.rs). Empty on upgrade.
+    r#"
+    CREATE TABLE imports (
+        row_hash    BLOB PRIMARY KEY,
+        record_id   TEXT NOT NULL,
+        imported_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams

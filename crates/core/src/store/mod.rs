@@ -18,6 +18,7 @@ mod error;
 mod filters;
 pub mod fts;
 mod history;
+mod imports;
 pub mod migrations;
 mod outbox;
 mod pull;
@@ -36,6 +37,7 @@ pub use conflicts::{Conflict, ConflictValue};
 pub use error::StoreError;
 pub use filters::ListFilters;
 pub use history::{HistoryEntry, HistoryOp};
+pub use imports::{ImportOutcome, RowHash};
 pub use sync::{Applied, Outgoing, Rejection, ServerBinding};
 pub use types::*;
 

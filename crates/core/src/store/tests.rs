@@ -786,10 +786,11 @@ fn a_new_store_searches_with_the_ascii_tokenizer_and_an_upgraded_one_keeps_its_i
             .create_json(dispute("楼上漏水，Wang 报修", "2026-11-01T09:00:00+08:00"))
             .unwrap();
         assert_eq!(s.search("漏水", None, 10).unwrap()[0].id, again.id());
-        // And without what later steps added (the outbox, step 6).
+        // And without what later steps added (the outbox, step 6; imports, step 7).
         s.conn
             .execute_batch(
-                "ALTER TABLE record_sync DROP COLUMN unsent;
+                "DROP TABLE imports;
+                 ALTER TABLE record_sync DROP COLUMN unsent;
                  ALTER TABLE record_sync DROP COLUMN unsent_from;
                  ALTER TABLE record_sync DROP COLUMN unsent_to;
                  PRAGMA user_version = 4;",

@@ -57,26 +57,47 @@ impl Store {
     /// Creates many records in one transaction (imports, fixtures). All or nothing: one invalid
     /// draft refuses the batch before anything is written.
     pub fn create_batch(&mut self, drafts: Vec<RecordDraft>) -> Result<Vec<Record>, StoreError> {
+        let out = self.create_each(drafts, |_, _, _| Ok(true))?;
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// `create_batch`, asking `admit` inside the transaction, just before each record is written,
+    /// whether to write it (an import skips a row it already wrote). Returns, for each draft, its
+    /// record or `None` if it was not admitted. Every draft is validated before the transaction
+    /// opens; each document is built and written in turn, so memory stays flat for a large batch.
+    pub(crate) fn create_each(
+        &mut self,
+        drafts: Vec<RecordDraft>,
+        mut admit: impl FnMut(&Transaction<'_>, usize, &Record) -> Result<bool, StoreError>,
+    ) -> Result<Vec<Option<Record>>, StoreError> {
         let now = Timestamp::now();
         let state = self.new_sync_state()?;
-        let mut prepared = Vec::with_capacity(drafts.len());
-        for draft in drafts {
-            let record = draft.into_record(RecordId::new_v7(), &self.user, now);
-            validate_new(&record, now).map_err(StoreError::Invalid)?;
+        let records: Vec<Record> = drafts
+            .into_iter()
+            .map(|d| d.into_record(RecordId::new_v7(), &self.user, now))
+            .collect();
+        for record in &records {
+            validate_new(record, now).map_err(StoreError::Invalid)?;
+        }
+        let (actor, user) = (self.actor.clone(), self.user.clone());
+        let tx = self.conn.transaction()?;
+        record_actor(&tx, &actor, now)?;
+        let mut out = Vec::with_capacity(records.len());
+        for (i, record) in records.into_iter().enumerate() {
+            if !admit(&tx, i, &record)? {
+                out.push(None);
+                continue;
+            }
             // The actor is set before any operation: setting it later would close the open
             // transaction without this save's message.
-            let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+            let mut doc = AutoCommit::new().with_actor(actor.clone());
             write_changes(&mut doc, None, &record)?;
-            self.commit(&mut doc, Op::Create, now);
-            prepared.push((record, doc));
-        }
-        let tx = self.conn.transaction()?;
-        record_actor(&tx, &self.actor, now)?;
-        for (record, doc) in &mut prepared {
-            write_row(&tx, None, record, doc, state)?;
+            commit_doc(&mut doc, Op::Create, &user, now);
+            write_row(&tx, None, &record, &mut doc, state)?;
+            out.push(Some(record));
         }
         tx.commit()?;
-        Ok(prepared.into_iter().map(|(r, _)| r).collect())
+        Ok(out)
     }
 
     /// Applies a merge patch to a record. A patch that changes nothing writes nothing.
@@ -135,11 +156,7 @@ impl Store {
     }
 
     fn commit(&self, doc: &mut AutoCommit, op: Op, now: Timestamp) {
-        doc.commit_with(
-            CommitOptions::default()
-                .with_message(change_message(op, &self.user))
-                .with_time(now.millis() / 1000),
-        );
+        commit_doc(doc, op, &self.user, now);
     }
 
     /// Loads a record's row id, document and record for an edit; a broken document quarantines it.
@@ -174,6 +191,14 @@ impl Store {
         );
         StoreError::Corrupt { id, reason }
     }
+}
+
+fn commit_doc(doc: &mut AutoCommit, op: Op, user: &str, now: Timestamp) {
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(change_message(op, user))
+            .with_time(now.millis() / 1000),
+    );
 }
 
 /// Records the actor in the same transaction as the save that first uses it (idempotent, so it
