@@ -74,7 +74,7 @@ fn counts(v: &Value) -> (u64, u64, u64) {
 
 fn dispute_row(i: usize, risk: &str, phone: &str) -> String {
     format!(
-        "jingkou-zhengdonglu-03,2026-11-28 10:{:02},网格发现,邻里,\"张三(申请人,{phone})；李四(被申请人)\",第{i}户楼上漏水至楼下,{risk}",
+        "jingkou-zhengdonglu-03,2026-11-28 10:{:02},现场发现,邻里,\"张三(申请人,{phone})；李四(被申请人)\",第{i}户楼上漏水至楼下,{risk}",
         i % 60
     )
 }

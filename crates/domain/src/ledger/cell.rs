@@ -13,18 +13,20 @@ use crate::time::Timestamp;
 
 /// Separators between list items; an export writes the first.
 const LIST_SEPARATORS: [char; 4] = ['；', ';', '、', '\n'];
-/// Labels the app once showed that differ from `label_zh`, read as the same value.
+/// Labels ledgers were written with before the labels of `enums` were the app's, read as the
+/// same value.
 const CHOICE_ALIASES: &[(&str, &str)] = &[
-    ("现场发现", "field"),
-    ("群众来访", "walk_in"),
-    ("上报", "reported"),
-    ("受理", "accepted"),
-    ("分流交办", "assigned"),
+    ("网格发现", "field"),
+    ("来访", "walk_in"),
+    ("12345热线", "hotline_12345"),
+    ("已上报", "reported"),
+    ("已受理", "accepted"),
+    ("已交办", "assigned"),
     ("交办", "assigned"),
-    ("办结", "resolved"),
-    ("退回", "returned"),
-    ("升级上报", "escalated"),
-];
+    ("已办结", "resolved"),
+    ("已退回", "returned"),
+    ("已升级", "escalated"),
+]
 
 /// Reads a cell. `Ok(None)`: the cell is empty and the field is left out (its default applies,
 /// or `parse_draft` reports it as required).
