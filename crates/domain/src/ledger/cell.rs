@@ -26,7 +26,7 @@ const CHOICE_ALIASES: &[(&str, &str)] = &[
     ("已办结", "resolved"),
     ("已退回", "returned"),
     ("已升级", "escalated"),
-]
+];
 
 /// Reads a cell. `Ok(None)`: the cell is empty and the field is left out (its default applies,
 /// or `parse_draft` reports it as required).
