@@ -65,7 +65,7 @@ pub struct AppState {
     /// Runs argon2 work (19 MiB each) on one long-lived thread per CPU, so a burst of logins
     /// queues instead of exhausting memory, and the memory kept afterwards stays bounded.
     pub hash_pool: Arc<HashPool>,
-    /// Bounds requests in flight (see `routes::limit_in_flight`).
+    /// Bounds requests in flight (the concurrency limit of `routes::router_with`).
     pub in_flight: Arc<Semaphore>,
     /// Sync exchanges whose CPU work (decode, plan, push, pull, encode) runs at once (twice the
     /// cores, at least 4); the others wait their turn. The work is CPU-bound, so more at once
