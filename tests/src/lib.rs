@@ -21,6 +21,11 @@ use gridmate_core::sync::{SyncClient, SyncConfig, SyncError, SyncReport, sync_on
 /// The password every test user gets.
 pub const PASSWORD: &str = "test-password-1";
 
+/// A reqwest client builder with the app's TLS setup (ring, no process-wide provider needed).
+pub fn http() -> reqwest::ClientBuilder {
+    gridmate_core::sync::transport::http_client_builder().expect("a TLS configuration")
+}
+
 /// Path of a workspace binary built beside the running test.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
