@@ -14,7 +14,7 @@ use automerge::{AutoCommit, Change, ChangeHash, LoadChangeError};
 use super::{SchemaError, read_record};
 use crate::record::Record;
 
-/// Why guarded bytes could not be decoded or applied.
+/// Why guarded bytes could not be decoded or applied (causes boxed: the error stays small).
 #[derive(Debug, thiserror::Error)]
 pub enum GuardedError {
     /// automerge panicked during `op` (e.g. "the document decoder").
@@ -22,16 +22,16 @@ pub enum GuardedError {
     Panicked { op: &'static str },
     /// The bytes are not a document automerge can load.
     #[error("cannot decode the document: {0}")]
-    Decode(#[source] automerge::AutomergeError),
+    Decode(#[source] Box<automerge::AutomergeError>),
     /// The bytes are not a change.
     #[error("not a valid change: {0}")]
-    Change(#[source] LoadChangeError),
+    Change(#[source] Box<LoadChangeError>),
     /// automerge refused to apply the changes.
     #[error("{0}")]
-    Apply(#[source] automerge::AutomergeError),
+    Apply(#[source] Box<automerge::AutomergeError>),
     /// The document loads but does not fit the record schema.
     #[error("the document does not fit the schema: {0}")]
-    Schema(#[from] SchemaError),
+    Schema(#[source] Box<SchemaError>),
 }
 
 /// Runs `f`, turning a panic into [`GuardedError::Panicked`] naming `op`. For a composite
@@ -42,32 +42,35 @@ pub fn guard<T>(op: &'static str, f: impl FnOnce() -> T) -> Result<T, GuardedErr
 
 /// Loads a document (saved whole, or a concatenation of chunks).
 pub fn load_doc(bytes: &[u8]) -> Result<AutoCommit, GuardedError> {
-    guard("the document decoder", || AutoCommit::load(bytes))?.map_err(GuardedError::Decode)
+    guard("the document decoder", || AutoCommit::load(bytes))?
+        .map_err(|e| GuardedError::Decode(Box::new(e)))
 }
 
 /// Loads a document and reads its record.
 pub fn load_record(bytes: &[u8]) -> Result<(AutoCommit, Record), GuardedError> {
     let doc = load_doc(bytes)?;
-    let record = guard("reading the document", || read_record(&doc))??;
+    let record = guard("reading the document", || read_record(&doc))?
+        .map_err(|e| GuardedError::Schema(Box::new(e)))?;
     Ok((doc, record))
 }
 
 /// Decodes one raw change.
 pub fn decode_change(bytes: &[u8]) -> Result<Change, GuardedError> {
     guard("the change decoder", || Change::from_bytes(bytes.to_vec()))?
-        .map_err(GuardedError::Change)
+        .map_err(|e| GuardedError::Change(Box::new(e)))
 }
 
 /// Applies changes to a document.
 pub fn apply_changes(doc: &mut AutoCommit, changes: Vec<Change>) -> Result<(), GuardedError> {
-    guard("applying the changes", || doc.apply_changes(changes))?.map_err(GuardedError::Apply)
+    guard("applying the changes", || doc.apply_changes(changes))?
+        .map_err(|e| GuardedError::Apply(Box::new(e)))
 }
 
 /// Loads further chunks into a document (on an empty document: a plain load).
 pub fn load_incremental(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), GuardedError> {
     guard("the document decoder", || doc.load_incremental(bytes))?
         .map(|_| ())
-        .map_err(GuardedError::Decode)
+        .map_err(|e| GuardedError::Decode(Box::new(e)))
 }
 
 /// The document's changes after `since`, encoded again from its op set.
