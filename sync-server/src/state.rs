@@ -70,7 +70,7 @@ pub struct AppState {
     /// Sync exchanges whose CPU work (decode, plan, push, pull, encode) runs at once (twice the
     /// cores, at least 4); the others wait their turn. The work is CPU-bound, so more at once
     /// only holds more memory (request bodies, documents, reader connections, allocator heaps of
-    /// extra threads) without finishing sooner: on W1, 20 devices at once.
+    /// extra threads) without finishing sooner.
     pub sync_work: Arc<Semaphore>,
 }
 
@@ -80,7 +80,7 @@ impl AppState {
         Self::with_accounts(db, accounts, config, clock)
     }
 
-    /// Like [`AppState::new`] with a different account store (tests, alternative backends).
+    /// Like [`AppState::new`] with a different account store (tests).
     pub fn with_accounts(
         db: Arc<SqliteStorage>,
         accounts: Arc<dyn AccountStore>,

@@ -104,7 +104,7 @@ pub fn push_batch(
 }
 
 /// Runs a savepoint statement on a cached statement: `execute_batch` parsed these three times per
-/// record (5% of the server's CPU in W1's edit phase).
+/// record (a visible share of the server's CPU in W1's edit phase: docs/benchmarks.md).
 fn savepoint(tx: &Transaction<'_>, sql: &str) -> Result<(), StorageError> {
     tx.prepare_cached(sql)?.execute([])?;
     Ok(())
@@ -305,7 +305,7 @@ pub(super) fn push_one(
     let mut last_seq = 0;
     // `fresh` is exactly what the stored document lacked (no hash of it is logged), so it is
     // logged as received, in dependency order; `doc.get_changes(&heads_before)` would re-encode
-    // every change from the op set (17% of a push's CPU in a W1 profile).
+    // every change from the op set (a large share of a push's CPU: docs/benchmarks.md, W1).
     let new_changes = dependency_order(fresh);
     for c in &new_changes {
         let row = LogRow {
