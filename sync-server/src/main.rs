@@ -7,15 +7,15 @@ use clap::Parser;
 use gridmate_server::cli::{self, Cli};
 
 /// mimalloc instead of glibc malloc: the server's work (argon2's 19 MiB blocks, thousands of small
-/// Automerge allocations on many blocking threads) left glibc holding ~400 MB of freed memory in
-/// per-thread arenas after a W1 push; mimalloc returns it (docs/benchmarks.md, W1).
+/// Automerge allocations on many blocking threads) left glibc holding most of its freed memory in
+/// per-thread arenas; mimalloc returns it (figures in docs/benchmarks.md, W1).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc v3 keeps freed pages for a second before returning them to the OS. The server's
-/// memory comes in bursts (20 devices pushing at once, a cold pull's page): measured on W1, the
-/// delay held the peak RSS at 70-115 MB for a live heap of about 30 MB; purging at once keeps it
-/// at 47-63 MB, at no measured cost in push, edit or pull time (docs/benchmarks.md).
+/// memory comes in bursts (many devices pushing at once, a cold pull's page), and the delay lets
+/// the bursts pile up far beyond the live heap; purging at once keeps the peak within the
+/// server's memory budget at no measured cost in time (figures in docs/benchmarks.md, W1).
 fn purge_freed_memory_at_once() {
     /// `mi_option_purge_delay` in mimalloc v3's `include/mimalloc.h` (the 16th option); the
     /// bindings name no constant for it.

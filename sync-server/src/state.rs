@@ -65,12 +65,12 @@ pub struct AppState {
     /// Runs argon2 work (19 MiB each) on one long-lived thread per CPU, so a burst of logins
     /// queues instead of exhausting memory, and the memory kept afterwards stays bounded.
     pub hash_pool: Arc<HashPool>,
-    /// Bounds requests in flight (see `routes::limit_in_flight`).
+    /// Bounds requests in flight (the concurrency limit of `routes::router_with`).
     pub in_flight: Arc<Semaphore>,
     /// Sync exchanges whose CPU work (decode, plan, push, pull, encode) runs at once (twice the
     /// cores, at least 4); the others wait their turn. The work is CPU-bound, so more at once
     /// only holds more memory (request bodies, documents, reader connections, allocator heaps of
-    /// extra threads) without finishing sooner: on W1, 20 devices at once.
+    /// extra threads) without finishing sooner.
     pub sync_work: Arc<Semaphore>,
 }
 
@@ -80,7 +80,7 @@ impl AppState {
         Self::with_accounts(db, accounts, config, clock)
     }
 
-    /// Like [`AppState::new`] with a different account store (tests, alternative backends).
+    /// Like [`AppState::new`] with a different account store (tests).
     pub fn with_accounts(
         db: Arc<SqliteStorage>,
         accounts: Arc<dyn AccountStore>,

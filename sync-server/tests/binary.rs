@@ -26,6 +26,13 @@ impl Drop for Server {
     }
 }
 
+/// A reqwest client builder. reqwest is built with rustls but without a crypto provider (ring
+/// only: see the root Cargo.toml), so the test process installs ring as its provider first.
+fn http() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 fn start(data: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
@@ -128,7 +135,7 @@ async fn admin_cli_and_server_work_together() {
     let data = dir.path().join("data");
     let mut server = start(&data, &[]);
     assert!(server.url.starts_with("http://127.0.0.1:"));
-    let client = reqwest::Client::new();
+    let client = http().build().unwrap();
 
     let health: Value = client
         .get(format!("{}/healthz", server.url))
@@ -276,7 +283,7 @@ async fn serves_https_with_a_given_certificate() {
         "{}",
         server.url
     );
-    let client = reqwest::Client::builder()
+    let client = http()
         .add_root_certificate(reqwest::Certificate::from_pem(ck.cert.pem().as_bytes()).unwrap())
         .https_only(true)
         .build()
@@ -295,7 +302,7 @@ async fn serves_https_with_a_given_certificate() {
     assert_eq!(status, 200);
 
     // Plain HTTP to the TLS port gets no HTTP answer.
-    let plain = reqwest::Client::new();
+    let plain = http().build().unwrap();
     assert!(
         plain
             .get(format!(

@@ -18,6 +18,11 @@ use gridmate_core::sync::{SignIn, SyncConfig, SyncError, SyncReport, sign_in, sy
 /// The password every test user gets.
 pub const PASSWORD: &str = "test-password-1";
 
+/// A reqwest client builder with the app's TLS setup (ring, no process-wide provider needed).
+pub fn http() -> reqwest::ClientBuilder {
+    gridmate_core::sync::transport::http_client_builder().expect("a TLS configuration")
+}
+
 /// Path of a workspace binary built beside the running test.
 pub fn bin(name: &str) -> PathBuf {
     gridmate_test_harness::beside_current_exe(name)

@@ -156,7 +156,7 @@ impl Proxy {
     pub async fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let http = reqwest::Client::builder()
+        let http = crate::http()
             // A fresh connection per forward: a restarted server must not meet a dead pooled one.
             .pool_max_idle_per_host(0)
             .no_proxy()
@@ -334,7 +334,7 @@ async fn forward(inner: &Inner, rec: &Recorded) -> Result<Upstream, Closed> {
 
 /// Whether the server at `url` answers `GET /healthz` with 200.
 pub async fn healthy(url: &str) -> bool {
-    let http = reqwest::Client::builder()
+    let http = crate::http()
         .no_proxy()
         .timeout(Duration::from_secs(10))
         .build()

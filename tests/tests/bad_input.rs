@@ -52,7 +52,9 @@ fn token_of(dev: &Device) -> String {
 
 /// POSTs raw bytes to `/v1/sync`; the status and the JSON error body (`Null` on success).
 async fn post(url: &str, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
-    let resp = reqwest::Client::new()
+    let resp = gridmate_system_tests::http()
+        .build()
+        .unwrap()
         .post(format!("{url}/v1/sync"))
         .bearer_auth(token)
         .header("content-type", wire::CONTENT_TYPE)

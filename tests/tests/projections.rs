@@ -36,7 +36,9 @@ async fn exchange_raw(
         push,
         pull: Some(pull),
     };
-    let resp = reqwest::Client::new()
+    let resp = gridmate_system_tests::http()
+        .build()
+        .unwrap()
         .post(format!("{}/v1/sync", b.server_url))
         .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
         .bearer_auth(&b.token)

@@ -1,7 +1,7 @@
 //! Password hashing on a few long-lived threads (one per CPU). Argon2 needs 19 MiB per hash; run
 //! on tokio's blocking pool, every thread that ever hashed kept its own malloc arena holding that
-//! memory, and a burst of logins (20 devices reconnecting) pushed the server past 300 MB resident.
-//! A fixed pool bounds both the concurrency and the memory kept (measured in docs/benchmarks.md).
+//! memory, so a burst of logins (devices reconnecting) left the server's resident memory high. A
+//! fixed pool bounds both the concurrency and the memory kept (measured in docs/benchmarks.md).
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,9 +1,13 @@
 //! The HTTP router: routes plus the cross-cutting layers every request goes through.
 //!
-//! Layers, outermost first: request span + access log ([`trace_requests`]) -> in-flight limit
-//! ([`limit_in_flight`], 429 `overloaded`) -> declared-size check ([`reject_oversized`], 413) ->
-//! `DefaultBodyLimit` (413 for bodies that grow past the limit while streaming) -> route.
-//! Unknown paths and methods answer our JSON errors too.
+//! Layers, outermost first (tower / tower-http, see [`router_with`]): request span + access log
+//! (`TraceLayer`) -> in-flight limit (load shedding over a concurrency limit: 429 `overloaded`,
+//! never queueing) -> body limit (`RequestBodyLimitLayer`: 413 for a declared length over the
+//! limit before anything is read, and for a body that grows past it while streaming; both are our
+//! JSON `payload_too_large`) -> route. Unknown paths and methods answer our JSON errors too.
+//!
+//! Invariant: the access log records method, route template, status, latency and (once
+//! authenticated) the user id; never a raw path, a body, a token or personal data.
 //!
 //! To add routes (e.g. record sync), pass them to [`router_with`] as a `Router<AppState>`; they get
 //! the same layers.
@@ -12,15 +16,21 @@ pub mod health;
 pub mod login;
 pub mod me;
 
-use std::time::Instant;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::header::CONTENT_LENGTH;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use tracing::{Instrument, field};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::error::Overloaded;
+use tower::{BoxError, ServiceBuilder};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tracing::{Span, field};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -32,7 +42,25 @@ pub fn router(state: AppState) -> Router {
 
 /// The API plus `extra` routes, all behind the same layers.
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
-    let max_body = state.config.max_body_bytes;
+    let layers = ServiceBuilder::new()
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_eos(())
+                .on_failure(()),
+        )
+        .layer(HandleErrorLayer::new(shed_error))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+            state.in_flight.clone(),
+        ))
+        .map_response(typed_payload_too_large)
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        // The limit above covers every body; axum's own 2 MB default for extractors would only
+        // refuse bodies the configured limit allows.
+        .layer(DefaultBodyLimit::disable());
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/v1/login", post(login::login))
@@ -41,16 +69,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            reject_oversized,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            limit_in_flight,
-        ))
-        .layer(middleware::from_fn(trace_requests))
+        .layer(layers)
         .with_state(state)
 }
 
@@ -62,58 +81,56 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Opens the request span and logs one line per request. Logs the route template (not the raw
-/// path, which a client could fill with personal data), the status, the latency and — recorded
-/// by [`crate::auth::AuthContext`] — the user id.
-async fn trace_requests(req: Request, next: Next) -> Response {
-    let started = Instant::now();
+/// The request span. It names the route template, not the raw path (which a client could fill
+/// with personal data); [`crate::auth::AuthContext`] records the user id into it.
+fn request_span<B>(req: &Request<B>) -> Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or("<unmatched>", |p| p.as_str())
-        .to_owned();
-    let span = tracing::info_span!(
+        .map_or("<unmatched>", |p| p.as_str());
+    tracing::info_span!(
         "request",
         method = %req.method(),
         route = %route,
         user_id = field::Empty,
-    );
-    let response = next.run(req).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    span.in_scope(|| {
-        if response.status().is_server_error() {
-            tracing::warn!(status, latency_ms, "request finished");
-        } else {
-            tracing::info!(status, latency_ms, "request finished");
-        }
-    });
-    response
+    )
 }
 
-/// Sheds load instead of queueing: beyond `max_in_flight` concurrent requests, answer 429
-/// `overloaded` with `Retry-After: 1` at once, so clients back off and latency stays bounded.
-async fn limit_in_flight(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match state.in_flight.clone().try_acquire_owned() {
-        Ok(permit) => {
-            let response = next.run(req).await;
-            drop(permit);
-            response
-        }
-        Err(_) => ApiError::Overloaded.into_response(),
+/// The access log: one line per request, in the request span.
+fn log_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
+    let status = response.status().as_u16();
+    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    if response.status().is_server_error() {
+        tracing::warn!(status, latency_ms, "request finished");
+    } else {
+        tracing::info!(status, latency_ms, "request finished");
     }
 }
 
-/// Refuses a body whose declared length is over the limit before reading any of it.
-async fn reject_oversized(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let declared = req
+/// Load shedding answers at once instead of queueing, so clients back off (`Retry-After: 1`) and
+/// latency stays bounded. Nothing else below the shedder fails.
+async fn shed_error(err: BoxError) -> ApiError {
+    if err.is::<Overloaded>() {
+        ApiError::Overloaded
+    } else {
+        ApiError::internal(err)
+    }
+}
+
+/// `RequestBodyLimitLayer` refuses an oversized declared length with a plain-text 413; clients
+/// match on our JSON code, so that answer becomes `payload_too_large` (our own 413s are JSON
+/// already and pass unchanged).
+fn typed_payload_too_large<B>(response: Response<B>) -> axum::response::Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let ours = response
         .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let limit = u64::try_from(state.config.max_body_bytes).unwrap_or(u64::MAX);
-    if declared.is_some_and(|n| n > limit) {
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !ours {
         return ApiError::PayloadTooLarge.into_response();
     }
-    next.run(req).await
+    response.map(Body::new)
 }

@@ -134,8 +134,8 @@ fn open_connection(path: &Path) -> Result<Connection, StorageError> {
     // transaction, and a push batch is one transaction.
     conn.pragma_update(None, "synchronous", "FULL")?;
     // The query planner stability guarantee: without it SQLite marked some cached statements
-    // (the record update, the tail read) to be compiled again at every new binding, 7% of the
-    // server's CPU in W1's edit phase (found with perf; the device store does the same).
+    // (the record update, the tail read) to be compiled again at every new binding (see
+    // docs/benchmarks.md, W1 edit phase; the device store does the same).
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,

@@ -1,34 +1,23 @@
-//! Untrusted Automerge bytes on the server. Every decode and apply runs under `catch_unwind`:
-//! automerge's decoder has had panics on crafted input, and one bad change must fail one record,
-//! never the request or the server.
-
-use std::panic::{AssertUnwindSafe, catch_unwind};
+//! Untrusted Automerge bytes on the server, through `gridmate_domain::document::guarded` (the one
+//! owner of the guard against automerge's panics on crafted input): one bad change fails one
+//! record, never the request or the server. This module adds the server's own shapes: a stored
+//! record as snapshot + logged tail, and the checks a change must pass before it is logged.
 
 use automerge::{AutoCommit, Change, ChangeHash};
+use gridmate_domain::document::guarded::{self, GuardedError};
 
 /// Decodes one raw change; `None` if the bytes are not a valid change (or the decoder panicked).
 pub fn decode_change(bytes: &[u8]) -> Option<Change> {
-    catch_unwind(AssertUnwindSafe(|| Change::from_bytes(bytes.to_vec()).ok()))
-        .ok()
-        .flatten()
+    guarded::decode_change(bytes).ok()
 }
 
 /// Loads a stored record: its snapshot (if any) followed by the changes logged after it.
-pub fn load(snapshot: Option<&[u8]>, tail: &[Vec<u8>]) -> Result<AutoCommit, String> {
+pub fn load(snapshot: Option<&[u8]>, tail: &[Vec<u8>]) -> Result<AutoCommit, GuardedError> {
     let mut bytes = snapshot.map(<[u8]>::to_vec).unwrap_or_default();
     for c in tail {
         bytes.extend_from_slice(c);
     }
-    catch_unwind(AssertUnwindSafe(|| AutoCommit::load(&bytes)))
-        .map_err(|_| "the stored document made the decoder panic".to_owned())?
-        .map_err(|e| e.to_string())
-}
-
-/// Applies changes to a document; an error or panic leaves the caller to discard the document.
-pub fn apply(doc: &mut AutoCommit, changes: Vec<Change>) -> Result<(), String> {
-    catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)))
-        .map_err(|_| "applying the changes panicked".to_owned())?
-        .map_err(|e| e.to_string())
+    guarded::load_doc(&bytes)
 }
 
 /// Whether automerge re-encodes the changes just applied (everything after `since`) exactly as
@@ -37,7 +26,7 @@ pub fn apply(doc: &mut AutoCommit, changes: Vec<Change>) -> Result<(), String> {
 /// fuzzer, see docs/sync-protocol.md "Fuzzing"). Stored, such a record would be unreadable on every
 /// device and, after its next snapshot, on the server.
 pub fn round_trips(doc: &mut AutoCommit, since: &[ChangeHash], applied: &[Change]) -> bool {
-    let Ok(again) = catch_unwind(AssertUnwindSafe(|| doc.get_changes(since))) else {
+    let Ok(again) = guarded::get_changes(doc, since) else {
         return false;
     };
     let mut got: Vec<ChangeHash> = again.iter().map(Change::hash).collect();
@@ -63,15 +52,13 @@ pub fn decode_heads(bytes: &[u8]) -> Vec<[u8; 32]> {
 /// Loads one document chunk (a record's whole history, protocol v2); `None` if it does not load
 /// or the decoder panicked.
 pub fn load_document(bytes: &[u8]) -> Option<AutoCommit> {
-    catch_unwind(AssertUnwindSafe(|| AutoCommit::load(bytes).ok()))
-        .ok()
-        .flatten()
+    guarded::load_doc(bytes).ok()
 }
 
 /// Every change of a document, re-encoded from its op set (`None` if automerge panics): how a
 /// document chunk joins the general path, which works change by change.
 pub fn all_changes(doc: &mut AutoCommit) -> Option<Vec<Change>> {
-    catch_unwind(AssertUnwindSafe(|| doc.get_changes(&[]))).ok()
+    guarded::get_changes(doc, &[]).ok()
 }
 
 /// For a document made of exactly one change whose canonical encoding is exactly `bytes`: that
@@ -80,13 +67,13 @@ pub fn all_changes(doc: &mut AutoCommit) -> Option<Vec<Change>> {
 /// `round_trips` gives for change chunks). Anything else (several changes, a compressed or
 /// otherwise non-canonical encoding) takes the general path.
 pub fn sole_change(doc: &mut AutoCommit, bytes: &[u8]) -> Option<(ChangeHash, Vec<u8>)> {
-    catch_unwind(AssertUnwindSafe(|| {
+    guarded::guard("encoding the document", || {
         let (hash, actor) = match doc.get_changes_meta(&[]).as_slice() {
             [only] => (only.hash, only.actor.to_bytes().to_vec()),
             _ => return None,
         };
         (doc.save_nocompress() == bytes).then_some((hash, actor))
-    }))
+    })
     .ok()
     .flatten()
 }

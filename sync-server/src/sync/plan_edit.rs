@@ -8,12 +8,12 @@
 //! otherwise `push_one` decides from scratch.
 
 use automerge::{Change, ChangeHash};
-use gridmate_domain::document::{holds_all, is_document_chunk, read_record};
+use gridmate_domain::document::{guarded, holds_all, is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
 use gridmate_domain::{GridId, Record, RecordId, Timestamp};
 use rusqlite::Transaction;
 
-use super::doc::{apply, decode_change, load, round_trips};
+use super::doc::{decode_change, load, round_trips};
 use super::push::{
     ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, authorize, dependency_order,
     load_existing, log_change, push_one, update_record,
@@ -115,7 +115,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
         }
     }
     let before = doc.get_heads();
-    if apply(&mut doc, fresh.clone()).is_err() {
+    if guarded::apply_changes(&mut doc, fresh.clone()).is_err() {
         let refused = refusal::unappliable();
         return planned(actors, EditDecision::Reject(refused));
     }

@@ -27,7 +27,7 @@ use crate::storage::StorageError;
 pub const MAX_PAGE_CHANGES: u32 = 10_000;
 /// Raw chunk bytes in one page before it is cut (the body is then compressed). A page is held
 /// three times while it is answered (rows, postcard, zstd); 4 MiB keeps a cold pull's peak within
-/// the server's memory budget (W1) for one extra round trip per 3,000 new records.
+/// the server's memory budget at the cost of a few more round trips.
 pub const MAX_PAGE_BYTES: usize = 4 << 20;
 
 struct Row {

@@ -14,14 +14,14 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{AutoCommit, Change, ChangeHash};
-use gridmate_domain::document::{is_document_chunk, read_record};
+use gridmate_domain::document::{guarded, is_document_chunk, read_record};
 use gridmate_domain::validate::{validate_record, validate_update};
 use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
 use gridmate_domain::{GridId, Record, RecordId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::doc::{
-    all_changes, apply, decode_change, decode_heads, encode_heads, load, load_document, round_trips,
+    all_changes, decode_change, decode_heads, encode_heads, load, load_document, round_trips,
 };
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
@@ -104,7 +104,7 @@ pub fn push_batch(
 }
 
 /// Runs a savepoint statement on a cached statement: `execute_batch` parsed these three times per
-/// record (5% of the server's CPU in W1's edit phase).
+/// record (a visible share of the server's CPU in W1's edit phase: docs/benchmarks.md).
 fn savepoint(tx: &Transaction<'_>, sql: &str) -> Result<(), StorageError> {
     tx.prepare_cached(sql)?.execute([])?;
     Ok(())
@@ -264,7 +264,8 @@ pub(super) fn push_one(
     let (mut doc, old) = match &existing {
         Some(e) => {
             let tail = tail_of(tx, e)?;
-            let doc = load(e.snapshot.as_deref(), &tail).map_err(StorageError::Corrupt)?;
+            let doc = load(e.snapshot.as_deref(), &tail)
+                .map_err(|err| StorageError::Corrupt(err.to_string()))?;
             let old = read_record(&doc)
                 .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
             (doc, Some(old))
@@ -272,7 +273,7 @@ pub(super) fn push_one(
         None => (AutoCommit::new(), None),
     };
     let before = doc.get_heads();
-    if apply(&mut doc, fresh.clone()).is_err() {
+    if guarded::apply_changes(&mut doc, fresh.clone()).is_err() {
         return Ok(refusal::unappliable());
     }
     let missing = doc.get_missing_deps(&[]);
@@ -304,7 +305,7 @@ pub(super) fn push_one(
     let mut last_seq = 0;
     // `fresh` is exactly what the stored document lacked (no hash of it is logged), so it is
     // logged as received, in dependency order; `doc.get_changes(&heads_before)` would re-encode
-    // every change from the op set (17% of a push's CPU in a W1 profile).
+    // every change from the op set (a large share of a push's CPU: docs/benchmarks.md, W1).
     let new_changes = dependency_order(fresh);
     for c in &new_changes {
         let row = LogRow {
@@ -599,5 +600,5 @@ pub fn load_record_doc(
         .collect::<Result<_, _>>()?;
     load(snapshot.as_deref(), &tail)
         .map(Some)
-        .map_err(StorageError::Corrupt)
+        .map_err(|e| StorageError::Corrupt(e.to_string()))
 }

@@ -1,5 +1,5 @@
-//! The sync storage interface. The HTTP layer only sees this trait; SQLite implements it here, and
-//! a PostgreSQL backend implements the same two operations with the same guarantees:
+//! The sync storage interface. The HTTP layer only sees this trait; SQLite implements it here. Any
+//! implementation gives the same two operations with the same guarantees:
 //! - `push`: one atomic batch; per record all-or-nothing; idempotent by change hash; returns the
 //!   seqs of the changes the request carried;
 //! - `pull`: one consistent snapshot; changes of the scope after the positions, in seq order,

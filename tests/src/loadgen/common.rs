@@ -299,7 +299,7 @@ async fn pump(
 
 /// An HTTP client for the load generator: loopback only, never a proxy.
 pub fn http_client() -> Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
+    Ok(gridmate_system_tests::http()
         .no_proxy()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))

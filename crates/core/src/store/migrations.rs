@@ -96,7 +96,8 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX records_due ON records (due_at) WHERE due_at IS NOT NULL AND deleted_at IS NULL;
     "#,
     // 4: the search index merges its segments in `Store::maintain` (after syncs, on close), not
-    // inside a user's save: automatic merges made one save in fifty take 10-20 ms (W4).
+    // inside a user's save, which an automatic merge would make noticeably slow (W4,
+    // docs/benchmarks.md).
     r#"
     INSERT INTO records_fts (records_fts, rank) VALUES ('automerge', 0);
     INSERT INTO records_fts (records_fts, rank) VALUES ('crisismerge', 64);
@@ -124,10 +125,9 @@ pub const MIGRATIONS: &[&str] = &[
 
 /// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams
 /// separated by spaces, and queries go through the same function, so `unicode61`'s Unicode
-/// classification and diacritic folding of every character only cost time: a third of storing a
-/// pulled record (W1 cold pull, docs/benchmarks.md). The index is contentless and cannot be
-/// re-tokenized from itself, and rebuilding it from the documents took 27 s on a 100,000-record
-/// store: too long a freeze for an app update. So only a store without records (a new install or
+/// classification and diacritic folding of every character only cost time (W1 cold pull,
+/// docs/benchmarks.md). The index is contentless and cannot be re-tokenized from itself, and
+/// rebuilding it from the documents on a full store is too long a freeze for an app update. So only a store without records (a new install or
 /// account, before its first pull) takes the new index; a store with records keeps `unicode61`,
 /// which gives the same tokens for this input (it splits only at what `index_tokens` already
 /// removed; it also folds Latin diacritics, in index and query alike).

@@ -73,13 +73,14 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Checkpoints run in `maintain` (after syncs, on close); this is only the safety net, so a
-        // user's save rarely pays for one (W4: at the default 1,000 pages, one save in fifty did).
+        // user's save rarely pays for one (SQLite's default of 1,000 pages checkpoints too often:
+        // W4, docs/benchmarks.md).
         conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // The query planner stability guarantee: a statement's plan never depends on the values
         // bound to it. Without it, every `WHERE id = ?1` on `records` (which has partial indexes)
         // marked the statement to be re-planned at each new binding, so a cached statement was
-        // compiled again on every call: 9 us of each pulled record's lookup. Queries that need a
+        // compiled again on every call, on each pulled record's lookup. Queries that need a
         // partial index spell its predicate out as literal SQL.
         conn.set_db_config(
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,

@@ -1,9 +1,8 @@
 //! The outbox: each record's local changes since the server last acknowledged it, kept as the
 //! bytes the save produced, so that a push does not load the record's document to find them.
-//! Loading costs ~120 µs for a typical record and asking it for the changes after the synced heads
-//! as much again (automerge re-encodes changes from its operations); a save already holds the
-//! document and its new change costs ~8 µs to encode. In W1's edit phase that was most of the
-//! phones' work.
+//! Loading a document and asking it for the changes after the synced heads is costly (automerge
+//! re-encodes changes from its operations); a save already holds the document, and its new change
+//! is cheap to encode there (figures in docs/benchmarks.md, W1 edit phase).
 //!
 //! Stored in `record_sync`: `unsent` (the change chunks, concatenated), `unsent_from` (the synced
 //! heads they follow) and `unsent_to` (the document's heads after the last of them), all encoded

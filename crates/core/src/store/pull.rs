@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use automerge::{AutoCommit, Change, ChangeHash};
+use gridmate_domain::document::guarded::{self, GuardedError};
 use gridmate_domain::document::{is_chunk, is_document_chunk, read_record};
 use gridmate_domain::wire::{self, PullPage};
 use gridmate_domain::{Record, RecordId, SCHEMA_VERSION, Timestamp};
@@ -356,20 +357,20 @@ fn merge_one(pd: &wire::PulledDoc, local: Local) -> Option<Merged> {
 /// chunk (protocol v2: a record's whole history) with `load_incremental`, which on an empty
 /// document is a plain load, twice as fast as applying the same changes (a cold pull's case).
 /// A chunk that does not decode is skipped, as automerge's own incremental load does.
-fn ingest(doc: &mut AutoCommit, chunks: &[wire::Change]) -> Result<(), String> {
+fn ingest(doc: &mut AutoCommit, chunks: &[wire::Change]) -> Result<(), GuardedError> {
     let mut run: Vec<Change> = Vec::new();
     for c in chunks {
         if is_document_chunk(&c.0) {
-            super::codec::apply_changes(doc, std::mem::take(&mut run))?;
-            doc.load_incremental(&c.0).map_err(|e| e.to_string())?;
+            guarded::apply_changes(doc, std::mem::take(&mut run))?;
+            guarded::load_incremental(doc, &c.0)?;
         } else if let Ok(change) = Change::from_bytes(c.0.clone()) {
             run.push(change);
         }
     }
-    super::codec::apply_changes(doc, run)
+    guarded::apply_changes(doc, run)
 }
 
-/// `merge_one` under `catch_unwind`: pulled bytes come from the network, and automerge's decoder
+/// `merge_one` guarded as a whole: pulled bytes come from the network, and automerge's decoder
 /// has panicked on malformed input; such a record is skipped, never the whole page.
 fn merge_guarded(pd: &wire::PulledDoc, local: Local) -> Option<Merged> {
     if matches!(local, Local::Absent)
@@ -377,7 +378,7 @@ fn merge_guarded(pd: &wire::PulledDoc, local: Local) -> Option<Merged> {
     {
         return Some(m);
     }
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge_one(pd, local)))
+    guarded::guard("merging a pulled record", || merge_one(pd, local))
         .ok()
         .flatten()
 }

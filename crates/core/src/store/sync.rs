@@ -209,7 +209,7 @@ impl Store {
                 continue; // a misaligned answer is ignored; the record stays pending
             }
             let id = RecordId::from_uuid(uuid::Uuid::from_bytes(res.record_id));
-            // Cached statements: a push's answer runs these once per record (500 in W1).
+            // Cached statements: a push's answer runs these once per record.
             let row: Option<(i64, Vec<u8>)> = tx
                 .prepare_cached(
                     "SELECT r.rowid, d.heads FROM records r JOIN documents d ON d.record_rowid = r.rowid WHERE r.id = ?1",

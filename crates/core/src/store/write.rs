@@ -179,7 +179,7 @@ impl Store {
             Ok(_) => {
                 Err(self.quarantine(rowid, id, "the document holds another record's id".into()))
             }
-            Err(reason) => Err(self.quarantine(rowid, id, reason)),
+            Err(reason) => Err(self.quarantine(rowid, id, reason.to_string())),
         }
     }
 

@@ -2,6 +2,7 @@
 //! loopback unless the user explicitly allowed it; classifies failures into what the driver does
 //! next (retry later, ask the user to sign in again, give up with a reason).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use gridmate_domain::wire::{self, CONTENT_TYPE, SyncRequest, SyncResponse};
@@ -97,6 +98,23 @@ pub fn check_server_url(url: &str, allow_insecure: bool) -> Result<String, Trans
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// A reqwest client builder with GridMate's TLS: rustls with the `ring` provider (the only one
+/// built, so no aws-lc, cmake or nasm) trusting the Mozilla roots bundled by `webpki-roots`, so
+/// every platform, phones included, trusts the same authorities without the OS's help. Nothing
+/// process-wide is installed.
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, TransportError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TransportError::Network(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls))
+}
+
 impl SyncClient {
     pub fn new(
         url: &str,
@@ -104,7 +122,7 @@ impl SyncClient {
         token: Option<String>,
     ) -> Result<Self, TransportError> {
         let base = check_server_url(url, allow_insecure)?;
-        let http = reqwest::Client::builder()
+        let http = http_client_builder()?
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
             .user_agent(concat!("gridmate/", env!("CARGO_PKG_VERSION")))

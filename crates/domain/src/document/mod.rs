@@ -16,6 +16,7 @@
 //! `SchemaError` and never panics.
 
 mod chunk;
+pub mod guarded;
 mod history;
 mod read;
 mod write;

@@ -124,9 +124,8 @@ struct Rd<'a, D> {
     doc: &'a D,
     /// Each map's fields, read in one `map_range` pass the first time the map is asked (the root
     /// at once, `location` and each party or volunteer when reached): a `get` per field seeks the
-    /// op set again each time. One pass for the root's scalars took `read_record` from ~50 to
-    /// ~35 µs per record; for every map and the root's objects too, to ~25 µs (release, 2,000
-    /// fixture records). Every push, edit and merged pull pays it, the server twice per edit.
+    /// op set again each time (figures in docs/benchmarks.md, W1). Every push, edit and merged
+    /// pull pays it, the server twice per edit.
     maps: RefCell<HashMap<ObjId, Rc<HashMap<String, Field>>>>,
 }
 
