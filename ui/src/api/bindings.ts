@@ -305,6 +305,8 @@ next_cursor?: string | null, };
 
 export type Rejection = { id: string, code: string, field: string, message_zh: string, message_en: string, };
 
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
 export type ConflictValue = { value: JsonValue, 
 /**
  * The user named in the writing change's message.
