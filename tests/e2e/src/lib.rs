@@ -305,6 +305,16 @@ impl App {
     }
 
     /// Waits until no element with this test id is displayed.
+    /// Whether an element with this test id is displayed now (no waiting).
+    pub async fn shown(&self, testid: &str) -> bool {
+        for e in self.driver().find_all(Self::sel(testid)).await.unwrap_or_default() {
+            if e.is_displayed().await.unwrap_or(false) {
+                return true;
+            }
+        }
+        false
+    }
+
     pub async fn wait_gone(&self, testid: &str) {
         wait_until(&format!("[{testid}] gone"), WAIT, || async {
             for e in self.driver().find_all(Self::sel(testid)).await.unwrap_or_default() {
@@ -405,6 +415,16 @@ impl App {
             // Vant moves the column to the tapped option (a short animation) before confirm.
             tokio::time::sleep(Duration::from_millis(500)).await;
             self.click("picker-confirm").await;
+            // A confirm with nothing chosen (the tap on the option was lost) keeps the picker
+            // open and says so: cancel, and tap again.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if self.shown("picker-required").await {
+                eprintln!("[e2e] picking {value} for {path}: the tap on the option was lost (attempt {attempt})");
+                self.click("picker-cancel").await;
+                self.wait_gone("picker-confirm").await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
             self.wait_gone("picker-confirm").await;
             let input = self.input_in(&field).await;
             let shown = self.value_of(&input).await;
