@@ -294,8 +294,12 @@ fn output_into_a_closed_pipe_ends_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
-    // the seeds written while nobody read their ids are all there
-    assert_eq!(cli.count(), 350);
+    // `seed --print-ids` stops at its first id nobody reads, as a Unix producer does on a closed
+    // pipe; what it saved before is committed, and the store reads cleanly
+    let status: Value = serde_json::from_str(&cli.ok(&["--json", "status"], None)).unwrap();
+    let records = status["counts"]["records"].as_u64().unwrap();
+    assert!((301..=350).contains(&records), "{status}");
+    cli.ok(&["check"], None);
 }
 
 #[test]
