@@ -40,7 +40,7 @@ done
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
   (
     cd ui
-    [ -d node_modules ] || npm ci
+    [ package-lock.json -ot node_modules/.package-lock.json ] || npm ci
     npm run build
     # @tauri-apps/cli should be a devDependency of ui (then `npx tauri` is local and pinned).
     if [ -x node_modules/.bin/tauri ]; then tauri=(npx tauri); else
