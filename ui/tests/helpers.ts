@@ -73,6 +73,9 @@ export async function answerDialog(confirm: boolean) {
   if (!d) throw new Error('no dialog is open')
   click(d.querySelector(confirm ? '.van-dialog__confirm' : '.van-dialog__cancel'))
   await settle()
+  // The dialog leaves through a transition that ends on an animation frame, which a busy machine
+  // delays past the promises `settle` flushes: wait until it is really gone.
+  await waitFor(() => d.style.display === 'none')
 }
 
 /** Polls until `cond` holds (lazy routes load asynchronously). */

@@ -24,7 +24,10 @@ describe('destructive actions ask first', () => {
   })
   // The page is not emptied between these tests: Vant mounts its function-call dialog once per
   // file and reuses it, so it must stay attached; each test unmounts its own form.
-  afterEach(() => closeDialog())
+  afterEach(async () => {
+    closeDialog()
+    await waitFor(() => !openDialog())
+  })
 
   it('removing a party with typed data asks; cancel keeps it, confirm removes it', async () => {
     const w = mountApp(DisputeForm)
