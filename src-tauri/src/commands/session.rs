@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use gridmate_core::sync::{SignIn, is_valid_user_name, sign_in};
+use gridmate_core::sync::{SignIn, check_user_name, sign_in};
 use tauri::{AppHandle, State};
 
 use super::with_store;
@@ -49,14 +49,8 @@ pub async fn login(
     req: LoginRequest,
 ) -> Result<SessionInfo, AppError> {
     let user = req.user.trim().to_owned();
-    // Checked before the account's folder is created.
-    if !is_valid_user_name(&user) {
-        return Err(AppError::bad_input(
-            "user",
-            "用户名无效：只能包含字母、数字、点、下划线和连字符",
-            "invalid user name: letters, digits, dots, underscores and hyphens only",
-        ));
-    }
+    // Checked before the account's folder is created (sign_in checks it again, for the CLI).
+    check_user_name(&user)?;
     let path = state.account_path(&user);
     let account = user.clone();
     let store =

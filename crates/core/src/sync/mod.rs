@@ -14,5 +14,5 @@ pub use driver::{
 };
 pub use engine::{SyncConfig, SyncStatus};
 pub use messages::server_message_zh;
-pub use sign_in::{SignIn, is_valid_user_name, sign_in};
+pub use sign_in::{SignIn, check_user_name, is_valid_user_name, sign_in};
 pub use transport::{SyncClient, TransportError};

@@ -29,18 +29,24 @@ pub fn is_valid_user_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
+/// [`is_valid_user_name`] as the field error a sign-in form shows.
+pub fn check_user_name(s: &str) -> Result<(), FieldError> {
+    if is_valid_user_name(s) {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        ErrorCode::InvalidValue,
+        "user",
+        "用户名无效：只能包含字母、数字、点、下划线和连字符",
+        "invalid user name: letters, digits, dots, underscores and hyphens only",
+    ))
+}
+
 /// Signs in with the store's device id and binds the store to the server; returns the server's
 /// answer (token, user, scope).
 pub async fn sign_in(store: &SharedStore, req: &SignIn<'_>) -> Result<LoginResponse, SyncError> {
     let user = req.user.trim();
-    if !is_valid_user_name(user) {
-        return Err(SyncError::Invalid(FieldError::new(
-            ErrorCode::InvalidValue,
-            "user",
-            "用户名无效：只能包含字母、数字、点、下划线和连字符",
-            "invalid user name: letters, digits, dots, underscores and hyphens only",
-        )));
-    }
+    check_user_name(user).map_err(SyncError::Invalid)?;
     let client = SyncClient::new(req.server.trim(), req.allow_insecure, None)?;
     let device_id = with_store(store, |s| s.device_id()).await?;
     let resp = client
