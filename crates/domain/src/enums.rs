@@ -150,6 +150,114 @@ string_enum!(
         Evaluated = "evaluated" / "已评价" / "Evaluated",
         Returned = "returned" / "退回" / "Returned",
         Escalated = "escalated" / "升级上报" / "Escalated",
+        NotAccepted = "not_accepted" / "不予受理" / "Not accepted",
+        FollowUp = "follow_up" / "回访中" / "Following up",
+        Closed = "closed" / "已结案" / "Closed",
+    }
+);
+
+string_enum!(
+    /// What a workflow event does to a dispute (crates/domain/src/workflow): the actions of the
+    /// closed loop, and the entries of its mediation log (`log`), which change no state.
+    WorkflowAction {
+        Accept = "accept" / "受理" / "Accept",
+        NotAccept = "not_accept" / "不予受理" / "Decline",
+        Assign = "assign" / "分流交办" / "Assign",
+        Start = "start" / "签收处置" / "Start handling",
+        Log = "log" / "调解记录" / "Mediation log",
+        Resolve = "resolve" / "办结" / "Resolve",
+        Return = "return" / "退回" / "Return",
+        Escalate = "escalate" / "升级上报" / "Escalate",
+        Supervise = "supervise" / "督办" / "Supervise",
+        FollowUp = "follow_up" / "回访" / "Follow up",
+        Evaluate = "evaluate" / "满意度评价" / "Evaluate",
+        Close = "close" / "结案" / "Close",
+    }
+);
+
+string_enum!(
+    /// Why the command centre does not accept a reported dispute.
+    NotAcceptedReason {
+        NotADispute = "not_a_dispute" / "不属于矛盾纠纷" / "Not a dispute",
+        Duplicate = "duplicate" / "重复上报" / "Duplicate of another record",
+        OutsideJurisdiction = "outside_jurisdiction" / "不属本辖区" / "Outside our jurisdiction",
+    }
+);
+
+string_enum!(
+    /// Why a dispute goes back to the command centre (退回).
+    ReturnReason {
+        NotOurs = "not_ours" / "不属本单位职责" / "Not our duty",
+        CannotReachParties = "cannot_reach_parties" / "无法联系当事人" / "Cannot reach the parties",
+        Other = "other" / "其他" / "Other",
+    }
+);
+
+string_enum!(
+    /// How a dispute was handled (化解方式).
+    ResolutionMethod {
+        Mediation = "mediation" / "人民调解" / "Mediation",
+        Persuasion = "persuasion" / "说服教育" / "Persuasion",
+        LegalAdvice = "legal_advice" / "法律咨询" / "Legal advice",
+        AdministrativeAction = "administrative_action" / "行政处理" / "Administrative action",
+        Other = "other" / "其他" / "Other",
+    }
+);
+
+string_enum!(
+    /// What handling came to (化解结果).
+    ResolutionOutcome {
+        Agreement = "agreement" / "达成协议" / "Agreement reached",
+        NoAgreement = "no_agreement" / "未达成协议" / "No agreement",
+        Withdrawn = "withdrawn" / "当事人撤回" / "Withdrawn",
+    }
+);
+
+string_enum!(
+    /// Where the parties were pointed when mediation failed (人民调解法 §26).
+    Referral {
+        Litigation = "litigation" / "诉讼" / "Litigation",
+        Arbitration = "arbitration" / "仲裁" / "Arbitration",
+        Petition = "petition" / "信访" / "Petition (xinfang)",
+        Administrative = "administrative" / "行政途径" / "Administrative channel",
+    }
+);
+
+string_enum!(
+    /// The level of the command platform that handles a dispute (三级指挥平台), lowest first.
+    EscalationLevel {
+        Grid = "grid" / "网格（社区）" / "Grid (community)",
+        Township = "township" / "街道（乡镇）" / "Township",
+        County = "county" / "县（区）" / "County",
+    }
+);
+
+string_enum!(
+    /// The parties' satisfaction, asked at the follow-up visit.
+    Satisfaction {
+        Satisfied = "satisfied" / "满意" / "Satisfied",
+        BasicallySatisfied = "basically_satisfied" / "基本满意" / "Basically satisfied",
+        Dissatisfied = "dissatisfied" / "不满意" / "Dissatisfied",
+    }
+);
+
+string_enum!(
+    /// What a mediation-log entry records (调解记录).
+    LogKind {
+        Visit = "visit" / "走访" / "Visit",
+        Call = "call" / "电话联系" / "Phone call",
+        Session = "session" / "调解会" / "Mediation session",
+        AgreementDraft = "agreement_draft" / "协议草稿" / "Agreement draft",
+    }
+);
+
+string_enum!(
+    /// Why an event kept in a dispute's workflow took no effect after a merge (shown, never dropped).
+    FlagCode {
+        NotAllowedInState = "not_allowed_in_state" / "与先到的操作冲突：当时状态已不允许" / "Conflicts with an earlier action: not allowed in that state",
+        NotAssignee = "not_assignee" / "与先到的操作冲突：已改派他人" / "Conflicts with an earlier action: no longer the assignee",
+        RoleNotAllowed = "role_not_allowed" / "该角色无权执行此操作" / "This role may not take this action",
+        InvalidDetails = "invalid_details" / "操作内容不完整或无效" / "Incomplete or invalid details",
     }
 );
 

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     DateOrder,
     InvalidStatus,
     UnsupportedSchemaVersion,
+    ForbiddenAction,
+    DuplicateEvent,
 }
 
 impl ErrorCode {
@@ -51,6 +53,8 @@ impl ErrorCode {
             Self::DateOrder => "date_order",
             Self::InvalidStatus => "invalid_status",
             Self::UnsupportedSchemaVersion => "unsupported_schema_version",
+            Self::ForbiddenAction => "forbidden_action",
+            Self::DuplicateEvent => "duplicate_event",
         }
     }
 }

@@ -173,6 +173,8 @@ pub fn draft(rng: &mut Rng, grid: GridId, at: Timestamp) -> RecordDraft {
             summary: text(rng, 200),
             risk_level: *rng.pick(RiskLevel::ALL),
             status: DisputeStatus::Reported,
+            initial_status: DisputeStatus::Reported,
+            workflow: vec![],
         }),
     };
     RecordDraft {

@@ -28,8 +28,9 @@ const META_KEYS: [&str; 7] = [
     "updated_at",
     "deleted_at",
 ];
-/// Keys a patch may not set: fixed at creation, or maintained by the store.
-const PATCH_FORBIDDEN: [&str; 7] = [
+/// Keys a patch may not set: fixed at creation, maintained by the store, or moved only by
+/// workflow actions (a dispute's status and events).
+const PATCH_FORBIDDEN: [&str; 10] = [
     "id",
     "kind",
     "schema_version",
@@ -37,7 +38,12 @@ const PATCH_FORBIDDEN: [&str; 7] = [
     "created_at",
     "updated_at",
     "deleted_at",
+    "status",
+    "initial_status",
+    "workflow",
 ];
+/// Keys of a dispute that only workflow actions write: a draft may not carry them.
+const WORKFLOW_KEYS: [&str; 2] = ["initial_status", "workflow"];
 
 /// A record as the user typed it, before the store gives it an id and timestamps.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +106,11 @@ pub fn parse_draft(v: Value) -> Result<RecordDraft, ValidationErrors> {
     let mut obj = into_object(v)?;
     let kind = take_kind(&mut obj)?;
     let mut errors = Vec::new();
-    for k in META_KEYS.iter().filter(|k| **k != "grid_id") {
+    for k in META_KEYS
+        .iter()
+        .filter(|k| **k != "grid_id")
+        .chain(&WORKFLOW_KEYS)
+    {
         if obj.remove(*k).is_some() {
             errors.push(assigned_by_app(k));
         }
@@ -233,8 +243,14 @@ fn body_from_json(
 }
 
 /// Phone and ID numbers in their canonical form, whatever spacing the user typed
-/// (`rules::normalize_phone`, `rules::normalize_id_number`).
+/// (`rules::normalize_phone`, `rules::normalize_id_number`), and the status derived from the
+/// workflow. JSON written before the workflow existed has only `status`: that is where such a
+/// dispute started (`initial_status`), and with no events it is also where it stands.
 fn normalized(mut d: Dispute) -> Dispute {
+    if d.workflow.is_empty() && d.initial_status == crate::enums::DisputeStatus::Reported {
+        d.initial_status = d.status;
+    }
+    d.refresh_status();
     for p in &mut d.parties {
         p.phone = p.phone.as_deref().map(crate::rules::normalize_phone);
         p.id_number = p

@@ -20,6 +20,7 @@ pub mod time;
 mod ts;
 pub mod validate;
 pub mod wire;
+pub mod workflow;
 
 pub use enums::*;
 pub use error::{ErrorCode, FieldError, Localized, ValidationErrors};

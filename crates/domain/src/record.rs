@@ -124,12 +124,37 @@ pub struct Dispute {
     /// Free text (Automerge text).
     pub summary: String,
     pub risk_level: RiskLevel,
+    /// The status derived from `initial_status` and `workflow` ([`crate::workflow::derive`]):
+    /// nobody writes it. Whoever builds a `Dispute` calls [`Dispute::refresh_status`].
     #[serde(default = "default_status")]
     pub status: DisputeStatus,
+    /// The status the document started in: `reported` for every dispute this build creates; a
+    /// dispute recorded before the workflow existed starts from the status it then held. Fixed.
+    #[serde(default = "default_status", skip_serializing_if = "is_reported")]
+    pub initial_status: DisputeStatus,
+    /// The closed loop's events and the mediation log, append-only, in document order.
+    #[serde(default)]
+    pub workflow: Vec<crate::workflow::WorkflowEvent>,
 }
 
 fn default_status() -> DisputeStatus {
     DisputeStatus::Reported
+}
+
+fn is_reported(s: &DisputeStatus) -> bool {
+    *s == DisputeStatus::Reported
+}
+
+impl Dispute {
+    /// The state the workflow derives (status, assignee, deadline inputs, verdicts).
+    pub fn view(&self) -> crate::workflow::WorkflowView {
+        crate::workflow::derive(self.initial_status, &self.workflow)
+    }
+
+    /// Sets `status` to the derived one.
+    pub fn refresh_status(&mut self) {
+        self.status = self.view().state.status;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -19,11 +19,13 @@ mod chunk;
 pub mod guarded;
 mod history;
 mod read;
+mod workflow;
 mod write;
 
 pub use chunk::{is_chunk, is_document_chunk, split_chunks};
 pub use history::holds_all;
 pub use read::read_record;
+pub use workflow::read_events;
 pub use write::{new_document, write_changes};
 
 /// Why a document does not fit the schema.
@@ -57,6 +59,6 @@ impl SchemaError {
 }
 
 #[cfg(test)]
-mod strategies;
+pub(crate) mod strategies;
 #[cfg(test)]
 mod tests;

@@ -79,24 +79,33 @@ pub fn read_record<D: ReadDoc>(doc: &D) -> Res<Record> {
             materials: r.str_list("materials")?,
             notes: r.text("notes")?,
         }),
-        RecordKind::Dispute => RecordBody::Dispute(Dispute {
-            reported_at: r.ts(&ROOT, "reported_at", "reported_at")?,
-            source: r.enumeration(&ROOT, "source", "source", DisputeSource::parse)?,
-            dispute_category: r.enumeration(
-                &ROOT,
-                "dispute_category",
-                "dispute_category",
-                DisputeCategory::parse,
-            )?,
-            location: r.location()?,
-            address: r.opt_string(&ROOT, "address", "address")?,
-            parties: r.parties()?,
-            summary: r.text("summary")?,
-            risk_level: r.enumeration(&ROOT, "risk_level", "risk_level", RiskLevel::parse)?,
-            status: r.enumeration(&ROOT, "status", "status", DisputeStatus::parse)?,
-        }),
+        RecordKind::Dispute => RecordBody::Dispute(dispute(&r, doc)?),
     };
     Ok(Record { meta, body })
+}
+
+fn dispute<D: ReadDoc>(r: &Rd<'_, D>, doc: &D) -> Res<Dispute> {
+    let initial = r.enumeration(&ROOT, "status", "status", DisputeStatus::parse)?;
+    let mut d = Dispute {
+        reported_at: r.ts(&ROOT, "reported_at", "reported_at")?,
+        source: r.enumeration(&ROOT, "source", "source", DisputeSource::parse)?,
+        dispute_category: r.enumeration(
+            &ROOT,
+            "dispute_category",
+            "dispute_category",
+            DisputeCategory::parse,
+        )?,
+        location: r.location()?,
+        address: r.opt_string(&ROOT, "address", "address")?,
+        parties: r.parties()?,
+        summary: r.text("summary")?,
+        risk_level: r.enumeration(&ROOT, "risk_level", "risk_level", RiskLevel::parse)?,
+        status: initial,
+        initial_status: initial,
+        workflow: super::workflow::read_events(doc, None)?,
+    };
+    d.refresh_status();
+    Ok(d)
 }
 
 fn invalid(field: &str, value: &str) -> SchemaError {

@@ -266,14 +266,16 @@ fn dispute() -> impl Strategy<Value = RecordBody> {
             prop::sample::select(RiskLevel::ALL),
         ),
         prop::sample::select(DisputeStatus::ALL),
+        prop::collection::vec(crate::workflow::strategies::event(), 0..6),
     )
         .prop_map(
             |(
                 (reported_at, source, dispute_category, location),
                 (address, parties, summary, risk_level),
                 status,
+                workflow,
             )| {
-                RecordBody::Dispute(Dispute {
+                let mut d = Dispute {
                     reported_at,
                     source,
                     dispute_category,
@@ -283,7 +285,11 @@ fn dispute() -> impl Strategy<Value = RecordBody> {
                     summary,
                     risk_level,
                     status,
-                })
+                    initial_status: status,
+                    workflow,
+                };
+                d.refresh_status();
+                RecordBody::Dispute(d)
             },
         )
 }

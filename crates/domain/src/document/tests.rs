@@ -48,6 +48,13 @@ proptest! {
         doc.commit();
         let mut b_rec = a.clone();
         b_rec.body = b;
+        // Workflow events are append-only: an edit keeps the old ones and may add some.
+        if let (RecordBody::Dispute(old), RecordBody::Dispute(new)) = (&a.body, &mut b_rec.body) {
+            let added: Vec<_> = new.workflow.iter().filter(|e| !old.workflow.iter().any(|o| o.id == e.id)).cloned().collect();
+            new.workflow = old.workflow.iter().cloned().chain(added).collect();
+            new.initial_status = old.initial_status;
+            new.refresh_status();
+        }
         prop_assert!(validate_record(&b_rec, now()).is_ok());
         write_changes(&mut doc, Some(&a), &b_rec).unwrap();
         prop_assert!(doc.commit().is_some(), "every edit case changes the document");

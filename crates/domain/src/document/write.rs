@@ -217,12 +217,22 @@ fn dispute(w: &mut W, o: Option<&Dispute>, n: &Dispute) -> R {
         o.map(|o| o.risk_level.as_str().to_owned()),
         n.risk_level.as_str(),
     )?;
+    // The document keeps the status it started in; the current one is derived from `workflow`.
     w.str(
         &ROOT,
         "status",
-        o.map(|o| o.status.as_str().to_owned()),
-        n.status.as_str(),
-    )
+        o.map(|o| o.initial_status.as_str().to_owned()),
+        n.initial_status.as_str(),
+    )?;
+    let old_events = if w.fresh {
+        &[][..]
+    } else {
+        o.map(|o| o.workflow.as_slice()).unwrap_or(&[])
+    };
+    if w.fresh || old_events != n.workflow.as_slice() {
+        super::workflow::append_events(w.doc, old_events, &n.workflow)?;
+    }
+    Ok(())
 }
 
 fn ts(t: Timestamp) -> ScalarValue {

@@ -212,6 +212,8 @@ fn full_dispute() -> Record {
         summary: "物业费争议\n第二行".into(),
         risk_level: RiskLevel::Critical,
         status: DisputeStatus::Reported,
+        initial_status: DisputeStatus::Reported,
+        workflow: vec![],
     });
     r
 }

@@ -7,7 +7,7 @@ mod ids;
 mod text;
 
 use crate::SCHEMA_VERSION;
-use crate::enums::{DisputeStatus, RecordKind};
+use crate::enums::DisputeStatus;
 use crate::error::{ErrorCode, FieldError, ValidationErrors};
 use crate::record::*;
 use crate::time::Timestamp;
@@ -98,15 +98,13 @@ pub fn validate_update(old: &Record, new: &Record, now: Timestamp) -> Result<(),
     if old.meta.grid_id != new.meta.grid_id {
         e.push(immutable("grid_id"));
     }
-    if let (Some(a), Some(b)) = (old.status(), new.status())
-        && !status_transition_allowed(a, b)
-    {
-        e.push(FieldError::new(
-            ErrorCode::InvalidStatus,
-            "status",
-            format!("纠纷状态不能从“{}”变为“{}”", a.label_zh(), b.label_zh()),
-            format!("a dispute cannot move from `{a}` to `{b}`"),
-        ));
+    if let (RecordBody::Dispute(a), RecordBody::Dispute(b)) = (&old.body, &new.body) {
+        if a.initial_status != b.initial_status {
+            e.push(immutable("status"));
+        }
+        if let Err(f) = crate::workflow::verify::check_append_only(&a.workflow, &b.workflow) {
+            e.push(f);
+        }
     }
     if e.is_empty() {
         Ok(())
@@ -121,7 +119,9 @@ pub fn validate_new(r: &Record, now: Timestamp) -> Result<(), ValidationErrors> 
         Ok(()) => Vec::new(),
         Err(v) => v.0,
     };
-    if r.kind() == RecordKind::Dispute && r.status() != Some(DisputeStatus::Reported) {
+    if let RecordBody::Dispute(d) = &r.body
+        && d.initial_status != DisputeStatus::Reported
+    {
         e.push(FieldError::new(
             ErrorCode::InvalidStatus,
             "status",
@@ -134,23 +134,6 @@ pub fn validate_new(r: &Record, now: Timestamp) -> Result<(), ValidationErrors> 
     } else {
         Err(ValidationErrors(e))
     }
-}
-
-/// The closed loop: 上报 -> 受理 -> 交办 -> 处置 -> 办结 -> 评价, with 退回 and 升级 from the centre.
-/// Staying in the same state is always allowed (an edit of other fields).
-pub fn status_transition_allowed(from: DisputeStatus, to: DisputeStatus) -> bool {
-    use DisputeStatus::*;
-    from == to
-        || matches!(
-            (from, to),
-            (Reported, Accepted | Returned | Escalated)
-                | (Accepted, Assigned | Returned | Escalated)
-                | (Assigned, InProgress | Returned | Escalated)
-                | (InProgress, Resolved | Escalated)
-                | (Resolved, Evaluated | InProgress)
-                | (Returned, Reported)
-                | (Escalated, Accepted | Assigned)
-        )
 }
 
 fn patrol_visit(e: &mut Vec<FieldError>, v: &PatrolVisit, now: Timestamp) {

@@ -302,7 +302,10 @@ fn schema_version() {
 
 #[test]
 fn new_disputes_start_reported() {
-    let r = dispute(|d| d.status = DisputeStatus::Resolved);
+    let r = dispute(|d| {
+        d.initial_status = DisputeStatus::Resolved;
+        d.refresh_status();
+    });
     validate_record(&r, now()).unwrap();
     assert!(
         validate_new(&r, now())
@@ -314,19 +317,38 @@ fn new_disputes_start_reported() {
 #[test]
 fn updates_keep_immutables_and_follow_the_loop() {
     let old = valid(RecordKind::Dispute);
-    let mut new = old.clone();
-    if let RecordBody::Dispute(d) = &mut new.body {
-        d.status = DisputeStatus::Accepted;
+    let event = crate::workflow::WorkflowEvent {
+        id: "0193a000-0000-7000-8000-000000000001".into(),
+        action: crate::WorkflowAction::Accept,
+        by: "diao.du".into(),
+        role: crate::Role::Dispatcher,
+        by_unit: None,
+        at: now(),
+        details: Default::default(),
+    };
+    let mut accepted = old.clone();
+    if let RecordBody::Dispute(d) = &mut accepted.body {
+        d.workflow.push(event);
+        d.refresh_status();
+        assert_eq!(d.status, DisputeStatus::Accepted);
     }
-    validate_update(&old, &new, now()).unwrap();
+    validate_update(&old, &accepted, now()).unwrap();
+    // The status the document started in never changes ...
     let mut skip = old.clone();
     if let RecordBody::Dispute(d) = &mut skip.body {
-        d.status = DisputeStatus::Evaluated;
+        d.initial_status = DisputeStatus::Evaluated;
+        d.refresh_status();
     }
     assert!(
         validate_update(&old, &skip, now())
             .unwrap_err()
-            .has("status", ErrorCode::InvalidStatus)
+            .has("status", ErrorCode::ImmutableField)
+    );
+    // ... and a recorded event is never removed.
+    assert!(
+        validate_update(&accepted, &old, now())
+            .unwrap_err()
+            .has("workflow[0]", ErrorCode::ImmutableField)
     );
     let mut moved = old.clone();
     moved.meta.created_by = "someone.else".into();
@@ -350,19 +372,6 @@ fn updates_keep_immutables_and_follow_the_loop() {
             .unwrap_err()
             .has("kind", ErrorCode::ImmutableField)
     );
-}
-
-#[test]
-fn transitions_table() {
-    use DisputeStatus::*;
-    assert!(status_transition_allowed(Reported, Accepted));
-    assert!(status_transition_allowed(InProgress, Resolved));
-    assert!(status_transition_allowed(Resolved, Evaluated));
-    assert!(!status_transition_allowed(Reported, Resolved));
-    assert!(!status_transition_allowed(Evaluated, Reported));
-    for s in DisputeStatus::ALL {
-        assert!(status_transition_allowed(*s, *s));
-    }
 }
 
 #[test]
