@@ -157,6 +157,16 @@ string_enum!(
 );
 
 string_enum!(
+    /// The level of an area in the hierarchy of the reference data.
+    AreaLevel {
+        County = "county" / "县（区）" / "County",
+        Township = "township" / "街道（乡镇）" / "Township",
+        Community = "community" / "社区（村）" / "Community",
+        Grid = "grid" / "网格" / "Grid",
+    }
+);
+
+string_enum!(
     /// What a workflow event does to a dispute (crates/domain/src/workflow): the actions of the
     /// closed loop, and the entries of its mediation log (`log`), which change no state.
     WorkflowAction {

@@ -14,6 +14,7 @@ pub mod input;
 pub mod ledger;
 pub mod privacy;
 pub mod record;
+pub mod reference;
 pub mod rules;
 pub mod time;
 #[cfg(feature = "ts")]
