@@ -53,8 +53,9 @@ fn present(d: &EventDetails) -> [(&'static str, bool); 16] {
     ]
 }
 
-/// The fields an action takes (beyond these, a set field is refused).
-fn takes(action: A) -> &'static [&'static str] {
+/// The detail fields an action takes (beyond these, a set field is refused): the app's forms show
+/// exactly these (generated into its bindings).
+pub fn takes(action: A) -> &'static [&'static str] {
     match action {
         A::Accept | A::Start | A::Close => &["note"],
         A::NotAccept => &["note", "not_accepted_reason", "duplicate_of"],
