@@ -34,10 +34,10 @@ export const useReferenceStore = defineStore('reference', () => {
     await p
   }
 
-  /** Loads once; later calls wait for that load. */
+  /** Loads once (again while the device has none yet); calls during a load wait for it. */
   async function ensure() {
     if (inflight) return inflight
-    if (!loaded) await load()
+    if (!loaded || !data.value) await load()
   }
 
   const areaName = (id: string | null | undefined): string => (id ? (areas.value.get(id)?.name ?? id) : '')
