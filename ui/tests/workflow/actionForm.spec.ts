@@ -193,7 +193,21 @@ describe('action forms', () => {
     expect(byTestId('error-details.note')?.textContent).toContain('必填项不能为空')
     expect(byTestId('error-details.assignee_user')?.textContent).toContain('请选择承办人或承办单位')
     expect(byTestId('action-errors')).toBeNull()
+    // the assignee's opener names its error for screen readers
+    const opener = byTestId('field-details.assignee')?.querySelector('button.gm-opener') as HTMLElement
+    expect(opener.getAttribute('aria-invalid')).toBe('true')
+    expect(opener.getAttribute('aria-describedby')).toBe(byTestId('error-details.assignee_user')?.id)
+    const note = byTestId('field-details.note')?.querySelector('textarea') as HTMLElement
+    expect(note.getAttribute('aria-describedby')).toBe(byTestId('error-details.note')?.id)
     expect(w.emitted('done')).toBeUndefined()
+
+    // a denial names the action itself, which has no field: it is listed above the form
+    on('dispute_act', () => {
+      throw validationFailed([{ code: 'invalid_status', field: 'action', zh: '纠纷当前为“办结”，不能执行“分流交办”', en: 'not now' }])
+    })
+    await submit()
+    expect(byTestId('action-errors')?.textContent).toContain('不能执行“分流交办”')
+    expect(byTestId('error-details.note')).toBeNull()
 
     on('dispute_act', () => {
       throw { code: 'forbidden_action', message: { 'zh-CN': '当前状态不能执行该操作', en: 'not allowed now' } }
@@ -201,7 +215,7 @@ describe('action forms', () => {
     await submit()
     expect(byTestId('action-error')?.getAttribute('data-code')).toBe('forbidden_action')
     expect(byTestId('action-error')?.textContent).toContain('当前状态不能执行该操作')
-    expect(byTestId('error-details.note')).toBeNull()
+    expect(byTestId('action-errors')).toBeNull()
     w.unmount()
   })
 })

@@ -74,6 +74,7 @@ describe('a dispute’s workflow on its detail page', () => {
     expect(byTestId('workflow-due')?.querySelector('.gm-danger')).not.toBeNull()
     expect(byTestId('workflow-supervised')?.textContent).toBe('督办')
     // the header's grid and creator by name
+    expect(byTestId('detail-grid')?.textContent).toBe(GRID_NAME)
     expect(byTestId('detail-field-grid_id')?.textContent).toContain(GRID_NAME)
     expect(byTestId('detail-field-created_by')?.textContent).toContain('王芳')
     w.unmount()
