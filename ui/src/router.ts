@@ -11,6 +11,7 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('./views/MainLayout.vue'),
     children: [
       { path: '', name: 'home', component: () => import('./views/HomeView.vue') },
+      { path: 'tasks', name: 'tasks', component: () => import('./views/TasksView.vue') },
       {
         path: 'list/:kind',
         name: 'list',

@@ -100,17 +100,10 @@ export function useRecordForm<K extends RecordKind, F extends FormBase<K>>(spec:
   }
   provide(FORM_CONTEXT, ctx)
 
-  /** The draft Rust checks while typing; an edit's status move is checked on save instead. */
-  function draftForValidation(): DraftInput {
-    const d = spec.toDraft(state)
-    if (id) delete d.status
-    return d
-  }
-
   async function validateNow() {
     const mine = ++seq
     try {
-      const errs = await api.recordValidate(draftForValidation())
+      const errs = await api.recordValidate(spec.toDraft(state))
       if (mine === seq && !disposed) fieldErrors.value = errs
     } catch {
       /* the bridge is down: the submit will tell */

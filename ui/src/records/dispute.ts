@@ -1,7 +1,6 @@
 import type {
   DisputeCategory,
   DisputeSource,
-  DisputeStatus,
   Party,
   PartyRole,
   RecordJson,
@@ -28,8 +27,6 @@ export interface DisputeForm {
   parties: PartyInput[]
   summary: string
   risk_level: RiskLevel | ''
-  /** Only sent when editing (a new dispute is always `reported`). */
-  status: DisputeStatus | ''
 }
 
 export function emptyParty(): PartyInput {
@@ -49,7 +46,6 @@ export const disputeSpec: FormSpec<'dispute', DisputeForm> = {
     parties: [],
     summary: '',
     risk_level: '',
-    status: '',
   }),
   fromRecord: (r: RecordJson) => {
     const o = r as unknown as Record<string, unknown>
@@ -70,7 +66,6 @@ export const disputeSpec: FormSpec<'dispute', DisputeForm> = {
       })),
       summary: str(o.summary),
       risk_level: str(o.risk_level) as RiskLevel | '',
-      status: str(o.status) as DisputeStatus | '',
     }
   },
   toDraft: (f) => {
@@ -92,7 +87,6 @@ export const disputeSpec: FormSpec<'dispute', DisputeForm> = {
     })
     putText(d, 'summary', f.summary, false)
     if (f.risk_level) d.risk_level = f.risk_level
-    if (f.status) d.status = f.status
     return d as { kind: 'dispute' } & Record<string, unknown>
   },
 }

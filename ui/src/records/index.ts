@@ -47,6 +47,10 @@ export type DisplayType =
   | { t: 'people' }
   | { t: 'parties' }
   | { t: 'location' }
+  /** a grid id, shown by its area name (reference data) */
+  | { t: 'grid' }
+  /** a user name, shown by the display name (reference data) */
+  | { t: 'user' }
 
 export interface DetailField {
   name: string
@@ -95,8 +99,8 @@ export const DETAIL_FIELDS: Record<RecordKind, DetailField[]> = {
 }
 
 export const META_FIELDS: DetailField[] = [
-  { name: 'grid_id', display: text },
-  { name: 'created_by', display: text },
+  { name: 'grid_id', display: { t: 'grid' } },
+  { name: 'created_by', display: { t: 'user' } },
   { name: 'created_at', display: { t: 'time' } },
   { name: 'updated_at', display: { t: 'time' } },
   { name: 'id', display: text },

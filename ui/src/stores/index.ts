@@ -1,7 +1,9 @@
 import { RECORD_KINDS } from '../api/types'
 import { useHomeStore } from './home'
 import { useRecordListStore } from './records'
+import { useReferenceStore } from './reference'
 import { useSyncStore } from './sync'
+import { useTasksStore } from './tasks'
 
 /** Forget everything the previous user saw (after sign-out). */
 export function resetStores() {
@@ -12,4 +14,8 @@ export function resetStores() {
   }
   useSyncStore().reset()
   useHomeStore().summary = null
+  const tasks = useTasksStore()
+  void tasks.unbind()
+  tasks.$reset()
+  useReferenceStore().$reset()
 }

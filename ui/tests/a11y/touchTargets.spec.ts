@@ -148,6 +148,56 @@ describe('touch targets are at least 44×44 CSS px', () => {
     w.unmount()
   })
 
+  it('on the tasks tab and a dispute with its workflow, an action form and the assignee picker open', async () => {
+    const ID = '0190f000-0000-7000-8000-000000000042'
+    const GRID = 'jingkou-zhengdonglu-03'
+    on('session_get', { user: 'li.na', display_name: '李娜', role: 'dispatcher', legal_role: null, server: 'https://sync.example.cn', scope: [GRID], device_id: 'dev-1' })
+    on('sync_status', { state: 'offline' })
+    on('reference_data', {
+      areas: [{ id: GRID, name: '正东路街道 03 网格', level: 'grid' }],
+      units: [{ id: 'jingkou-zhengdonglu-sfs', name: '正东路司法所' }],
+      colleagues: [{ name: 'zhao.lei', display_name: '赵磊', role: 'legal_volunteer', legal_role: 'lawyer', unit: null }],
+      deadlines: { steps: [], holidays: [], workdays: [] },
+    })
+    on('task_count', 1)
+    on('tasks', [{ id: ID, title: '漏水', grid_id: GRID, status: 'accepted', risk_level: 'high', next_action: 'assign', due_at: '2026-11-27T02:00:00.000Z', overdue: true }])
+    on('record_history', [])
+    on('record_get', {
+      record: { kind: 'dispute', id: ID, schema_version: 1, created_by: 'wang.fang', created_at: '2026-11-28T02:15:00.000Z', updated_at: '2026-11-28T02:15:00.000Z', deleted_at: null, grid_id: GRID, reported_at: '2026-11-28T02:15:00.000Z', source: 'field', dispute_category: 'neighbour', location: null, address: null, parties: [], summary: '漏水', risk_level: 'high', status: 'accepted' },
+      sync_state: 'synced',
+      rejection: null,
+      conflicts: [],
+    })
+    on('dispute_workflow', {
+      events: [{ id: '0190f001-0000-7000-8000-000000000001', action: 'accept', by: 'li.na', role: 'dispatcher', by_unit: null, at: '2026-11-28T03:00:00.000Z', details: { note: '受理' } }],
+      verdicts: [{ verdict: 'flagged', code: 'not_allowed_in_state', conflicts_with: null }],
+      state: { status: 'accepted', level: 'grid', assignee_user: null, assignee_unit: null, due_at: null, status_since: null, handlers: [], supervised: true, outcome: null, satisfaction: null, last_move: null },
+      available: ['assign', 'not_accept'],
+      due_at: '2026-11-27T02:00:00.000Z',
+      overdue: true,
+    })
+    window.location.hash = '#/tasks'
+    setLocale('zh-CN')
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const router = createAppRouter()
+    const w = mount(App, { attachTo: document.body, global: { plugins: [pinia, i18n, router] } })
+    await router.isReady()
+    await waitFor(() => byTestId('task-item'))
+    expect(tooSmall()).toEqual([])
+
+    await router.push(`/record/${ID}`)
+    await waitFor(() => byTestId('action-assign'))
+    expect(tooSmall()).toEqual([])
+    click(byTestId('action-assign'))
+    await waitFor(() => byTestId('action-submit'))
+    expect(tooSmall()).toEqual([])
+    click(byTestId('field-details.assignee'))
+    await waitFor(() => byTestId('assignee-user-zhao.lei'))
+    expect(tooSmall()).toEqual([])
+    w.unmount()
+  })
+
   it('on the screens: home, a list with a search, a record, and me', async () => {
     const ID = '0190f000-0000-7000-8000-000000000042'
     const GRID = 'jingkou-zhengdonglu-03'

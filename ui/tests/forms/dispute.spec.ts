@@ -133,14 +133,13 @@ describe('DisputeForm', () => {
     w.unmount()
   })
 
-  it('edits as a merge patch of the changed fields only, with the status picker', async () => {
+  it('edits as a merge patch of the changed fields only, without a status picker (status moves by workflow actions)', async () => {
     const w = mountApp(DisputeForm, { props: { id: ID } })
     await settle()
     expect(callsOf('record_get')).toEqual([{ id: ID }])
-    expect(byTestId('field-status')).not.toBeNull()
+    expect(byTestId('field-status')).toBeNull()
     expect((byTestId('field-summary')?.querySelector('textarea') as HTMLTextAreaElement).value).toBe(stored.summary)
     await pick('risk_level', 'high')
-    await pick('status', 'accepted')
     await type('address', '')
     click(byTestId('remove-party-1'))
     await settle()
@@ -152,14 +151,13 @@ describe('DisputeForm', () => {
         id: ID,
         patch: {
           risk_level: 'high',
-          status: 'accepted',
           address: null,
           parties: [{ name: '张三', role: 'applicant', phone: '13800138000', id_number: '320102199003071239' }],
         },
       },
     ])
     expect(callsOf('draft_clear')).toEqual([{ key: `edit:${ID}` }])
-    // validation while editing leaves the status move to the save
+    // neither the check while typing nor the patch carries a status
     for (const v of callsOf('record_validate')) expect((v.draft as Record<string, unknown>).status).toBeUndefined()
     w.unmount()
   })
