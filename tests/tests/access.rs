@@ -24,16 +24,20 @@
 //! dispatcher and an admin, each in scope, out of scope, and as the dispute's assignee outside the
 //! grid, and checks the server's verdict against the role table (accepted, `forbidden_action` on
 //! the event's `action`, or `out_of_scope`) and that refused actions stored nothing.
-//! `disputes_claiming_what_their_author_may_not_are_refused`: a new dispute claiming a late
-//! status (`invalid_status` on `status`) or arriving with an `evaluate` event, on both push shapes;
-//! events in another user's name or role; writing the status or rewriting an event; a dispatcher
-//! creating and accepting offline is accepted; `record dump` shows each event's author, role,
-//! time and verdict and each change's authenticated pusher.
-//! `deleting_and_restoring_a_dispute_is_role_bound`: delete and restore by each role in and out of
-//! scope, the reporter only while nobody has acted (as the reporter saw it), the refusal reaching
-//! the device's own store. `an_assignee_outside_the_grid_adds_to_the_log_and_nothing_else`: a
-//! lawyer of another grid assigned a dispute may log and start, not edit the summary; re-assigned
-//! away she may still log (a former handler) but not resolve.
+//! `new_disputes_claiming_a_late_state_or_a_forbidden_event_are_refused`: a new dispute claiming a
+//! late status (`invalid_status` on `status`) or arriving with an `evaluate` event, on both push
+//! shapes, while a dispatcher creating and accepting offline is accepted.
+//! `forged_and_rewritten_events_are_refused_and_the_dump_names_authors`: events in another user's
+//! name or role, writing the status, rewriting an event; `record dump` shows each event's author,
+//! role, time and verdict and each change's authenticated pusher.
+//! `deleting_and_restoring_a_dispute_is_role_bound`: delete and restore by each role in and out
+//! of scope, the reporter only while nobody has acted.
+//! `a_reporters_delete_is_judged_on_what_the_device_saw`: through the device's own store (the
+//! refusal reaches it with code and field); an offline delete that crossed the dispatcher's accept
+//! stands; other kinds keep their rules.
+//! `an_assignee_outside_the_grid_adds_to_the_log_and_nothing_else`: a lawyer of another grid
+//! assigned a dispute may log and start, not edit the summary; re-assigned away she may still log
+//! (a former handler) but not resolve.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -852,9 +856,8 @@ async fn every_workflow_action_by_every_role_in_and_out_of_scope() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disputes_claiming_what_their_author_may_not_are_refused() {
+async fn new_disputes_claiming_a_late_state_or_a_forbidden_event_are_refused() {
     let mut wf = Wf::start(32).await;
-
     // A new dispute that claims a late state; one that arrives already evaluated; both as a
     // device sends a new record (one document chunk) and as its changes. Neither is stored.
     let mut claims: Vec<(Record, &str)> = Vec::new();
@@ -866,19 +869,15 @@ async fn disputes_claiming_what_their_author_may_not_are_refused() {
         }
         claims.push((late, "status"));
         let (mut evaluated, _) = new_dispute(&mut wf.rng, REPORTER);
-        let ev = event(
-            REPORTER,
-            Role::GridWorker,
-            A::Evaluate,
-            valid_details(A::Evaluate, ""),
+        let details = valid_details(A::Evaluate, "");
+        add_event(
+            &mut evaluated,
+            event(REPORTER, Role::GridWorker, A::Evaluate, details),
         );
-        add_event(&mut evaluated, ev);
         claims.push((evaluated, "workflow[0].action"));
     }
     for (i, (rec, field)) in claims.iter().enumerate() {
-        let mut doc = AutoCommit::new();
-        write_changes(&mut doc, None, rec).unwrap();
-        doc.commit();
+        let mut doc = document_of(rec);
         let changes = if i < 2 {
             vec![wire::Change(doc.save_nocompress())]
         } else {
@@ -887,28 +886,28 @@ async fn disputes_claiming_what_their_author_may_not_are_refused() {
         let o = push_changes(wf.dev(REPORTER), rec.meta.id, changes).await;
         assert_rejected(&o, "invalid_status", field);
     }
-
     // A dispatcher may create and accept offline: one change, accepted, stored as accepted.
     let (mut own, _) = new_dispute(&mut wf.rng, DISPATCHER);
-    add_event(
-        &mut own,
-        event(
-            DISPATCHER,
-            Role::Dispatcher,
-            A::Accept,
-            EventDetails::default(),
-        ),
+    let accept = event(
+        DISPATCHER,
+        Role::Dispatcher,
+        A::Accept,
+        EventDetails::default(),
     );
-    let mut doc = AutoCommit::new();
-    write_changes(&mut doc, None, &own).unwrap();
-    doc.commit();
-    let o = push_changes(
-        wf.dev(DISPATCHER),
-        own.meta.id,
-        vec![wire::Change(doc.save_nocompress())],
-    );
-    assert_accepted(&o.await);
+    add_event(&mut own, accept);
+    let chunk = vec![wire::Change(document_of(&own).save_nocompress())];
+    assert_accepted(&push_changes(wf.dev(DISPATCHER), own.meta.id, chunk).await);
 
+    let dump = wf.server.dump();
+    for (rec, _) in &claims {
+        assert!(!dump.contains_key(&rec.meta.id.to_string()));
+    }
+    assert_eq!(dump[&own.meta.id.to_string()].1["status"], "accepted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_rewritten_events_are_refused_and_the_dump_names_authors() {
+    let mut wf = Wf::start(35).await;
     // Events in another's name, or in another role: refused; the real dispatcher's passes.
     let (id, mut doc) = wf.dispute().await;
     let forged = event(
@@ -931,10 +930,10 @@ async fn disputes_claiming_what_their_author_may_not_are_refused() {
         .save(&mut doc, id, REPORTER, |r| add_event(r, posing))
         .await;
     assert_rejected(&o, "forbidden_action", "workflow[0].by");
-    assert_accepted(
-        &wf.save(&mut doc, id, DISPATCHER, |r| add_event(r, forged))
-            .await,
-    );
+    let o = wf
+        .save(&mut doc, id, DISPATCHER, |r| add_event(r, forged))
+        .await;
+    assert_accepted(&o);
     // The status is the workflow's: writing it is refused, and so is rewriting an event.
     let o = wf
         .save(&mut doc, id, DISPATCHER, |r| {
@@ -955,15 +954,8 @@ async fn disputes_claiming_what_their_author_may_not_are_refused() {
     let o = push_changes(wf.dev(DISPATCHER), id, raw(tried.get_changes(&before))).await;
     assert_rejected(&o, "immutable_field", "workflow[0]");
 
-    // `record dump` shows what was accepted, who wrote each event and who pushed each change.
-    let dump = wf.server.dump();
-    assert!(!dump.contains_key(&claims[0].0.meta.id.to_string()));
-    assert!(
-        claims
-            .iter()
-            .all(|(r, _)| !dump.contains_key(&r.meta.id.to_string()))
-    );
-    assert_eq!(dump[&own.meta.id.to_string()].1["status"], "accepted");
+    // `record dump`: who wrote each event, in which role, when, with what verdict; and the
+    // authenticated account that pushed each logged change.
     let line = wf
         .server
         .dump_lines(Z03)
@@ -972,8 +964,9 @@ async fn disputes_claiming_what_their_author_may_not_are_refused() {
         .unwrap();
     assert_eq!(line["record"]["status"], "accepted");
     let ev = &line["workflow"][0];
+    let shown = (&ev["action"], &ev["by"], &ev["role"], &ev["verdict"]);
     assert_eq!(
-        (&ev["action"], &ev["by"], &ev["role"], &ev["verdict"]),
+        shown,
         (
             &"accept".into(),
             &DISPATCHER.into(),
@@ -989,6 +982,14 @@ async fn disputes_claiming_what_their_author_may_not_are_refused() {
         .map(|p| p["pushed_by"].as_str().unwrap())
         .collect();
     assert_eq!(pushers, [REPORTER, DISPATCHER]);
+}
+
+/// A record's document as a device writes a new one (one change).
+fn document_of(rec: &Record) -> AutoCommit {
+    let mut doc = AutoCommit::new();
+    write_changes(&mut doc, None, rec).unwrap();
+    doc.commit();
+    doc
 }
 
 /// A dispute record by `user` in grid 03 (not pushed).
@@ -1053,7 +1054,13 @@ async fn deleting_and_restoring_a_dispute_is_role_bound() {
         check(&o, want, &format!("restore by {user}"));
     }
     assert!(wf.server.dump()[&id.to_string()].1["deleted_at"].is_null());
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reporters_delete_is_judged_on_what_the_device_saw() {
+    let mut wf = Wf::start(36).await;
+    let now = Timestamp::now();
+    let delete = move |r: &mut Record| r.meta.deleted_at = Some(now);
     // Other kinds keep their rules: a grid worker deletes a colleague's patrol visit.
     let visit = loop {
         let (rec, doc) = device_record(&mut wf.rng, Z03, REPORTER);
@@ -1093,12 +1100,16 @@ async fn deleting_and_restoring_a_dispute_is_role_bound() {
 }
 
 fn check(o: &PushOutcome, want: Option<&str>, what: &str) {
-    match (want, o) {
-        (None, PushOutcome::Accepted { .. }) => {}
-        (Some("out_of_scope"), _) => assert_rejected(o, "out_of_scope", "grid_id"),
-        (Some(code), _) => assert_rejected(o, code, "deleted_at"),
-        (None, other) => panic!("{what}: expected Accepted, got {other:?}"),
-    }
+    let got = match o {
+        PushOutcome::Accepted { .. } => None,
+        PushOutcome::Rejected { code, field, .. } => Some((code.as_str(), field.as_str())),
+        other => panic!("{what}: {other:?}"),
+    };
+    let want = want.map(|code| match code {
+        "out_of_scope" => (code, "grid_id"),
+        _ => (code, "deleted_at"),
+    });
+    assert_eq!(got, want, "{what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
