@@ -37,7 +37,8 @@
 //! stands; other kinds keep their rules.
 //! `an_assignee_outside_the_grid_adds_to_the_log_and_nothing_else`: a lawyer of another grid
 //! assigned a dispute may log and start, not edit the summary; re-assigned away she may still log
-//! (a former handler) but not resolve.
+//! (a former handler) but not resolve. `a_move_allowed_where_its_author_stood_is_kept_and_flagged`:
+//! her offline resolve crossing a re-assignment is accepted, and the dump shows the fold's flag.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -1161,5 +1162,40 @@ async fn an_assignee_outside_the_grid_adds_to_the_log_and_nothing_else() {
     assert_eq!(
         authors,
         [DISPATCHER, DISPATCHER, lawyer, lawyer, DISPATCHER, lawyer]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_allowed_where_its_author_stood_is_kept_and_flagged() {
+    let mut wf = Wf::start(37).await;
+    let lawyer = "li.na";
+    let (id, mut doc) = wf.dispute().await;
+    assert_accepted(&wf.act(&mut doc, id, DISPATCHER, A::Accept, "").await);
+    assert_accepted(&wf.act(&mut doc, id, DISPATCHER, A::Assign, lawyer).await);
+    // The lawyer resolves offline, as the assignee; meanwhile the dispatcher re-assigns.
+    let mut offline = doc.fork();
+    assert_accepted(&wf.act(&mut doc, id, DISPATCHER, A::Assign, HANDLER).await);
+    let o = wf.act(&mut offline, id, lawyer, A::Resolve, "").await;
+    assert_accepted(&o);
+    // Both are kept; the fold flags whichever came second in the merged order, naming the other.
+    let line = wf
+        .server
+        .dump_lines(Z03)
+        .into_iter()
+        .find(|l| l["id"] == id.to_string())
+        .unwrap();
+    let events = line["workflow"].as_array().unwrap();
+    assert_eq!(events.len(), 4);
+    let (third, fourth) = (&events[2], &events[3]);
+    let mut actions = [third["action"].as_str(), fourth["action"].as_str()];
+    actions.sort_unstable();
+    assert_eq!(actions, [Some("assign"), Some("resolve")]);
+    assert_eq!(third["verdict"], "applied", "{line}");
+    assert_eq!(fourth["verdict"], "flagged", "{line}");
+    assert_eq!(fourth["conflicts_with"], third["id"], "{line}");
+    let code = fourth["code"].as_str().unwrap();
+    assert!(
+        ["not_assignee", "not_allowed_in_state"].contains(&code),
+        "{code}"
     );
 }
