@@ -64,7 +64,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RecordCommand {
-    /// Print every synced record (heads and content) as JSON lines. Contains personal data.
+    /// Print every synced record (heads, content, a dispute's workflow events with their verdicts,
+    /// and who pushed each change) as JSON lines. Contains personal data.
     Dump {
         #[command(flatten)]
         data: DataArg,

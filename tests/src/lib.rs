@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // a harness failure is a test failure
 
 pub mod proxy;
+pub mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -289,9 +290,10 @@ pub enum Edit {
     Text { prepend: bool },
     /// Write a scalar: `address`, or `risk_level` on a dispute when `risk`; `value` picks the value.
     Scalar { risk: bool, value: u8 },
-    /// Soft delete.
+    /// Soft delete (of a dispute: only when the device's user may delete it, as the app offers).
     Delete,
-    /// A dispatcher's move of a dispute from `reported` to `accepted`.
+    /// A dispatcher's `accept` of a dispute that is `reported` (appended to the document the device
+    /// holds and pushed at once, with the device's work on that record: [`workflow::act`]).
     Accept,
 }
 
@@ -317,8 +319,9 @@ pub struct Ledger {
 impl Ledger {
     /// Applies `edit` offline on `dev` (device number `who`, for unique words) to the `pick`-th
     /// record it holds (by id), creating in `grid`. Returns the record id when something was
-    /// saved; `None` when the edit does not apply (no record, a deleted record, not a dispute...).
-    pub fn apply(
+    /// saved; `None` when the edit does not apply (no record, a deleted record, not a dispute, a
+    /// delete the user may not make...).
+    pub async fn apply(
         &mut self,
         dev: &Device,
         who: usize,
@@ -380,6 +383,9 @@ impl Ledger {
                     .insert(v);
             }
             Edit::Delete => {
+                if !may_delete(dev, id) {
+                    return None;
+                }
                 dev.with(|s| s.delete(id)).unwrap();
                 self.deleted.insert(key.clone());
             }
@@ -387,8 +393,18 @@ impl Ledger {
                 if rec["status"].as_str() != Some("reported") {
                     return None;
                 }
-                dev.with(|s| s.edit(id, &serde_json::json!({"status": "accepted"})))
-                    .unwrap();
+                let outcome = workflow::act(
+                    dev,
+                    id,
+                    gridmate_domain::WorkflowAction::Accept,
+                    gridmate_domain::workflow::EventDetails::default(),
+                )
+                .await;
+                assert!(
+                    matches!(outcome, gridmate_domain::wire::PushOutcome::Accepted { .. }),
+                    "the accept of {key} by {}: {outcome:?}",
+                    dev.user
+                );
                 self.accepted.insert(key.clone());
             }
         }
@@ -430,6 +446,23 @@ impl Ledger {
             );
         }
     }
+}
+
+/// Whether the device's user may delete record `id` as the device holds it (the rule the app and
+/// the server share: any record but a dispute; a dispute as `workflow::may_delete` says).
+fn may_delete(dev: &Device, id: gridmate_domain::RecordId) -> bool {
+    let rec = dev.with(|s| s.get(id)).unwrap();
+    let gridmate_domain::RecordBody::Dispute(d) = &rec.body else {
+        return true;
+    };
+    let actor = gridmate_domain::workflow::Actor {
+        user: &dev.user,
+        role: workflow::role_of(dev),
+        unit: None,
+        // A device holds only the records of its areas.
+        in_scope: true,
+    };
+    gridmate_domain::workflow::may_delete(&actor, d, &rec.meta.created_by, false).is_ok()
 }
 
 /// Protocol pieces built by hand, for tests that speak the wire format directly (access rules,

@@ -2,7 +2,10 @@
 //!
 //! Proves: whatever the interleaving of offline saves and syncs of 3-5 devices (2-4 grid workers
 //! of one grid and the township's dispatcher) — creates, concurrent edits of the same scalar,
-//! concurrent additions to the same free text, soft deletes, a dispatcher's status move, records
+//! concurrent additions to the same free text, soft deletes (a dispute's only by whom the workflow
+//! lets delete it), a dispatcher's `accept` of a dispute (a workflow event appended to the document
+//! the device holds and pushed as it is taken, with that device's work on the record:
+//! `gridmate_system_tests::workflow`), records
 //! edited by devices that got them by pulling — once everyone has synced twice (in a random order),
 //! every device and the server hold identical documents (same heads, same JSON), nothing is pending
 //! or rejected, and no save is lost: every created record exists and nothing else does, every
@@ -118,7 +121,8 @@ async fn devices(server: &Server, n: usize, workers: usize) -> (String, String, 
 }
 
 /// The creator of a dispute and the dispatcher, both offline, edit it: the same scalar with
-/// different values, the same text at both ends, and the dispatcher's status move. Returns the id.
+/// different values, the same text at both ends; and the dispatcher accepts it (the accept goes up
+/// as it is taken, with the dispatcher's edits before it). Returns the id.
 async fn creator_and_dispatcher(
     ledger: &mut Ledger,
     rng: &mut Rng,
@@ -161,7 +165,7 @@ async fn creator_and_dispatcher(
         (w, dev, Edit::Text { prepend: true }, q),
         (w, dev, Edit::Accept, q),
     ] {
-        assert!(ledger.apply(d, who, grid, rng, edit, pick).is_some());
+        assert!(ledger.apply(d, who, grid, rng, edit, pick).await.is_some());
     }
     id.to_string()
 }
@@ -191,7 +195,7 @@ async fn run_case(server: &Server, n: usize, case: Case) {
                     },
                     e => e,
                 };
-                ledger.apply(&devs[c], c, &grid, &mut rng, edit, pick);
+                ledger.apply(&devs[c], c, &grid, &mut rng, edit, pick).await;
             }
         }
     }

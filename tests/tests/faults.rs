@@ -259,6 +259,7 @@ async fn b_duplicated_delayed_and_late_replayed_requests_change_nothing() {
         assert!(
             ledger
                 .apply(dev, who, "fb-town-01", &mut rng, edit, i * 7)
+                .await
                 .is_some()
         );
     }
@@ -499,7 +500,9 @@ async fn e_random_faults_over_several_devices_then_convergence() {
                     _ => Edit::Text { prepend: false },
                 };
                 let pick = rng.below(1000) as usize;
-                ledger.apply(d, who, "fe-town-01", &mut rng, edit, pick);
+                ledger
+                    .apply(d, who, "fe-town-01", &mut rng, edit, pick)
+                    .await;
             }
         }
         let mut order = [0usize, 1, 2];
@@ -559,23 +562,27 @@ async fn f_an_edit_saved_while_its_push_is_in_flight_is_not_marked_synced() {
     sync_until_ok(&b, &SyncConfig::default(), "(f) pull").await;
     // The dispatcher edits too, so the response to the in-flight push carries a pull of the
     // same record.
-    ledger.apply(
-        &b,
-        1,
-        "ff-town-01",
-        &mut rng,
-        Edit::Text { prepend: true },
-        0,
-    );
+    ledger
+        .apply(
+            &b,
+            1,
+            "ff-town-01",
+            &mut rng,
+            Edit::Text { prepend: true },
+            0,
+        )
+        .await;
     sync_until_ok(&b, &SyncConfig::default(), "(f) dispatcher").await;
-    ledger.apply(
-        &a,
-        0,
-        "ff-town-01",
-        &mut rng,
-        Edit::Text { prepend: false },
-        0,
-    );
+    ledger
+        .apply(
+            &a,
+            0,
+            "ff-town-01",
+            &mut rng,
+            Edit::Text { prepend: false },
+            0,
+        )
+        .await;
     let seen = w.proxy.requests();
     w.proxy.set_script(move |s| {
         if s.index == seen {
@@ -589,14 +596,16 @@ async fn f_an_edit_saved_while_its_push_is_in_flight_is_not_marked_synced() {
         while w.proxy.requests() == seen {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        ledger.apply(
-            &a,
-            0,
-            "ff-town-01",
-            &mut rng,
-            Edit::Text { prepend: true },
-            0,
-        );
+        ledger
+            .apply(
+                &a,
+                0,
+                "ff-town-01",
+                &mut rng,
+                Edit::Text { prepend: true },
+                0,
+            )
+            .await;
     };
     let (r, ()) = tokio::join!(a.sync(), edit_in_flight);
     let r = r.unwrap();

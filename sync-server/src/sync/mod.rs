@@ -3,6 +3,7 @@
 //! and pull run on the blocking pool: they are CPU and SQLite work, never on the async reactor.
 
 pub mod admin;
+mod authorize;
 pub mod doc;
 pub mod plan;
 pub mod plan_edit;
@@ -13,6 +14,8 @@ pub mod push;
 mod refusal;
 pub mod schema;
 pub mod store;
+#[cfg(test)]
+mod workflow_tests;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -49,6 +52,7 @@ pub async fn sync(
     let who = Pusher {
         user_id: auth.user_id.0,
         user_name: auth.user_name.clone(),
+        role: auth.role,
         device_id: auth.device_id.to_string(),
         scope: auth.scope.clone(),
     };

@@ -13,20 +13,24 @@
 //! still as it was planned against (a new record still unknown, an edited record's heads still
 //! the basis, nothing held for it, none of its changes logged since); otherwise the record takes
 //! the general path, which decides it from scratch. So the outcome is the one `push_one` alone
-//! would give: both call the same `authorize`, check the actor's device first, and give the
-//! re-encoding guarantee (`round_trips`, or `sole_change` for a document chunk).
+//! would give: both call the same `authorize` (on the merged document and its new changes in
+//! dependency order, so the workflow check sees what the general path sees) and, for a stored
+//! record, the same `may_reach` before anything else; check the actor's device first; and give
+//! the re-encoding guarantee (`round_trips`, or `sole_change` for a document chunk).
 
 use automerge::ChangeHash;
 use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
+use gridmate_domain::workflow::verify::NewChange;
 use gridmate_domain::{Record, RecordId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
+use super::authorize::{Pushed, authorize};
 use super::doc::{load_document, sole_change};
 use super::plan_edit::{EditInput, EditPlan, PlannedEdit, plan_edit};
 use super::push::{
-    ActorCache, LogRow, Pusher, Stored, authorize, insert_record, load_existing, log_change,
-    push_one, tail_of, update_record,
+    ActorCache, LogRow, Pusher, Stored, insert_record, load_existing, log_change, push_one,
+    tail_of, update_record,
 };
 use super::refusal;
 use crate::storage::StorageError;
@@ -176,12 +180,26 @@ fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
         return Plan::Locked(d);
     };
     let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
+    // The record's one change: it depends on nothing.
+    let fresh = [NewChange {
+        hash,
+        deps: Vec::new(),
+    }];
     let decision = match read_record(&doc) {
         Err(e) => Decision::Reject(refusal::schema_mismatch(&e)),
-        Ok(record) => match authorize(who, &record_id, None, &record, now) {
-            Some(refused) => Decision::Reject(refused),
-            None => Decision::Accept(Box::new(record)),
-        },
+        Ok(record) => {
+            let pushed = Pushed {
+                id: &record_id,
+                old: None,
+                new: &record,
+                doc: &doc,
+                fresh: &fresh,
+            };
+            match authorize(who, &pushed, now) {
+                Some(refused) => Decision::Reject(refused),
+                None => Decision::Accept(Box::new(record)),
+            }
+        }
     };
     Plan::NewDocument(Box::new(Planned {
         doc: d,

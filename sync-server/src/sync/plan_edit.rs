@@ -1,8 +1,9 @@
 //! Planning an edit of a record the server holds, before the writer lock (see `plan.rs`).
 //!
 //! The record's stored document (snapshot plus tail) is read beforehand from a read snapshot; here
-//! it is loaded, the new changes are applied, and the result is read, validated and authorized
-//! against the stored version, exactly as `push::push_one` does. The plan names its *basis* (the
+//! it is loaded, the pusher's reach checked (`authorize::may_reach`: its areas, or a dispute it
+//! handles), the new changes applied, and the result read, validated and authorized against the
+//! stored version, exactly as `push::push_one` does. The plan names its *basis* (the
 //! stored heads it was decided against): under the lock it is used only if the record's heads
 //! are still the basis, nothing is held for it and none of its changes has been logged since;
 //! otherwise `push_one` decides from scratch.
@@ -10,13 +11,14 @@
 use automerge::{Change, ChangeHash};
 use gridmate_domain::document::{guarded, holds_all, is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
-use gridmate_domain::{GridId, Record, RecordId, Timestamp};
+use gridmate_domain::{Record, RecordId, Timestamp};
 use rusqlite::Transaction;
 
+use super::authorize::{Pushed, authorize, may_reach, new_changes};
 use super::doc::{decode_change, load, round_trips};
 use super::push::{
-    ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, authorize, dependency_order,
-    load_existing, log_change, push_one, update_record,
+    ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, dependency_order, load_existing,
+    log_change, push_one, update_record,
 };
 use super::refusal;
 use crate::storage::StorageError;
@@ -81,16 +83,17 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
             decision,
         }))
     };
-    if !GridId::parse(&existing.grid_id).is_some_and(|g| who.scope.covers(&g)) {
-        let refused = refusal::record_out_of_scope();
-        return planned(Vec::new(), EditDecision::Reject(refused));
-    }
     let Ok(mut doc) = load(existing.snapshot.as_deref(), &tail) else {
         return EditPlan::Locked(d); // unreadable stored copy: `push_one` reports it
     };
     let Ok(old) = read_record(&doc) else {
         return EditPlan::Locked(d);
     };
+    // As `push_one` does first: outside the pusher's areas only a dispute's handler gets further.
+    if !may_reach(who, &old) {
+        let refused = refusal::record_out_of_scope();
+        return planned(Vec::new(), EditDecision::Reject(refused));
+    }
     let mut fresh: Vec<Change> = Vec::new();
     for (i, raw) in d.changes.iter().enumerate() {
         if is_document_chunk(&raw.0) {
@@ -130,14 +133,21 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
         }
     };
     let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
-    if let Some(refused) = authorize(who, &record_id, Some(&old), &new, now) {
+    let changes = dependency_order(fresh);
+    let pushed = Pushed {
+        id: &record_id,
+        old: Some(&old),
+        new: &new,
+        doc: &doc,
+        fresh: &new_changes(&changes),
+    };
+    if let Some(refused) = authorize(who, &pushed, now) {
         return planned(actors, EditDecision::Reject(refused));
     }
-    if !round_trips(&mut doc, &before, &fresh) {
+    if !round_trips(&mut doc, &before, &changes) {
         let refused = refusal::unencodable();
         return planned(actors, EditDecision::Reject(refused));
     }
-    let changes = dependency_order(fresh);
     let snapshot =
         (existing.tail_changes + changes.len() as i64 > SNAPSHOT_AFTER).then(|| doc.save());
     let decision = EditDecision::Accept {

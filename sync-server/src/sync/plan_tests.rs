@@ -21,6 +21,7 @@ fn pusher() -> Pusher {
     Pusher {
         user_id: 1,
         user_name: "wang.wei".into(),
+        role: gridmate_domain::Role::GridWorker,
         device_id: "device-1".into(),
         scope: Scope::parse_list(GRID).unwrap(),
     }

@@ -15,11 +15,11 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use gridmate_domain::document::{guarded, is_document_chunk, read_record};
-use gridmate_domain::validate::{validate_record, validate_update};
 use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
-use gridmate_domain::{GridId, Record, RecordId, Timestamp};
+use gridmate_domain::{GridId, Record, RecordId, Role, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::authorize::{Pushed, authorize, may_reach, new_changes};
 use super::doc::{
     all_changes, decode_change, decode_heads, encode_heads, load, load_document, round_trips,
 };
@@ -37,6 +37,8 @@ pub(super) const SNAPSHOT_AFTER: i64 = 32;
 pub struct Pusher {
     pub user_id: i64,
     pub user_name: String,
+    /// The account's role: the workflow's table and the delete rule are decided by it.
+    pub role: Role,
     pub device_id: String,
     pub scope: Scope,
 }
@@ -193,11 +195,10 @@ pub(super) fn push_one(
 ) -> Result<PushOutcome, StorageError> {
     let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
     let existing = load_existing(tx, &d.record_id)?;
-    if let Some(e) = &existing {
-        let in_scope = GridId::parse(&e.grid_id).is_some_and(|g| who.scope.covers(&g));
-        if !in_scope {
-            return Ok(refusal::record_out_of_scope());
-        }
+    if let Some(e) = &existing
+        && !reachable(tx, who, e)?
+    {
+        return Ok(refusal::record_out_of_scope());
     }
 
     // Decode, and keep only what the server does not have yet (plus what it holds for this record).
@@ -290,7 +291,15 @@ pub(super) fn push_one(
             return Ok(refusal::schema_mismatch(&e));
         }
     };
-    if let Some(outcome) = authorize(who, &record_id, old.as_ref(), &new, now) {
+    let fresh = dependency_order(fresh);
+    let pushed = Pushed {
+        id: &record_id,
+        old: old.as_ref(),
+        new: &new,
+        doc: &doc,
+        fresh: &new_changes(&fresh),
+    };
+    if let Some(outcome) = authorize(who, &pushed, now) {
         return Ok(outcome);
     }
     if !round_trips(&mut doc, &before, &fresh) {
@@ -306,8 +315,7 @@ pub(super) fn push_one(
     // `fresh` is exactly what the stored document lacked (no hash of it is logged), so it is
     // logged as received, in dependency order; `doc.get_changes(&heads_before)` would re-encode
     // every change from the op set (a large share of a push's CPU: docs/benchmarks.md, W1).
-    let new_changes = dependency_order(fresh);
-    for c in &new_changes {
+    for c in &fresh {
         let row = LogRow {
             hash: c.hash(),
             actor: c.actor_id().to_bytes(),
@@ -328,7 +336,7 @@ pub(super) fn push_one(
         )?;
     }
     let heads = doc.get_heads();
-    let tail = existing.as_ref().map_or(0, |e| e.tail_changes) + new_changes.len() as i64;
+    let tail = existing.as_ref().map_or(0, |e| e.tail_changes) + fresh.len() as i64;
     let (snapshot, snapshot_seq, tail) = if tail > SNAPSHOT_AFTER {
         (Some(doc.save()), last_seq, 0)
     } else {
@@ -455,48 +463,17 @@ pub(super) fn dependency_order(changes: Vec<Change>) -> Vec<Change> {
     out
 }
 
-/// The checks beyond the record's own rules: scope, creator, immutable fields, status moves.
-pub(super) fn authorize(
-    who: &Pusher,
-    id: &RecordId,
-    old: Option<&Record>,
-    new: &Record,
-    now: Timestamp,
-) -> Option<PushOutcome> {
-    if new.meta.id != *id {
-        return Some(refusal::reject(
-            "id_mismatch",
-            "id",
-            "记录编号与文档不符",
-            "the document holds another record's id",
-        ));
+/// Whether `who` may push to the stored record `e` at all (`authorize::may_reach`); the stored
+/// version is read only for a record outside the pusher's areas.
+fn reachable(tx: &Transaction<'_>, who: &Pusher, e: &Existing) -> Result<bool, StorageError> {
+    if GridId::parse(&e.grid_id).is_some_and(|g| who.scope.covers(&g)) {
+        return Ok(true);
     }
-    if !who.scope.covers(&new.meta.grid_id) {
-        return Some(refusal::reject(
-            "out_of_scope",
-            "grid_id",
-            "该网格不在您的范围内",
-            "this grid is outside your scope",
-        ));
-    }
-    let checked = match old {
-        Some(old) => validate_update(old, new, now),
-        None => {
-            if new.meta.created_by != who.user_name {
-                return Some(refusal::reject(
-                    "creator_mismatch",
-                    "created_by",
-                    "创建人必须是当前登录用户",
-                    "created_by must be the signed-in user",
-                ));
-            }
-            validate_record(new, now)
-        }
-    };
-    match checked {
-        Ok(()) => None,
-        Err(errors) => errors.0.first().map(refusal::rule),
-    }
+    let doc = load(e.snapshot.as_deref(), &tail_of(tx, e)?)
+        .map_err(|err| StorageError::Corrupt(err.to_string()))?;
+    let old = read_record(&doc)
+        .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
+    Ok(may_reach(who, &old))
 }
 
 pub(super) fn load_existing(

@@ -35,7 +35,7 @@ use crate::time::Timestamp;
 
 pub use details::{ACTION_NOTE, ATTENDEES, TERMS, check_details, check_event, is_user_name, takes};
 pub use fold::{DisputeState, Verdict, WorkflowView, derive};
-pub use table::{Actor, Denial, permitted};
+pub use table::{Actor, Denial, may_delete, permitted};
 
 /// Longest workflow of one dispute: events and log entries together. A real case has tens; the
 /// limit keeps a hostile device from growing a document without bound.

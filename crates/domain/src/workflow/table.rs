@@ -13,6 +13,7 @@ use super::fold::DisputeState;
 use super::{EventDetails, check_details};
 use crate::enums::{DisputeStatus as S, EscalationLevel, FlagCode, Role, WorkflowAction as A};
 use crate::error::{ErrorCode, FieldError};
+use crate::record::Dispute;
 
 /// A kind of actor a table cell allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -272,4 +273,108 @@ pub fn available(actor: &Actor<'_>, state: &DisputeState) -> Vec<A> {
         .filter(|row| row.action != A::Escalate || state.level < EscalationLevel::County)
         .map(|row| row.action)
         .collect()
+}
+
+/// Whether `actor` may delete a dispute (set its `deleted_at`) or, with `restore`, undo a delete
+/// (clear it). Deleting belongs to a dispatcher whose areas cover the dispute, or to its creator
+/// while nobody has acted on it (`reported`, no events); restoring to the dispatcher alone. The
+/// device asks before it offers the button, the server before it accepts the change.
+pub fn may_delete(
+    actor: &Actor<'_>,
+    dispute: &Dispute,
+    creator: &str,
+    restore: bool,
+) -> Result<(), FieldError> {
+    let dispatcher = actor.role == Role::Dispatcher && actor.in_scope;
+    let untouched = dispute.status == S::Reported && dispute.workflow.is_empty();
+    if dispatcher || (!restore && untouched && actor.user == creator) {
+        return Ok(());
+    }
+    Err(if restore {
+        FieldError::new(
+            ErrorCode::ForbiddenAction,
+            "deleted_at",
+            "只有调度员可以恢复已删除的纠纷",
+            "only a dispatcher may restore a deleted dispute",
+        )
+    } else {
+        FieldError::new(
+            ErrorCode::ForbiddenAction,
+            "deleted_at",
+            "只有调度员，或在纠纷尚未处理时由上报人，才能删除纠纷",
+            "only a dispatcher, or the reporter while nobody has acted on it, may delete a dispute",
+        )
+    })
+}
+
+#[cfg(test)]
+mod delete_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::fixtures::{Rng, record};
+    use crate::record::RecordBody;
+    use crate::workflow::WorkflowEvent;
+    use crate::{GridId, Timestamp};
+
+    fn dispute() -> Dispute {
+        let mut rng = Rng::new(1);
+        loop {
+            let r = record(
+                &mut rng,
+                GridId::parse("jingkou-zhengdonglu-03").unwrap(),
+                Timestamp::now(),
+                "wang.wei",
+            );
+            if let RecordBody::Dispute(d) = r.body {
+                return d;
+            }
+        }
+    }
+
+    fn who(user: &str, role: Role, in_scope: bool) -> Actor<'_> {
+        Actor {
+            user,
+            role,
+            unit: None,
+            in_scope,
+        }
+    }
+
+    #[test]
+    fn delete_belongs_to_the_dispatcher_and_to_the_reporter_of_an_untouched_dispute() {
+        let mut d = dispute();
+        let creator = who("wang.wei", Role::GridWorker, true);
+        let dispatcher = who("zhao.min", Role::Dispatcher, true);
+        let far_dispatcher = who("zhao.min", Role::Dispatcher, false);
+        let other = who("li.na", Role::GridWorker, true);
+        let admin = who("chen.jie", Role::Admin, true);
+        assert!(may_delete(&creator, &d, "wang.wei", false).is_ok());
+        assert!(may_delete(&dispatcher, &d, "wang.wei", false).is_ok());
+        for (a, restore) in [
+            (&other, false),
+            (&admin, false),
+            (&far_dispatcher, false),
+            (&creator, true),
+            (&admin, true),
+        ] {
+            let e = may_delete(a, &d, "wang.wei", restore).unwrap_err();
+            assert_eq!(
+                (e.code, e.field.as_str()),
+                (ErrorCode::ForbiddenAction, "deleted_at")
+            );
+        }
+        assert!(may_delete(&dispatcher, &d, "wang.wei", true).is_ok());
+        d.workflow.push(WorkflowEvent {
+            id: "e1".into(),
+            action: A::Supervise,
+            by: "zhao.min".into(),
+            role: Role::Dispatcher,
+            by_unit: None,
+            at: Timestamp::now(),
+            details: EventDetails::default(),
+        });
+        assert!(may_delete(&creator, &d, "wang.wei", false).is_err());
+        assert!(may_delete(&dispatcher, &d, "wang.wei", false).is_ok());
+    }
 }
