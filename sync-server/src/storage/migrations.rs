@@ -73,6 +73,8 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE users ADD COLUMN unit TEXT REFERENCES units (id);
     "#,
+    // 5: each dispute's current assignee, and the assignments that ended (protocol 4 pulls).
+    crate::sync::schema::ASSIGNMENT_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

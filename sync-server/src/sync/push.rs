@@ -393,7 +393,8 @@ pub(super) struct Stored<'a> {
     pub last_seq: i64,
 }
 
-/// Writes a record's heads, snapshot bookkeeping and projection after an accepted push.
+/// Writes a record's heads, snapshot bookkeeping, projection and (for a dispute) assignment after
+/// an accepted push.
 pub(super) fn update_record(
     tx: &Transaction<'_>,
     rowid: i64,
@@ -425,6 +426,8 @@ pub(super) fn update_record(
         rowid,
         projection
     ])?;
+    // Who the dispute is assigned to now, in the same transaction (protocol 4 pulls read it).
+    super::assigned::index_assignment(tx, rowid, new, s.last_seq)?;
     Ok(())
 }
 
