@@ -18,7 +18,9 @@
 //!   so what is assigned must come whole again).
 //! - Only records outside the scope come this way (the scope's areas bring the others), and only
 //!   those are revoked: a revoked record is one whose assignment to the reader ended after the
-//!   position, within the page, and that is not assigned to the reader now.
+//!   position, within the page, and that is not assigned to the reader now; or, when the user
+//!   has left a unit (the device still sends that unit's position), one the device may hold
+//!   through that unit.
 
 use gridmate_domain::wire::{self, Position, PullRequest, Uuid};
 use gridmate_domain::{GridId, Record, RecordBody};
@@ -35,6 +37,9 @@ pub(super) struct Feed {
     area: String,
     /// Where the device stands in it (0: it holds none of the assigned records).
     pos: i64,
+    /// Positions of units the user no longer acts for, with the device's seq in each: what the
+    /// device holds because of them is revoked in this page.
+    left_units: Vec<(String, i64)>,
 }
 
 impl Feed {
@@ -47,7 +52,21 @@ impl Feed {
             .iter()
             .any(|p| !wire::is_assigned_position(&p.area) && !areas.contains(&p.area));
         let pos = if left_scope { 0 } else { pos_of(req, &area) };
-        Self { area, pos }
+        let left_units = req
+            .positions
+            .iter()
+            .filter(|p| wire::is_assigned_position(&p.area) && p.area != area)
+            .filter_map(|p| {
+                let unit = p.area.strip_prefix(wire::ASSIGNED_POSITION)?;
+                let seq = i64::try_from(p.seq).unwrap_or(i64::MAX);
+                (!unit.is_empty()).then(|| (unit.to_owned(), seq))
+            })
+            .collect();
+        Self {
+            area,
+            pos,
+            left_units,
+        }
     }
 
     /// The position to send next time, after a page cut at `cut`.
@@ -120,16 +139,40 @@ impl Feed {
                                WHERE a.record_rowid = e.record_rowid
                                  AND (a.assignee_user = ?1 OR a.assignee_unit = ?2))",
         )?;
-        let rows: Vec<(Vec<u8>, String)> = stmt
+        let mut rows: Vec<(Vec<u8>, String)> = stmt
             .query_map(params![who.user_name, who.unit, self.pos, cut], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?
             .collect::<Result<_, _>>()?;
-        Ok(rows
+        // A unit the user has left: everything the device may hold through it (assigned to that
+        // unit now, or until after the device's position in it). Its position is not answered,
+        // so this is the only page that can tell; ids the device never held cost nothing.
+        let mut of_unit = tx.prepare_cached(
+            "SELECT r.id, r.grid_id FROM sync_records r
+             WHERE r.rowid IN (SELECT record_rowid FROM sync_assignments WHERE assignee_unit = ?1
+                               UNION
+                               SELECT record_rowid FROM sync_assignment_ends
+                               WHERE former_unit = ?1 AND seq > ?2)
+               AND NOT EXISTS (SELECT 1 FROM sync_assignments a
+                               WHERE a.record_rowid = r.rowid
+                                 AND (a.assignee_user = ?3 OR a.assignee_unit = ?4))",
+        )?;
+        for (unit, seq) in &self.left_units {
+            let found = of_unit
+                .query_map(params![unit, seq, who.user_name, who.unit], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<(Vec<u8>, String)>, _>>()?;
+            rows.extend(found);
+        }
+        let mut ids: Vec<Uuid> = rows
             .into_iter()
             .filter(|(_, grid)| outside(who.scope, grid))
             .filter_map(|(id, _)| id.as_slice().try_into().ok())
-            .collect())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 }
 
