@@ -497,4 +497,30 @@ mod tests {
         assert!(e.message.zh_cn.contains("无法连接服务器"), "{e:?}");
         assert!(e.message.en.contains("cannot reach the server"), "{e:?}");
     }
+
+    #[tokio::test]
+    async fn a_failed_reference_fetch_keeps_the_last_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), true);
+        let data = |unit: &str| ReferenceData {
+            areas: vec![],
+            units: vec![gridmate_domain::reference::Unit {
+                id: "jingkou-zhengdonglu-sfs".into(),
+                name: unit.into(),
+            }],
+            colleagues: vec![],
+            deadlines: gridmate_domain::workflow::deadline::DeadlineTable::default(),
+        };
+        let first = data("司法所");
+        let fetched = first.clone();
+        keep_reference(&store, tokio::spawn(async move { Ok(fetched) })).await;
+        let failed = tokio::spawn(async { Err(TransportError::Network("offline".into())) });
+        keep_reference(&store, failed).await;
+        let kept = store.lock().unwrap().reference_data();
+        assert_eq!(kept, Some(first));
+        let renamed = data("正东路司法所");
+        let fetched = renamed.clone();
+        keep_reference(&store, tokio::spawn(async move { Ok(fetched) })).await;
+        assert_eq!(store.lock().unwrap().reference_data(), Some(renamed));
+    }
 }
