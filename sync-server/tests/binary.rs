@@ -277,6 +277,32 @@ fn demo_seed_is_idempotent() {
 }
 
 #[test]
+fn a_deadline_file_that_is_not_a_table_stops_serve_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("deadlines.json");
+    std::fs::write(&bad, r#"{"steps": "every day"}"#).unwrap();
+    for file in [bad, dir.path().join("missing.json")] {
+        let out = admin_output(
+            &dir.path().join("data"),
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--deadlines",
+                file.to_str().unwrap(),
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("invalid_deadlines"),
+            "{err}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    }
+}
+
+#[test]
 fn areas_units_and_a_users_unit_are_managed_and_bad_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ok = |args: &[&str]| {
