@@ -228,3 +228,80 @@ pub(super) fn index_assignment(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn feed(scope: &str, unit: Option<&str>, positions: &[(&str, u64)]) -> Feed {
+        let scope = Scope::parse_list(scope).unwrap();
+        let who = Reader {
+            scope: &scope,
+            user_name: "chen.jing",
+            unit,
+            assigned: true,
+        };
+        let req = PullRequest {
+            positions: positions
+                .iter()
+                .map(|(area, seq)| Position {
+                    area: (*area).to_owned(),
+                    seq: *seq,
+                })
+                .collect(),
+            max_changes: 100,
+        };
+        Feed::of(&who, &scope.minimal(), &req)
+    }
+
+    #[test]
+    fn the_position_is_kept_while_scope_and_unit_stay() {
+        let f = feed(
+            "jingkou-jianshelu",
+            None,
+            &[("jingkou-jianshelu", 9), ("assigned:", 7)],
+        );
+        assert_eq!((f.pos, f.area.as_str()), (7, "assigned:"));
+        assert!(f.left_units.is_empty());
+        assert_eq!(f.position_after(12).seq, 12);
+        assert_eq!(f.position_after(3).seq, 7, "never moves back");
+    }
+
+    #[test]
+    fn the_position_starts_again_when_the_scope_or_the_unit_changes() {
+        let shrunk = feed(
+            "jingkou-jianshelu",
+            None,
+            &[("jingkou", 9), ("assigned:", 7)],
+        );
+        assert_eq!(shrunk.pos, 0, "an area left the scope");
+        let joined = feed(
+            "jingkou-jianshelu",
+            Some("jingkou-sfs"),
+            &[("assigned:", 7)],
+        );
+        assert_eq!(
+            (joined.pos, joined.area.as_str()),
+            (0, "assigned:jingkou-sfs")
+        );
+        assert!(joined.left_units.is_empty(), "no unit was left");
+        let moved = feed(
+            "jingkou-jianshelu",
+            Some("jingkou-pcs"),
+            &[("assigned:jingkou-sfs", 7)],
+        );
+        assert_eq!(moved.pos, 0);
+        assert_eq!(moved.left_units, vec![("jingkou-sfs".to_owned(), 7)]);
+        let new_device = feed("jingkou-jianshelu", None, &[]);
+        assert_eq!(new_device.pos, 0);
+    }
+
+    #[test]
+    fn only_grids_outside_the_scope_are_assigned_outside_it() {
+        let scope = Scope::parse_list("jingkou-jianshelu").unwrap();
+        assert!(outside(&scope, "jingkou-zhengdonglu-03"));
+        assert!(!outside(&scope, "jingkou-jianshelu-01"));
+        assert!(!outside(&scope, "Not A Grid"));
+    }
+}
