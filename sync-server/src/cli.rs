@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::{GridId, LegalRole, Timestamp};
 use uuid::Uuid;
 
@@ -20,6 +21,9 @@ use crate::clock::SystemClock;
 use crate::model::{
     AccountInputError, Area, AreaLevel, NewUser, Role, check_password, normalize_user_name,
 };
+use crate::reference::{self, ReferenceInputError};
+
+mod reference_cmd;
 use crate::scope::{Scope, ScopeError};
 use crate::server::{BoundServer, ServeError, TlsFiles, shutdown_signal};
 use crate::state::{
@@ -27,6 +31,7 @@ use crate::state::{
 };
 use crate::storage::{AccountStore, SqliteStorage, StorageError};
 use crate::telemetry::LogFormat;
+use reference_cmd::{area, check_unit, unit, update_user};
 
 /// The demo password printed by `demo-seed`.
 pub const DEMO_PASSWORD: &str = "gridmate-demo";
@@ -55,6 +60,12 @@ pub enum Command {
     /// Manage devices.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Manage the areas of the catalogue (their Chinese names and levels).
+    #[command(subcommand)]
+    Area(AreaCommand),
+    /// Manage the units disputes are assigned to (司法所, 派出所, ...).
+    #[command(subcommand)]
+    Unit(UnitCommand),
     /// Create the demo township, grids and users (idempotent).
     DemoSeed(DataArg),
     /// Inspect synced records.
@@ -72,6 +83,51 @@ pub enum RecordCommand {
         /// Only grids whose id starts with this.
         #[arg(long)]
         grid: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AreaCommand {
+    /// Add an area, or rename it / change its level.
+    Add {
+        #[command(flatten)]
+        data: DataArg,
+        /// The area id, e.g. jingkou-zhengdonglu.
+        id: String,
+        /// Its name, e.g. 正东路街道.
+        #[arg(long)]
+        name: String,
+        /// city, county, township, community or grid.
+        #[arg(long, value_parser = parse_level)]
+        level: AreaLevel,
+    },
+    /// List the areas.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCommand {
+    /// Add a unit, or rename it.
+    Add {
+        #[command(flatten)]
+        data: DataArg,
+        /// The unit id, e.g. jingkou-zhengdonglu-sfs.
+        id: String,
+        /// Its name, e.g. 正东路司法所.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the units.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -109,6 +165,10 @@ pub struct ServeArgs {
     /// Use the last X-Forwarded-For address as the client address (only behind a trusted proxy).
     #[arg(long, env = "GRIDMATE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// A JSON file holding the deadline table devices work by (docs/dispute-workflow.md); the
+    /// built-in table when absent.
+    #[arg(long, env = "GRIDMATE_DEADLINES")]
+    pub deadlines: Option<PathBuf>,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -133,9 +193,27 @@ pub enum UserCommand {
         scope: String,
         #[arg(long)]
         display_name: Option<String>,
+        /// The unit the user acts for (an id added with `unit add`).
+        #[arg(long)]
+        unit: Option<String>,
         /// Read the password from the first line of stdin even on a terminal.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Change a user's unit or display name.
+    Update {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+        /// The unit the user acts for from now on.
+        #[arg(long, conflicts_with = "no_unit")]
+        unit: Option<String>,
+        /// The user acts for no unit any more.
+        #[arg(long)]
+        no_unit: bool,
+        /// The name colleagues see (an empty value clears it).
+        #[arg(long)]
+        display_name: Option<String>,
     },
     /// List users.
     List {
@@ -197,6 +275,8 @@ pub enum CliError {
     Scope(#[from] ScopeError),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    #[error("{code}: {0}", code = .0.code())]
+    Reference(#[from] ReferenceInputError),
     #[error(transparent)]
     Serve(#[from] ServeError),
     #[error("io: {0}")]
@@ -211,6 +291,8 @@ pub enum CliError {
     PasswordMismatch,
     #[error("no password given on stdin")]
     NoPassword,
+    #[error("invalid_deadlines: {} is not a deadline table: {reason}", path.display())]
+    Deadlines { path: PathBuf, reason: String },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -221,6 +303,11 @@ fn parse_role(s: &str) -> Result<Role, String> {
 fn parse_legal_role(s: &str) -> Result<LegalRole, String> {
     LegalRole::parse(s)
         .ok_or_else(|| "expected judge, prosecutor, police_officer or lawyer".to_owned())
+}
+
+fn parse_level(s: &str) -> Result<AreaLevel, String> {
+    AreaLevel::parse(s)
+        .ok_or_else(|| "expected city, county, township, community or grid".to_owned())
 }
 
 fn parse_positive(s: &str) -> Result<usize, String> {
@@ -236,6 +323,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve(args),
         Command::User(cmd) => user(cmd),
         Command::Device(cmd) => device(cmd),
+        Command::Area(cmd) => area(cmd),
+        Command::Unit(cmd) => unit(cmd),
         Command::DemoSeed(d) => demo_seed(&d.data),
         Command::Record(RecordCommand::Dump { data, grid }) => {
             let db = SqliteStorage::open(&data.data)?;
@@ -249,7 +338,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
     let db = Arc::new(SqliteStorage::open(&args.data.data)?);
+    let deadlines = match &args.deadlines {
+        Some(path) => read_deadlines(path)?,
+        None => DeadlineTable::default(),
+    };
     let config = ServerConfig {
+        deadlines,
         token_lifetime: Duration::from_secs(u64::from(args.token_days) * 86_400),
         max_body_bytes: args.max_body_bytes,
         max_in_flight: args.max_in_flight,
@@ -283,6 +377,19 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
     })
 }
 
+/// The deadline table of `serve --deadlines FILE`; a file that does not read as one stops the
+/// server before it listens.
+fn read_deadlines(path: &Path) -> Result<DeadlineTable, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::Deadlines {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| CliError::Deadlines {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
 fn name_arg(raw: &str) -> Result<String, CliError> {
     normalize_user_name(raw).ok_or(CliError::Input(AccountInputError::InvalidUserName))
 }
@@ -296,14 +403,18 @@ fn user(cmd: UserCommand) -> Result<(), CliError> {
             legal_role,
             scope,
             display_name,
+            unit,
             password_stdin,
         } => {
             let scope = Scope::parse_list(&scope)?;
-            let new = NewUser::new(&name, display_name.as_deref(), role, legal_role, scope)?;
+            let unit = unit.as_deref().map(reference::unit_id).transpose()?;
+            let new = NewUser::new(&name, display_name.as_deref(), role, legal_role, scope)?
+                .with_unit(unit);
             let store = SqliteStorage::open(&data.data)?;
             if store.user_by_name(&new.name)?.is_some() {
                 return Err(CliError::UserExists(new.name));
             }
+            check_unit(&store, new.unit.as_deref())?;
             let pw = read_new_password(password_stdin)?;
             let hash = password::hash_password(&pw)?;
             let profile = match store.create_user(&new, &hash, Timestamp::now()) {
@@ -326,26 +437,40 @@ fn user(cmd: UserCommand) -> Result<(), CliError> {
             } else {
                 writeln!(
                     out,
-                    "{:<6} {:<20} {:<16} {:<15} {:<9} {:<30} DISPLAY_NAME",
-                    "ID", "NAME", "ROLE", "LEGAL_ROLE", "STATUS", "SCOPE"
+                    "{:<6} {:<20} {:<16} {:<15} {:<9} {:<30} {:<26} DISPLAY_NAME",
+                    "ID", "NAME", "ROLE", "LEGAL_ROLE", "STATUS", "SCOPE", "UNIT"
                 )?;
                 for u in users {
                     let p = &u.profile;
                     writeln!(
                         out,
-                        "{:<6} {:<20} {:<16} {:<15} {:<9} {:<30} {}",
+                        "{:<6} {:<20} {:<16} {:<15} {:<9} {:<30} {:<26} {}",
                         p.id.0,
                         p.name,
                         p.role.as_str(),
                         p.legal_role.map_or("-", |l| l.as_str()),
                         if u.disabled { "disabled" } else { "active" },
                         p.scope.to_string(),
+                        p.unit.as_deref().unwrap_or("-"),
                         p.display_name.as_deref().unwrap_or("-"),
                     )?;
                 }
             }
             Ok(())
         }
+        UserCommand::Update {
+            data,
+            name,
+            unit,
+            no_unit,
+            display_name,
+        } => update_user(
+            &data.data,
+            &name,
+            unit.as_deref(),
+            no_unit,
+            display_name.as_deref(),
+        ),
         UserCommand::Disable { data, name } => set_disabled(&data.data, &name, true),
         UserCommand::Enable { data, name } => set_disabled(&data.data, &name, false),
         UserCommand::SetPassword {
@@ -449,14 +574,63 @@ fn read_new_password(from_stdin: bool) -> Result<String, CliError> {
     Ok(pw)
 }
 
-/// Creates the demo areas and users if missing; existing users are left untouched.
+/// The demo users: name, display name, role, legal role, scope, unit.
+type DemoUser = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<LegalRole>,
+    &'static str,
+    Option<&'static str>,
+);
+
+const DEMO_USERS: [DemoUser; 4] = [
+    (
+        "wang.wei",
+        "王伟",
+        Role::GridWorker,
+        None,
+        "jingkou-zhengdonglu-03",
+        None,
+    ),
+    (
+        "li.na",
+        "李娜",
+        Role::LegalVolunteer,
+        Some(LegalRole::Lawyer),
+        "jingkou-zhengdonglu-03",
+        Some("jingkou-zhengdonglu-sfs"),
+    ),
+    (
+        "zhao.min",
+        "赵敏",
+        Role::Dispatcher,
+        None,
+        "jingkou-zhengdonglu",
+        None,
+    ),
+    // A lawyer of another township: outside the grid, she receives the disputes assigned to her.
+    (
+        "chen.jing",
+        "陈静",
+        Role::LegalVolunteer,
+        Some(LegalRole::Lawyer),
+        "jingkou-jianshelu",
+        None,
+    ),
+];
+
+/// Creates the demo areas, units and users if missing; existing users are left untouched.
 pub fn demo_seed(data: &Path) -> Result<(), CliError> {
     let store = SqliteStorage::open(data)?;
     let now = Timestamp::now();
     let areas = [
+        ("jingkou", AreaLevel::County, "京口区"),
         ("jingkou-zhengdonglu", AreaLevel::Township, "正东路街道"),
-        ("jingkou-zhengdonglu-01", AreaLevel::Grid, "正东路第一网格"),
-        ("jingkou-zhengdonglu-03", AreaLevel::Grid, "正东路第三网格"),
+        ("jingkou-zhengdonglu-01", AreaLevel::Grid, "正东路 01 网格"),
+        ("jingkou-zhengdonglu-03", AreaLevel::Grid, "正东路 03 网格"),
+        ("jingkou-jianshelu", AreaLevel::Township, "建设路街道"),
+        ("jingkou-jianshelu-01", AreaLevel::Grid, "建设路 01 网格"),
     ];
     for (id, level, name) in areas {
         let id = GridId::parse(id)
@@ -470,43 +644,22 @@ pub fn demo_seed(data: &Path) -> Result<(), CliError> {
             now,
         )?;
     }
-    let users = [
-        (
-            "wang.wei",
-            "王伟",
-            Role::GridWorker,
-            None,
-            "jingkou-zhengdonglu-03",
-        ),
-        (
-            "li.na",
-            "李娜",
-            Role::LegalVolunteer,
-            Some(LegalRole::Lawyer),
-            "jingkou-zhengdonglu-03",
-        ),
-        (
-            "zhao.min",
-            "赵敏",
-            Role::Dispatcher,
-            None,
-            "jingkou-zhengdonglu",
-        ),
-    ];
+    reference_cmd::seed_units(&store, now)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "demo township jingkou-zhengdonglu with grids jingkou-zhengdonglu-01, jingkou-zhengdonglu-03"
+        "demo township jingkou-zhengdonglu (正东路街道) with grids jingkou-zhengdonglu-01, jingkou-zhengdonglu-03; units 正东路司法所, 正东路派出所"
     )?;
     writeln!(out, "demo users (password for all: {DEMO_PASSWORD}):")?;
-    for (name, display, role, legal_role, scope) in users {
+    for (name, display, role, legal_role, scope, unit) in DEMO_USERS {
         let new = NewUser::new(
             name,
             Some(display),
             role,
             legal_role,
             Scope::parse_list(scope)?,
-        )?;
+        )?
+        .with_unit(unit.map(str::to_owned));
         let state = if store.user_by_name(&new.name)?.is_some() {
             "already existed, left unchanged"
         } else {
@@ -523,7 +676,7 @@ pub fn demo_seed(data: &Path) -> Result<(), CliError> {
         };
         writeln!(
             out,
-            "  {name:<10} {role_text:<24} scope {scope:<24} ({state})"
+            "  {name:<10} {display} {role_text:<24} scope {scope:<24} ({state})"
         )?;
     }
     Ok(())

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod error;
 pub mod json;
 pub mod model;
+pub mod reference;
 pub mod routes;
 pub mod scope;
 pub mod server;

@@ -82,6 +82,8 @@ pub struct NewUser {
     pub role: Role,
     pub legal_role: Option<LegalRole>,
     pub scope: Scope,
+    /// The unit the user acts for (an id of the `units` table), if any.
+    pub unit: Option<String>,
 }
 
 impl NewUser {
@@ -113,7 +115,14 @@ impl NewUser {
             role,
             legal_role,
             scope,
+            unit: None,
         })
+    }
+
+    /// The same user acting for `unit` (checked by [`crate::reference::unit_id`]).
+    pub fn with_unit(mut self, unit: Option<String>) -> Self {
+        self.unit = unit;
+        self
     }
 }
 
@@ -126,6 +135,8 @@ pub struct PublicProfile {
     pub role: Role,
     pub legal_role: Option<LegalRole>,
     pub scope: Scope,
+    /// The unit the user acts for (司法所, 派出所, ...), if any.
+    pub unit: Option<String>,
 }
 
 /// A stored user, for admin listings.

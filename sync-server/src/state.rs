@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use gridmate_domain::workflow::deadline::DeadlineTable;
 use tokio::sync::Semaphore;
 
 use crate::auth::hash_pool::HashPool;
@@ -36,6 +37,8 @@ pub struct ServerConfig {
     /// Take the client address from `X-Forwarded-For` (set only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
     pub throttle: ThrottleConfig,
+    /// The deadline table devices work by (`GET /v1/reference`).
+    pub deadlines: DeadlineTable,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +49,7 @@ impl Default for ServerConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             trust_forwarded_for: false,
             throttle: ThrottleConfig::default(),
+            deadlines: DeadlineTable::default(),
         }
     }
 }

@@ -59,6 +59,17 @@ fn start(data: &Path, extra: &[&str]) -> Server {
 }
 
 fn admin(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let out = admin_output(data, args, stdin);
+    assert!(
+        out.status.success(),
+        "gridmate-server {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs an admin command, succeeding or not.
+fn admin_output(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .arg("--data")
@@ -75,13 +86,7 @@ fn admin(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
             input.write_all(s.as_bytes()).unwrap();
         }
     }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "gridmate-server {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    child.wait_with_output().unwrap()
 }
 
 async fn login(
@@ -247,12 +252,171 @@ fn demo_seed_is_idempotent() {
     let out = admin(dir.path(), &["user", "list", "--json"], None);
     let users: Value = serde_json::from_slice(&out.stdout).unwrap();
     let users = users.as_array().unwrap();
-    assert_eq!(users.len(), 3);
+    assert_eq!(users.len(), 4);
     let li = users.iter().find(|u| u["name"] == "li.na").unwrap();
     assert_eq!(li["role"], "legal_volunteer");
     assert_eq!(li["legal_role"], "lawyer");
+    assert_eq!(li["unit"], "jingkou-zhengdonglu-sfs");
     let zhao = users.iter().find(|u| u["name"] == "zhao.min").unwrap();
     assert_eq!(zhao["scope"], json!(["jingkou-zhengdonglu"]));
+    let chen = users.iter().find(|u| u["name"] == "chen.jing").unwrap();
+    assert_eq!(
+        chen["scope"],
+        json!(["jingkou-jianshelu"]),
+        "a lawyer outside the grid"
+    );
+    assert!(users.iter().all(|u| u["display_name"].is_string()));
+    let areas = admin(dir.path(), &["area", "list"], None);
+    assert!(String::from_utf8_lossy(&areas.stdout).contains("正东路 03 网格"));
+    let units = admin(dir.path(), &["unit", "list"], None);
+    let units = String::from_utf8_lossy(&units.stdout).into_owned();
+    assert!(
+        units.contains("正东路司法所") && units.contains("正东路派出所"),
+        "{units}"
+    );
+}
+
+#[test]
+fn a_deadline_file_that_is_not_a_table_stops_serve_before_it_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("deadlines.json");
+    std::fs::write(&bad, r#"{"steps": "every day"}"#).unwrap();
+    for file in [bad, dir.path().join("missing.json")] {
+        let out = admin_output(
+            &dir.path().join("data"),
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--deadlines",
+                file.to_str().unwrap(),
+            ],
+            None,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("invalid_deadlines"),
+            "{err}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    }
+}
+
+#[test]
+fn areas_units_and_a_users_unit_are_managed_and_bad_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = admin(dir.path(), args, None);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let refused = |args: &[&str], code: &str| {
+        let out = admin_output(dir.path(), args, None);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !out.status.success() && err.contains(code),
+            "{args:?}: {err}"
+        );
+    };
+    ok(&[
+        "area",
+        "add",
+        "jingkou-zhengdonglu",
+        "--name",
+        "正东路街道",
+        "--level",
+        "township",
+    ]);
+    ok(&[
+        "unit",
+        "add",
+        "jingkou-zhengdonglu-sfs",
+        "--name",
+        "正东路司法所",
+    ]);
+    refused(
+        &["area", "add", "Jingkou", "--name", "x", "--level", "county"],
+        "invalid_id",
+    );
+    refused(
+        &[
+            "area", "add", "jingkou", "--name", "a\u{1}b", "--level", "county",
+        ],
+        "invalid_name",
+    );
+    refused(
+        &["unit", "add", "jingkou-sfs", "--name", ""],
+        "invalid_name",
+    );
+    refused(&["unit", "add", "sfs-", "--name", "司法所"], "invalid_id");
+    let out = admin_output(
+        dir.path(),
+        &[
+            "area",
+            "add",
+            "jingkou",
+            "--name",
+            "京口区",
+            "--level",
+            "town",
+        ],
+        None,
+    );
+    assert!(!out.status.success(), "an unknown level");
+    let areas: Value = serde_json::from_str(&ok(&["area", "list", "--json"])).unwrap();
+    assert_eq!(
+        areas.as_array().unwrap().len(),
+        1,
+        "nothing refused was stored"
+    );
+    let units: Value = serde_json::from_str(&ok(&["unit", "list", "--json"])).unwrap();
+    assert_eq!(
+        units,
+        json!([{"id": "jingkou-zhengdonglu-sfs", "name": "正东路司法所"}])
+    );
+
+    let add = |unit: &str| {
+        admin_output(
+            dir.path(),
+            &[
+                "user",
+                "add",
+                "chen.jing",
+                "--role",
+                "legal_volunteer",
+                "--legal-role",
+                "lawyer",
+                "--scope",
+                "jingkou-jianshelu",
+                "--unit",
+                unit,
+            ],
+            Some("a long enough password\n"),
+        )
+    };
+    let out = add("jingkou-zhengdonglu-pcs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_unit"));
+    assert!(add("jingkou-zhengdonglu-sfs").status.success());
+    refused(
+        &["user", "update", "chen.jing", "--unit", "nope"],
+        "unknown_unit",
+    );
+    refused(&["user", "update", "nobody", "--no-unit"], "does not exist");
+    ok(&[
+        "user",
+        "update",
+        "chen.jing",
+        "--no-unit",
+        "--display-name",
+        "陈静",
+    ]);
+    let users: Value = serde_json::from_str(&ok(&["user", "list", "--json"])).unwrap();
+    assert_eq!(users[0]["unit"], Value::Null);
+    assert_eq!(users[0]["display_name"], "陈静");
 }
 
 #[tokio::test]

@@ -310,10 +310,18 @@ async fn every_role_sees_and_changes_only_its_scope() {
         }
         let got: BTreeSet<String> = page.docs.iter().map(|d| id_of(d.record_id)).collect();
         assert_eq!(got, visible(&held, p.scope), "{}: raw pull", p.name);
-        let areas: Vec<&str> = page.positions.iter().map(|x| x.area.as_str()).collect();
+        // The scope's areas, and (protocol 4) the position of what is assigned to the user,
+        // which brings nothing here: nobody is assigned a dispute.
+        let (assigned, areas): (Vec<&str>, Vec<&str>) = page
+            .positions
+            .iter()
+            .map(|x| x.area.as_str())
+            .partition(|a| wire::is_assigned_position(a));
         let mut want: Vec<&str> = p.scope.split(',').collect();
         want.sort_unstable();
         assert_eq!(areas, want, "{}: positions only for the scope", p.name);
+        assert_eq!(assigned, [wire::assigned_position(None)], "{}", p.name);
+        assert!(page.revoked.is_empty());
         assert_eq!(page.scope, want, "{}: the scope", p.name);
     }
 

@@ -1,4 +1,4 @@
-//! The sync wire format (protocol version 3, see docs/sync-protocol.md): one request carries a
+//! The sync wire format (protocol version 4, see docs/sync-protocol.md): one request carries a
 //! push and a pull, one response their results. Framing: the 4-byte magic `GMS1`, then a zstd frame
 //! holding the postcard encoding of the message. Automerge changes travel as their raw bytes; the
 //! whole batch is compressed together, which is where the bytes are saved (a batch of 250 records
@@ -17,10 +17,30 @@ use crate::ids::GridId;
 /// 2: a chunk may be an Automerge *document* chunk (a record's whole history), not only a change
 /// chunk; a peer of version 1 would drop such chunks, so 1 is refused.
 /// 3: a pulled record may carry the server's reading of it ([`Projection`]).
-pub const PROTOCOL_VERSION: u16 = 3;
-/// Request versions a server answers, each in its own response layout: version 2 apps keep
-/// syncing (their pages simply carry no projections) until they are updated.
-pub const SERVED_VERSIONS: [u16; 2] = [2, PROTOCOL_VERSION];
+/// 4: a page also brings the disputes assigned to the user (or the user's unit) outside the
+/// user's scope, from the position [`ASSIGNED_POSITION`], and lists in [`PullPage::revoked`] the
+/// ones that are no longer assigned.
+pub const PROTOCOL_VERSION: u16 = 4;
+/// Request versions a server answers, each in its own response layout: version 2 and 3 apps keep
+/// syncing (their pages carry no projections, or no assigned records) until they are updated.
+pub const SERVED_VERSIONS: [u16; 3] = [2, 3, PROTOCOL_VERSION];
+/// The position of the records assigned to the user outside the user's scope (protocol 4): a
+/// pseudo-area of the positions list that no area id can be (a colon is not in a [`GridId`]),
+/// followed by the user's unit when the position was given (see [`assigned_position`]).
+pub const ASSIGNED_POSITION: &str = "assigned:";
+
+/// The pseudo-area of the assigned records of a user acting for `unit`. The unit is part of it
+/// because the records of a unit the user has just joined are new to the device: a position
+/// naming another unit starts again from 0.
+pub fn assigned_position(unit: Option<&str>) -> String {
+    format!("{ASSIGNED_POSITION}{}", unit.unwrap_or_default())
+}
+
+/// Whether `area` is an assigned-records position: `assigned:` alone or followed by a unit id.
+pub fn is_assigned_position(area: &str) -> bool {
+    area.strip_prefix(ASSIGNED_POSITION)
+        .is_some_and(|unit| unit.is_empty() || GridId::parse(unit).is_some())
+}
 pub const CONTENT_TYPE: &str = "application/x-gridmate-sync";
 pub const MAGIC: [u8; 4] = *b"GMS1";
 
@@ -117,8 +137,12 @@ pub struct PullPage {
     pub positions: Vec<Position>,
     /// More changes are waiting: pull again (immediately) from `positions`.
     pub more: bool,
-    /// The device's current scope (area ids). Records outside it may be dropped.
+    /// The device's current scope (area ids). Records outside it may be dropped, except those
+    /// that arrived as assigned to the user (protocol 4).
     pub scope: Vec<String>,
+    /// Protocol 4: records outside the scope that were assigned to the user (or the user's unit)
+    /// and no longer are: the device drops them.
+    pub revoked: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,10 +229,11 @@ pub fn encode_request(r: &SyncRequest) -> Vec<u8> {
 
 /// Encodes a response in the layout of its `protocol` (one of [`SERVED_VERSIONS`]).
 pub fn encode_response(r: &SyncResponse) -> Vec<u8> {
-    if r.protocol == 2 {
-        return encode(&v2::SyncResponse::from(r));
+    match r.protocol {
+        2 => encode(&v2::SyncResponse::from(r)),
+        3 => encode(&v3::SyncResponse::from(r)),
+        _ => encode(r),
     }
-    encode(r)
 }
 
 /// Decodes and checks a request's shape against the limits.
@@ -259,7 +284,7 @@ pub fn check_limits(r: &SyncRequest) -> Result<(), WireError> {
         if let Some(bad) = p
             .positions
             .iter()
-            .find(|p| GridId::parse(&p.area).is_none())
+            .find(|p| !is_assigned_position(&p.area) && GridId::parse(&p.area).is_none())
         {
             let shown: String = bad.area.chars().take(64).collect();
             return Err(WireError::Malformed(format!("`{shown}` is not an area id")));
@@ -268,8 +293,52 @@ pub fn check_limits(r: &SyncRequest) -> Result<(), WireError> {
     Ok(())
 }
 
-/// The response layout of protocol 2 (requests are the same in 2 and 3): a pulled record without
-/// a projection.
+/// The response layout of protocol 3 (requests are the same in 2, 3 and 4): a page without
+/// `revoked`.
+pub mod v3 {
+    use serde::{Deserialize, Serialize};
+
+    use super::{Position, PulledDoc, PushResult};
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SyncResponse {
+        pub protocol: u16,
+        pub server_time_ms: i64,
+        pub results: Vec<PushResult>,
+        pub pull: Option<PullPage>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PullPage {
+        pub docs: Vec<PulledDoc>,
+        pub positions: Vec<Position>,
+        pub more: bool,
+        pub scope: Vec<String>,
+    }
+
+    impl From<&super::SyncResponse> for SyncResponse {
+        fn from(r: &super::SyncResponse) -> Self {
+            Self {
+                protocol: r.protocol,
+                server_time_ms: r.server_time_ms,
+                results: r.results.clone(),
+                pull: r.pull.as_ref().map(|p| PullPage {
+                    docs: p.docs.clone(),
+                    positions: p.positions.clone(),
+                    more: p.more,
+                    scope: p.scope.clone(),
+                }),
+            }
+        }
+    }
+
+    /// Decodes a version-3 response (what an app of that version reads; for tests).
+    pub fn decode_response(bytes: &[u8]) -> Result<SyncResponse, super::WireError> {
+        super::decode(bytes)
+    }
+}
+
+/// The response layout of protocol 2: a pulled record without a projection.
 pub mod v2 {
     use serde::{Deserialize, Serialize};
 
@@ -379,6 +448,7 @@ mod tests {
                 positions: vec![],
                 more: false,
                 scope: vec!["jingkou".into()],
+                revoked: vec![[5; 16]],
             }),
         };
         assert_eq!(decode_response(&encode_response(&resp)).unwrap(), resp);
@@ -407,6 +477,7 @@ mod tests {
                 positions: vec![],
                 more: true,
                 scope: vec!["jingkou".into()],
+                revoked: vec![[6; 16]],
             }),
         };
         let old = v2::decode_response(&encode_response(&resp(2))).unwrap();
@@ -414,12 +485,33 @@ mod tests {
         assert_eq!(page.docs[0].changes, doc.changes);
         assert_eq!(page.docs[0].record_id, doc.record_id);
         assert!(page.more);
-        // Version 3 keeps the projection; a version-2 body is not a version-3 response.
+        // Version 3 keeps the projection, without `revoked`; version 4 has both; an older body
+        // is not a version-4 response.
+        let v3 = v3::decode_response(&encode_response(&resp(3))).unwrap();
+        assert_eq!(v3.pull.unwrap().docs, vec![doc.clone()]);
         assert_eq!(
-            decode_response(&encode_response(&resp(3))).unwrap(),
-            resp(3)
+            decode_response(&encode_response(&resp(4))).unwrap(),
+            resp(4)
         );
         assert!(decode_response(&encode_response(&resp(2))).is_err());
+        assert!(decode_response(&encode_response(&resp(3))).is_err());
+    }
+
+    #[test]
+    fn the_assigned_position_is_the_only_area_that_is_not_an_area_id() {
+        let mut r = sample();
+        r.pull.as_mut().unwrap().positions.push(Position {
+            area: ASSIGNED_POSITION.into(),
+            seq: 9,
+        });
+        assert_eq!(decode_request(&encode_request(&r)).unwrap(), r);
+        r.pull.as_mut().unwrap().positions[1].area = assigned_position(Some("jingkou-sfs"));
+        assert_eq!(decode_request(&encode_request(&r)).unwrap(), r);
+        r.pull.as_mut().unwrap().positions[1].area = "assigned:X y".into();
+        assert_eq!(
+            decode_request(&encode_request(&r)).unwrap_err().code(),
+            "malformed_body"
+        );
     }
 
     #[test]

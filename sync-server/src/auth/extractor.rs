@@ -35,6 +35,8 @@ pub struct AuthContext {
     pub role: Role,
     pub legal_role: Option<LegalRole>,
     pub scope: Scope,
+    /// The unit the user acts for, if any.
+    pub unit: Option<String>,
     pub device_id: Uuid,
 }
 
@@ -87,6 +89,7 @@ where
             role: p.role,
             legal_role: p.legal_role,
             scope: p.scope,
+            unit: p.unit,
             device_id: session.device_id,
         })
     }

@@ -1,5 +1,5 @@
 //! `GET /v1/me`: the caller's own profile and device as stored now (the token lookup reads the
-//! current row), so a client can pick up role and scope changes without signing in again.
+//! current row), so a client can pick up role, scope and unit changes without signing in again.
 
 use axum::Json;
 use serde::Serialize;
@@ -23,6 +23,7 @@ pub async fn me(auth: AuthContext) -> Json<MeResponse> {
             role: auth.role,
             legal_role: auth.legal_role,
             scope: auth.scope,
+            unit: auth.unit,
         },
         device_id: auth.device_id,
     })

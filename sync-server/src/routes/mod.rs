@@ -15,6 +15,7 @@
 pub mod health;
 pub mod login;
 pub mod me;
+pub mod reference;
 
 use std::time::Duration;
 
@@ -65,6 +66,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/v1/login", post(login::login))
         .route("/v1/me", get(me::me))
+        .route("/v1/reference", get(reference::reference))
         .route("/v1/sync", post(crate::sync::sync))
         .merge(extra)
         .fallback(not_found)

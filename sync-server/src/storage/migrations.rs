@@ -64,6 +64,17 @@ pub const MIGRATIONS: &[&str] = &[
     crate::sync::schema::SYNC_MIGRATION,
     // 3: each record's projection and first logged change (protocol 3 pulls).
     crate::sync::schema::PROJECTION_MIGRATION,
+    // 4: the units disputes are assigned to (司法所, 派出所, ...) and the unit a user acts for.
+    r#"
+    CREATE TABLE units (
+        id         TEXT    PRIMARY KEY,
+        name       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    ALTER TABLE users ADD COLUMN unit TEXT REFERENCES units (id);
+    "#,
+    // 5: each dispute's current assignee, and the assignments that ended (protocol 4 pulls).
+    crate::sync::schema::ASSIGNMENT_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
@@ -125,7 +136,7 @@ mod tests {
         assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len());
         assert_eq!(version(&conn), MIGRATIONS.len() as i64);
         let t = tables(&conn);
-        for name in ["areas", "devices", "user_scopes", "users"] {
+        for name in ["areas", "devices", "units", "user_scopes", "users"] {
             assert!(t.iter().any(|x| x == name), "missing table {name}");
         }
     }

@@ -7,6 +7,7 @@
 //! tokens are stored, never tokens.
 
 pub mod migrations;
+pub mod reference;
 pub mod sqlite;
 
 use gridmate_domain::Timestamp;

@@ -159,28 +159,33 @@ fn parse_uuid(s: &str) -> Result<Uuid, StorageError> {
 }
 
 /// The columns `u.id, u.name, u.display_name, u.role, u.legal_role` starting at `at`.
-struct ProfileCols {
+pub(super) struct ProfileCols {
     id: i64,
     name: String,
     display_name: Option<String>,
     role: String,
     legal_role: Option<String>,
+    unit: Option<String>,
 }
 
 impl ProfileCols {
-    const SELECT: &'static str = "u.id, u.name, u.display_name, u.role, u.legal_role";
+    pub(super) const SELECT: &'static str =
+        "u.id, u.name, u.display_name, u.role, u.legal_role, u.unit";
+    /// The number of columns of [`ProfileCols::SELECT`].
+    pub(super) const LEN: usize = 6;
 
-    fn read(row: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+    pub(super) fn read(row: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
         Ok(Self {
             id: row.get(at)?,
             name: row.get(at + 1)?,
             display_name: row.get(at + 2)?,
             role: row.get(at + 3)?,
             legal_role: row.get(at + 4)?,
+            unit: row.get(at + 5)?,
         })
     }
 
-    fn into_profile(self, conn: &Connection) -> Result<PublicProfile, StorageError> {
+    pub(super) fn into_profile(self, conn: &Connection) -> Result<PublicProfile, StorageError> {
         let role = Role::parse(&self.role).ok_or_else(|| StorageError::Corrupt("role".into()))?;
         let legal_role = self
             .legal_role
@@ -194,6 +199,7 @@ impl ProfileCols {
             role,
             legal_role,
             scope,
+            unit: self.unit,
         })
     }
 }
@@ -210,7 +216,7 @@ fn load_scope(conn: &Connection, user_id: i64) -> Result<Scope, StorageError> {
     Ok(Scope::new(areas))
 }
 
-fn user_id_by_name(conn: &Connection, name: &str) -> Result<i64, StorageError> {
+pub(super) fn user_id_by_name(conn: &Connection, name: &str) -> Result<i64, StorageError> {
     conn.query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
         .optional()?
         .ok_or(StorageError::NotFound("user"))
@@ -221,12 +227,12 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
         || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-const USER_SELECT: &str = "SELECT u.id, u.name, u.display_name, u.role, u.legal_role, u.disabled_at, u.created_at FROM users u";
+const USER_SELECT: &str = "SELECT u.id, u.name, u.display_name, u.role, u.legal_role, u.unit, u.disabled_at, u.created_at FROM users u";
 
 fn read_user(conn: &Connection, row: &Row<'_>) -> Result<User, StorageError> {
     let cols = ProfileCols::read(row, 0)?;
-    let disabled_at: Option<i64> = row.get(5)?;
-    let created_at: i64 = row.get(6)?;
+    let disabled_at: Option<i64> = row.get(ProfileCols::LEN)?;
+    let created_at: i64 = row.get(ProfileCols::LEN + 1)?;
     Ok(User {
         profile: cols.into_profile(conn)?,
         disabled: disabled_at.is_some(),
@@ -269,15 +275,16 @@ impl AccountStore for SqliteStorage {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let inserted = tx.execute(
-                "INSERT INTO users (name, display_name, role, legal_role, password_hash, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                "INSERT INTO users (name, display_name, role, legal_role, password_hash, created_at, updated_at, unit) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
                 params![
                     user.name,
                     user.display_name,
                     user.role.as_str(),
                     user.legal_role.map(|l| l.as_str()),
                     password_hash,
-                    now.millis()
+                    now.millis(),
+                    user.unit
                 ],
             );
             match inserted {
@@ -300,6 +307,7 @@ impl AccountStore for SqliteStorage {
                 role: user.role,
                 legal_role: user.legal_role,
                 scope: user.scope.clone(),
+                unit: user.unit.clone(),
             })
         })
     }
@@ -316,8 +324,8 @@ impl AccountStore for SqliteStorage {
                     |r| {
                         Ok((
                             ProfileCols::read(r, 0)?,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, Option<i64>>(6)?,
+                            r.get::<_, String>(ProfileCols::LEN)?,
+                            r.get::<_, Option<i64>>(ProfileCols::LEN + 1)?,
                         ))
                     },
                 )
@@ -437,11 +445,11 @@ impl AccountStore for SqliteStorage {
                     |r| {
                         Ok((
                             ProfileCols::read(r, 0)?,
-                            r.get::<_, Option<i64>>(5)?,
-                            r.get::<_, String>(6)?,
-                            r.get::<_, Option<i64>>(7)?,
-                            r.get::<_, Option<i64>>(8)?,
-                            r.get::<_, Option<i64>>(9)?,
+                            r.get::<_, Option<i64>>(ProfileCols::LEN)?,
+                            r.get::<_, String>(ProfileCols::LEN + 1)?,
+                            r.get::<_, Option<i64>>(ProfileCols::LEN + 2)?,
+                            r.get::<_, Option<i64>>(ProfileCols::LEN + 3)?,
+                            r.get::<_, Option<i64>>(ProfileCols::LEN + 4)?,
                         ))
                     },
                 )

@@ -56,7 +56,8 @@ pub(super) fn may_reach(who: &Pusher, old: &Record) -> bool {
         return false;
     };
     let state = d.view().state;
-    state.is_assignee(&who.user_name, None) || state.handlers.contains(&who.user_name)
+    state.is_assignee(&who.user_name, who.unit.as_deref())
+        || state.handlers.contains(&who.user_name)
 }
 
 /// The refusal of a pushed record, if any.
@@ -104,7 +105,7 @@ pub(super) fn authorize(who: &Pusher, p: &Pushed<'_>, now: Timestamp) -> Option<
     let actor = Actor {
         user: &who.user_name,
         role: who.role,
-        unit: None,
+        unit: who.unit.as_deref(),
         in_scope,
     };
     dispute(&actor, p, now).err().map(|e| refusal::rule(&e))

@@ -3,6 +3,7 @@
 //! and pull run on the blocking pool: they are CPU and SQLite work, never on the async reactor.
 
 pub mod admin;
+mod assigned;
 mod authorize;
 pub mod doc;
 pub mod plan;
@@ -55,7 +56,9 @@ pub async fn sync(
         role: auth.role,
         device_id: auth.device_id.to_string(),
         scope: auth.scope.clone(),
+        unit: auth.unit.clone(),
     };
+    let unit = auth.unit.clone();
     let store = state.sync.clone();
     let now = state.clock.now();
     let protocol = req.protocol;
@@ -74,12 +77,16 @@ pub async fn sync(
             )
         };
         let skip: &[i64] = batch.as_ref().map_or(&[], |b| b.logged.as_slice());
+        // Apps before protocol 4 cannot be told to drop a record that is reassigned: they get
+        // no assigned records outside their scope.
+        let reader = pull::Reader {
+            scope: &who.scope,
+            user_name: &who.user_name,
+            unit: unit.as_deref(),
+            assigned: protocol >= 4,
+        };
         let pull = match &req.pull {
-            Some(p) => Some(
-                store
-                    .pull(&who.scope, p, skip)
-                    .map_err(ApiError::internal)?,
-            ),
+            Some(p) => Some(store.pull(&reader, p, skip).map_err(ApiError::internal)?),
             None => None,
         };
         Ok(SyncResponse {

@@ -24,6 +24,7 @@ fn pusher() -> Pusher {
         role: gridmate_domain::Role::GridWorker,
         device_id: "device-1".into(),
         scope: Scope::parse_list(GRID).unwrap(),
+        unit: None,
     }
 }
 

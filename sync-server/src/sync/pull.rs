@@ -11,14 +11,19 @@
 //! Protocol 3: a record whose every logged change is in the page (its first change after the
 //! area's position, its last within the page, none left out as the request's own push) carries
 //! its projection and heads, read in the same snapshot as the changes.
+//!
+//! Protocol 4: the disputes assigned to the user (or the user's unit) whose grid lies outside the
+//! scope come too, from the pseudo-area position `assigned:<unit>` (`assigned.rs`). Each pulled
+//! change has a key: its seq, except that a record assigned after the position sends its whole
+//! history keyed at the seq of the assigning change. The page is cut on keys, never inside a run
+//! of one key, so every position (the cut) still means "everything keyed up to here is stored".
 
-use std::collections::HashMap;
-
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use gridmate_domain::wire::{Change, Position, Projection, PullPage, PullRequest, PulledDoc};
 use rusqlite::{Connection, params};
 
+use super::assigned;
 use super::doc::decode_heads;
 use crate::scope::Scope;
 use crate::storage::StorageError;
@@ -30,14 +35,38 @@ pub const MAX_PAGE_CHANGES: u32 = 10_000;
 /// the server's memory budget at the cost of a few more round trips.
 pub const MAX_PAGE_BYTES: usize = 4 << 20;
 
-struct Row {
-    seq: i64,
-    record_id: Vec<u8>,
-    grid_id: String,
-    bytes: Vec<u8>,
+pub(super) struct Row {
+    /// What the page is ordered and cut by: the seq, except for the history of a record newly
+    /// assigned to the reader (`assigned.rs`).
+    pub key: i64,
+    pub seq: i64,
+    pub record_id: Vec<u8>,
+    pub grid_id: String,
+    pub bytes: Vec<u8>,
     /// On the record's last logged change, when its first one is after the position: the
     /// projection and the heads it was read at.
-    projection: Option<(Vec<u8>, Vec<u8>)>,
+    pub projection: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Row {
+    /// A row of `COLUMNS` (or the same columns in that order), keyed by its seq.
+    pub(super) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let seq = r.get(0)?;
+        Ok(Self {
+            key: seq,
+            seq,
+            record_id: r.get(1)?,
+            grid_id: r.get(2)?,
+            bytes: r.get(3)?,
+            projection: match (
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
+            ) {
+                (Some(p), Some(h)) if !p.is_empty() && !h.is_empty() => Some((p, h)),
+                _ => None,
+            },
+        })
+    }
 }
 
 /// The columns of a pulled change: ?1 is the area's position. The projection is read only for
@@ -46,11 +75,22 @@ const COLUMNS: &str = "c.seq, r.id, c.grid_id, c.bytes,
     CASE WHEN c.seq = r.last_seq AND r.first_seq > ?1 THEN r.projection END,
     CASE WHEN c.seq = r.last_seq AND r.first_seq > ?1 THEN r.heads END";
 
-/// One page for `scope` from the device's positions. `skip` lists the seqs (ascending) this same request
-/// just logged from the device's own push: not echoed back, but the positions move past it.
+/// Who pulls: the user's current scope, name and unit; `assigned` when the request's protocol
+/// knows assigned records and revocations (4 and later).
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a> {
+    pub scope: &'a Scope,
+    pub user_name: &'a str,
+    pub unit: Option<&'a str>,
+    pub assigned: bool,
+}
+
+/// One page for the reader from the device's positions. `skip` lists the seqs (ascending) this
+/// same request just logged from the device's own push: not echoed back, but the positions move
+/// past it.
 pub fn pull(
     conn: &Connection,
-    scope: &Scope,
+    who: &Reader<'_>,
     req: &PullRequest,
     skip: &[i64],
 ) -> Result<PullPage, StorageError> {
@@ -59,15 +99,66 @@ pub fn pull(
         r.get(0)
     })?;
     let limit = req.max_changes.clamp(1, MAX_PAGE_CHANGES) as usize;
-    let scope = scope.minimal();
-    let pos_of = |area: &str| -> i64 {
-        req.positions
-            .iter()
-            .filter(|p| p.area == area)
-            .map(|p| i64::try_from(p.seq).unwrap_or(i64::MAX))
-            .max()
-            .unwrap_or(0)
+    let scope = who.scope.minimal();
+    let mut rows = area_rows(&tx, &scope, req, high, limit)?;
+    let feed = who.assigned.then(|| assigned::Feed::of(who, &scope, req));
+    if let Some(feed) = &feed {
+        rows.extend(feed.rows(&tx, who, high)?);
+    }
+    rows.sort_by_key(|r| (r.key, r.seq));
+    rows.dedup_by_key(|r| r.seq);
+
+    let take = cut_at(&rows, limit);
+    let more = take < rows.len();
+    let cut = if more { rows[take - 1].key } else { high };
+    rows.truncate(take);
+    let revoked = match &feed {
+        Some(feed) => feed.revoked(&tx, who, cut)?,
+        None => Vec::new(),
     };
+    tx.finish()?;
+
+    let mut positions: Vec<Position> = scope
+        .ranges()
+        .into_iter()
+        .map(|r| {
+            let seq = pos_of(req, &r.exact).max(cut);
+            Position {
+                area: r.exact,
+                seq: u64::try_from(seq).unwrap_or(0),
+            }
+        })
+        .collect();
+    if let Some(feed) = &feed {
+        positions.push(feed.position_after(cut));
+    }
+    Ok(PullPage {
+        docs: into_docs(rows, skip),
+        positions,
+        more,
+        scope: scope.areas().map(|a| a.as_str().to_owned()).collect(),
+        revoked,
+    })
+}
+
+/// The device's position in `area` (0 when it has none).
+pub(super) fn pos_of(req: &PullRequest, area: &str) -> i64 {
+    req.positions
+        .iter()
+        .filter(|p| p.area == area)
+        .map(|p| i64::try_from(p.seq).unwrap_or(i64::MAX))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The changes of the scope's areas after the device's positions, up to `limit` + 1 per area.
+fn area_rows(
+    tx: &Connection,
+    scope: &Scope,
+    req: &PullRequest,
+    high: i64,
+    limit: usize,
+) -> Result<Vec<Row>, StorageError> {
     // Two plans. An area of one grid (a grid worker's scope) walks that grid's `(grid_id, seq)`
     // index from the position: it reads only the scope's changes, however busy other grids were
     // meanwhile. An area of several grids walks the log in seq order and keeps the area's
@@ -92,31 +183,16 @@ pub fn pull(
         "SELECT grid_id FROM sync_grids WHERE grid_id = ?1 OR (grid_id >= ?2 AND grid_id < ?3)
          LIMIT 2",
     )?;
-    let to_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
-        Ok(Row {
-            seq: r.get(0)?,
-            record_id: r.get(1)?,
-            grid_id: r.get(2)?,
-            bytes: r.get(3)?,
-            projection: match (
-                r.get::<_, Option<Vec<u8>>>(4)?,
-                r.get::<_, Option<Vec<u8>>>(5)?,
-            ) {
-                (Some(p), Some(h)) if !p.is_empty() && !h.is_empty() => Some((p, h)),
-                _ => None,
-            },
-        })
-    };
     let mut rows: Vec<Row> = Vec::new();
     for range in scope.ranges() {
-        let pos = pos_of(&range.exact);
+        let pos = pos_of(req, &range.exact);
         let grids: Vec<String> = grids_of
             .query_map(params![range.exact, range.lower, range.upper], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let found = match grids.as_slice() {
             [] => continue,
             [grid] => by_grid
-                .query_map(params![pos, high, grid, limit as i64 + 1], to_row)?
+                .query_map(params![pos, high, grid, limit as i64 + 1], Row::read)?
                 .collect::<Result<Vec<Row>, _>>()?,
             _ => by_area
                 .query_map(
@@ -128,18 +204,19 @@ pub fn pull(
                         range.upper,
                         limit as i64 + 1
                     ],
-                    to_row,
+                    Row::read,
                 )?
                 .collect::<Result<Vec<Row>, _>>()?,
         };
         rows.extend(found);
     }
-    drop((by_area, by_grid, grids_of));
-    tx.finish()?;
-    rows.sort_by_key(|r| r.seq);
-    rows.dedup_by_key(|r| r.seq);
+    Ok(rows)
+}
 
-    // Cut at the page size or the byte budget (at least one change, so a page always advances).
+/// How many of `rows` (sorted by key) the page takes: up to `limit` changes and the byte budget
+/// (at least one change, so a page always advances), never part of a run of one key: the run
+/// is left to the next page, or, when it starts the page, taken whole.
+fn cut_at(rows: &[Row], limit: usize) -> usize {
     let mut bytes = 0usize;
     let mut take = 0usize;
     for r in rows.iter().take(limit) {
@@ -149,22 +226,21 @@ pub fn pull(
         bytes += r.bytes.len();
         take += 1;
     }
-    let more = take < rows.len();
-    let cut = if more { rows[take - 1].seq } else { high };
-    rows.truncate(take);
+    if take == 0 || take >= rows.len() || rows[take].key != rows[take - 1].key {
+        return take;
+    }
+    let key = rows[take].key;
+    match rows[..take].iter().rposition(|r| r.key != key) {
+        Some(i) => i + 1,
+        None => rows[take..]
+            .iter()
+            .position(|r| r.key != key)
+            .map_or(rows.len(), |i| take + i),
+    }
+}
 
-    let positions = scope
-        .ranges()
-        .into_iter()
-        .map(|r| {
-            let seq = pos_of(&r.exact).max(cut);
-            Position {
-                area: r.exact,
-                seq: u64::try_from(seq).unwrap_or(0),
-            }
-        })
-        .collect();
-
+/// The page's records, each with its changes in log order.
+fn into_docs(rows: Vec<Row>, skip: &[i64]) -> Vec<PulledDoc> {
     let mut docs: Vec<PulledDoc> = Vec::new();
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
     // Records with a change left out (the request's own push): their chunks are not the whole
@@ -198,10 +274,67 @@ pub fn pull(
             d.projection = None;
         }
     }
-    Ok(PullPage {
-        docs,
-        positions,
-        more,
-        scope: scope.areas().map(|a| a.as_str().to_owned()).collect(),
-    })
+    docs
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn row(key: i64, seq: i64, len: usize) -> Row {
+        Row {
+            key,
+            seq,
+            record_id: vec![0; 16],
+            grid_id: "jingkou".into(),
+            bytes: vec![0; len],
+            projection: None,
+        }
+    }
+
+    #[test]
+    fn a_run_of_one_key_is_never_split() {
+        let rows: Vec<Row> = [(1, 1), (5, 2), (5, 3), (5, 5), (6, 6)]
+            .into_iter()
+            .map(|(k, s)| row(k, s, 1))
+            .collect();
+        assert_eq!(cut_at(&rows, 2), 1, "the run waits for the next page");
+        assert_eq!(cut_at(&rows, 4), 4);
+        assert_eq!(
+            cut_at(&rows[1..], 1),
+            3,
+            "a run that starts the page is taken whole"
+        );
+        assert_eq!(cut_at(&[], 3), 0);
+    }
+
+    proptest! {
+        /// Whatever the rows, a page advances, stays within its limit unless one run is larger,
+        /// and ends at a key boundary: every row keyed up to the cut is in the page.
+        #[test]
+        fn cuts_fall_between_keys(
+            keys in prop::collection::vec(1i64..40, 0..60),
+            sizes in prop::collection::vec(1usize..(2 * MAX_PAGE_BYTES), 60),
+            limit in 1usize..20,
+        ) {
+            let mut keys = keys;
+            keys.sort_unstable();
+            let rows: Vec<Row> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| row(*k, i as i64, sizes[i] % (MAX_PAGE_BYTES / 2) + 1))
+                .collect();
+            let take = cut_at(&rows, limit);
+            prop_assert!(take <= rows.len());
+            prop_assert_eq!(take == 0, rows.is_empty());
+            if take < rows.len() && take > 0 {
+                prop_assert!(rows[take].key != rows[take - 1].key);
+            }
+            if take > limit {
+                prop_assert!(rows[..take].iter().all(|r| r.key == rows[0].key));
+            }
+        }
+    }
 }

@@ -41,6 +41,8 @@ pub struct Pusher {
     pub role: Role,
     pub device_id: String,
     pub scope: Scope,
+    /// The unit the account acts for (a unit's disputes are handled by its members).
+    pub unit: Option<String>,
 }
 
 #[derive(Debug)]
@@ -401,7 +403,8 @@ pub(super) struct Stored<'a> {
     pub last_seq: i64,
 }
 
-/// Writes a record's heads, snapshot bookkeeping and projection after an accepted push.
+/// Writes a record's heads, snapshot bookkeeping, projection and (for a dispute) assignment after
+/// an accepted push.
 pub(super) fn update_record(
     tx: &Transaction<'_>,
     rowid: i64,
@@ -433,6 +436,8 @@ pub(super) fn update_record(
         rowid,
         projection
     ])?;
+    // Who the dispute is assigned to now, in the same transaction (protocol 4 pulls read it).
+    super::assigned::index_assignment(tx, rowid, new, s.last_seq)?;
     Ok(())
 }
 

@@ -12,6 +12,13 @@
 //! every change of a record (`first_seq` after the position, `last_seq` within the page) sends the
 //! projection with them (protocol 3). Rows accepted before migration 3 have no projection until
 //! their next change; they are pulled the version-2 way.
+//!
+//! Since migration 5, `assignments` indexes each dispute's current assignee (user and unit), as
+//! its workflow derives it at the record's last accepted change, with the seq of the change that
+//! made that assignment; `assignment_ends` logs, at the seq of the change that ended it, every
+//! assignment that ended (the former assignee). Both are written in the transaction that logs the
+//! change (`push::update_record`), and a pull reads them in its snapshot: an assignee outside the
+//! dispute's grid receives it, and is told to drop it once it is reassigned (protocol 4).
 
 pub const SYNC_MIGRATION: &str = r#"
 CREATE TABLE sync_records (
@@ -88,4 +95,27 @@ ALTER TABLE sync_records ADD COLUMN projection BLOB;
 ALTER TABLE sync_records ADD COLUMN first_seq INTEGER;
 UPDATE sync_records SET first_seq =
     (SELECT min(c.seq) FROM sync_changes c WHERE c.record_rowid = sync_records.rowid);
+"#;
+
+pub const ASSIGNMENT_MIGRATION: &str = r#"
+CREATE TABLE sync_assignments (
+    record_rowid  INTEGER PRIMARY KEY REFERENCES sync_records (rowid),
+    assignee_user TEXT,
+    assignee_unit TEXT,
+    -- the seq of the change that made this assignment
+    assigned_seq  INTEGER NOT NULL,
+    CHECK (assignee_user IS NOT NULL OR assignee_unit IS NOT NULL)
+) STRICT;
+CREATE INDEX sync_assignments_user ON sync_assignments (assignee_user);
+CREATE INDEX sync_assignments_unit ON sync_assignments (assignee_unit);
+
+CREATE TABLE sync_assignment_ends (
+    record_rowid INTEGER NOT NULL REFERENCES sync_records (rowid),
+    former_user  TEXT,
+    former_unit  TEXT,
+    -- the seq of the change that ended the assignment
+    seq          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sync_assignment_ends_user ON sync_assignment_ends (former_user, seq);
+CREATE INDEX sync_assignment_ends_unit ON sync_assignment_ends (former_unit, seq);
 "#;

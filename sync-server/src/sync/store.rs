@@ -2,16 +2,16 @@
 //! implementation gives the same two operations with the same guarantees:
 //! - `push`: one atomic batch; per record all-or-nothing; idempotent by change hash; returns the
 //!   seqs of the changes the request carried;
-//! - `pull`: one consistent snapshot; changes of the scope after the positions, in seq order,
-//!   paged, never past the high-water mark read in that snapshot.
+//! - `pull`: one consistent snapshot; changes of the scope (and, protocol 4, of the records
+//!   assigned to the reader outside it) after the positions, in key order, paged, never past the
+//!   high-water mark read in that snapshot.
 
 use gridmate_domain::Timestamp;
 use gridmate_domain::wire::{PullPage, PullRequest, PushDoc};
 
 use super::plan::plan_all;
-use super::pull::pull;
+use super::pull::{Reader, pull};
 use super::push::{PushBatch, Pusher, push_batch};
-use crate::scope::Scope;
 use crate::storage::{SqliteStorage, StorageError};
 
 pub trait SyncStore: Send + Sync + 'static {
@@ -23,7 +23,7 @@ pub trait SyncStore: Send + Sync + 'static {
     ) -> Result<PushBatch, StorageError>;
     fn pull(
         &self,
-        scope: &Scope,
+        who: &Reader<'_>,
         req: &PullRequest,
         skip: &[i64],
     ) -> Result<PullPage, StorageError>;
@@ -43,10 +43,10 @@ impl SyncStore for SqliteStorage {
 
     fn pull(
         &self,
-        scope: &Scope,
+        who: &Reader<'_>,
         req: &PullRequest,
         skip: &[i64],
     ) -> Result<PullPage, StorageError> {
-        self.read(|c| pull(c, scope, req, skip))
+        self.read(|c| pull(c, who, req, skip))
     }
 }

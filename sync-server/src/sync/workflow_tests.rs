@@ -28,6 +28,7 @@ fn who(name: &str, role: Role, scope: &str) -> Pusher {
         role,
         device_id: format!("device-{name}"),
         scope: Scope::parse_list(scope).unwrap(),
+        unit: None,
     }
 }
 

@@ -23,6 +23,7 @@ pub mod migrations;
 mod outbox;
 mod pull;
 mod read;
+mod reference;
 pub mod sync;
 mod types;
 mod write;

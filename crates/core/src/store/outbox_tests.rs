@@ -61,6 +61,7 @@ fn pull_into(from: &Store, to: &mut Store, id: RecordId) {
         positions: vec![],
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
+        revoked: vec![],
     };
     to.apply_pull(&page, &mut Applied::default()).unwrap();
 }

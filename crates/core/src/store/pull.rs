@@ -94,7 +94,10 @@ impl Store {
             Ok(())
         };
         merge_streamed(&page.docs, locals, &mut store_one)?;
-        applied.dropped_out_of_scope += drop_out_of_scope(&tx, &page.scope)?;
+        // Records assigned to the user outside the scope stay; revoked ones go (reference.rs).
+        let (assigned, revoked) = super::reference::note_page(&tx, page)?;
+        applied.revoked += revoked;
+        applied.dropped_out_of_scope += drop_out_of_scope(&tx, &page.scope, &assigned)?;
         let positions: Vec<(String, u64)> = page
             .positions
             .iter()
@@ -213,11 +216,13 @@ fn quarantine_pulled(
 }
 
 /// Removes synced records whose grid has left the device's scope (they belong to other people
-/// now). Records with unsynced work stay until they are pushed or rejected. Runs only when the
-/// scope differs from the one last stored, so an ordinary pull does not scan the store.
+/// now), except those `assigned` to the user. Records with unsynced work stay until they are
+/// pushed or rejected. Runs only when the scope differs from the one last stored, so an ordinary
+/// pull does not scan the store.
 fn drop_out_of_scope(
     tx: &rusqlite::Transaction<'_>,
     scope: &[String],
+    assigned: &std::collections::BTreeSet<String>,
 ) -> Result<usize, StoreError> {
     let last: Option<String> = tx
         .query_row("SELECT value FROM meta WHERE key = 'sync_scope'", [], |r| {
@@ -229,18 +234,18 @@ fn drop_out_of_scope(
         return Ok(0);
     }
     let covers = |grid: &str| scope.iter().any(|a| gridmate_domain::area_covers(a, grid));
-    let rows: Vec<(i64, String)> = {
+    let rows: Vec<(i64, String, String)> = {
         let mut stmt =
-            tx.prepare("SELECT rowid, grid_id FROM records WHERE sync_state = 'synced'")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            tx.prepare("SELECT rowid, grid_id, id FROM records WHERE sync_state = 'synced'")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?
     };
     let mut dropped = 0;
-    for (rowid, _) in rows.into_iter().filter(|(_, g)| !covers(g)) {
-        tx.execute("DELETE FROM records_fts WHERE rowid = ?1", [rowid])?;
-        tx.execute("DELETE FROM documents WHERE record_rowid = ?1", [rowid])?;
-        tx.execute("DELETE FROM record_sync WHERE record_rowid = ?1", [rowid])?;
-        tx.execute("DELETE FROM records WHERE rowid = ?1", [rowid])?;
+    for (rowid, _, _) in rows
+        .into_iter()
+        .filter(|(_, g, id)| !covers(g) && !assigned.contains(id))
+    {
+        super::reference::remove_record(tx, rowid)?;
         dropped += 1;
     }
     Ok(dropped)

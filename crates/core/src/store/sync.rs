@@ -39,6 +39,8 @@ pub struct Applied {
     pub pulled_records: usize,
     pub pulled_changes: usize,
     pub dropped_out_of_scope: usize,
+    /// Records assigned to the user outside the scope that were reassigned (protocol 4), removed.
+    pub revoked: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -419,6 +419,7 @@ fn pull_from(from: &Store, to: &mut Store, id: gridmate_domain::RecordId) {
         positions: vec![],
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
+        revoked: vec![],
     };
     to.apply_pull(&page, &mut Applied::default()).unwrap();
 }
@@ -581,6 +582,7 @@ fn page_of(from: &Store, ids: &[gridmate_domain::RecordId], projection: bool) ->
         positions: vec![],
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
+        revoked: vec![],
     }
 }
 
@@ -820,6 +822,7 @@ fn page_with(id: gridmate_domain::RecordId, chunks: Vec<Vec<u8>>) -> wire::PullP
         positions: vec![],
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
+        revoked: vec![],
     }
 }
 

@@ -3,7 +3,9 @@
 //! `sync_once` pushes everything pending and pulls everything new, in as few exchanges as the
 //! batch limits allow (a typical sync is one exchange). Each store step runs on the blocking pool,
 //! one transaction each; a failure at any point leaves the store consistent, and the next sync
-//! resumes (the server ignores what it already has).
+//! resumes (the server ignores what it already has). Beside the exchanges it fetches the
+//! reference data (`GET /v1/reference`) and keeps it; a failed fetch keeps the last copy and
+//! never fails the sync.
 //!
 //! `spawn_sync_loop` is the app's background driver: a sync shortly after local saves (debounced),
 //! periodically, and with exponential backoff and jitter while the server cannot be reached, so
@@ -21,6 +23,7 @@ use super::engine::{
 };
 use super::transport::{SyncClient, Traffic, TransportError};
 use crate::store::{Applied, Rejection, Store, StoreError, SyncLogEntry, SyncLogError};
+use gridmate_domain::reference::ReferenceData;
 use gridmate_domain::wire::SyncResponse;
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +67,8 @@ pub struct SyncReport {
     pub pulled_records: usize,
     pub pulled_changes: usize,
     pub dropped_out_of_scope: usize,
+    /// Records assigned to the user outside the scope that were reassigned, removed.
+    pub revoked: usize,
     pub exchanges: usize,
     pub bytes_sent: usize,
     pub bytes_received: usize,
@@ -109,8 +114,43 @@ pub async fn upkeep(store: &SharedStore) -> Result<(), SyncError> {
     with_store(store, |s| s.maintain()).await
 }
 
-/// One complete sync: push all pending, pull all new.
+/// One complete sync: push all pending, pull all new, and refresh the reference data.
 pub async fn sync_once(
+    store: &SharedStore,
+    client: &SyncClient,
+    cfg: &SyncConfig,
+    progress: &(dyn Fn(SyncStatus) + Send + Sync),
+) -> Result<SyncReport, SyncError> {
+    // The reference data is fetched beside the exchanges (its own request, started first), so
+    // it adds no round trip to the sync.
+    let fetch = tokio::spawn({
+        let client = client.clone();
+        async move { client.reference().await }
+    });
+    let outcome = sync_records(store, client, cfg, progress).await;
+    keep_reference(store, fetch).await;
+    outcome
+}
+
+/// Stores freshly fetched reference data. A failed fetch changes nothing: the app keeps the last
+/// copy (names and colleagues change rarely), and the records' sync, its own outcome, stands.
+async fn keep_reference(
+    store: &SharedStore,
+    fetch: tokio::task::JoinHandle<Result<ReferenceData, TransportError>>,
+) {
+    match fetch.await {
+        Ok(Ok(data)) => {
+            if let Err(e) = with_store(store, move |s| s.set_reference_data(&data)).await {
+                tracing::warn!(code = e.code(), "could not keep the reference data");
+            }
+        }
+        Ok(Err(e)) => tracing::info!(code = e.code(), "reference data not fetched"),
+        Err(e) => tracing::warn!(error = %e, "reference data fetch stopped"),
+    }
+}
+
+/// Push all pending, pull all new.
+async fn sync_records(
     store: &SharedStore,
     client: &SyncClient,
     cfg: &SyncConfig,
@@ -187,6 +227,7 @@ pub async fn sync_once(
         report.pulled_records += applied.pulled_records;
         report.pulled_changes += applied.pulled_changes;
         report.dropped_out_of_scope += applied.dropped_out_of_scope;
+        report.revoked += applied.revoked;
         // Upkeep (search-index merge, WAL checkpoint) waits until the sync is over (`upkeep`),
         // off the path the user waits on; only a long pull does a step every few pages.
         if round % UPKEEP_EVERY_ROUNDS == 0 {
@@ -455,5 +496,31 @@ mod tests {
         assert_eq!(e.code, "offline");
         assert!(e.message.zh_cn.contains("无法连接服务器"), "{e:?}");
         assert!(e.message.en.contains("cannot reach the server"), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_reference_fetch_keeps_the_last_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), true);
+        let data = |unit: &str| ReferenceData {
+            areas: vec![],
+            units: vec![gridmate_domain::reference::Unit {
+                id: "jingkou-zhengdonglu-sfs".into(),
+                name: unit.into(),
+            }],
+            colleagues: vec![],
+            deadlines: gridmate_domain::workflow::deadline::DeadlineTable::default(),
+        };
+        let first = data("司法所");
+        let fetched = first.clone();
+        keep_reference(&store, tokio::spawn(async move { Ok(fetched) })).await;
+        let failed = tokio::spawn(async { Err(TransportError::Network("offline".into())) });
+        keep_reference(&store, failed).await;
+        let kept = store.lock().unwrap().reference_data();
+        assert_eq!(kept, Some(first));
+        let renamed = data("正东路司法所");
+        let fetched = renamed.clone();
+        keep_reference(&store, tokio::spawn(async move { Ok(fetched) })).await;
+        assert_eq!(store.lock().unwrap().reference_data(), Some(renamed));
     }
 }

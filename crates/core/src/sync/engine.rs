@@ -149,6 +149,7 @@ mod tests {
                 positions: vec![],
                 more,
                 scope: vec![],
+                revoked: vec![],
             }),
         }
     }

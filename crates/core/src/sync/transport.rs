@@ -1,10 +1,11 @@
-//! HTTP transport (reqwest): login and the sync exchange. Refuses plain HTTP to anything but
+//! HTTP transport (reqwest): login, the sync exchange and the reference data. Refuses plain HTTP to anything but
 //! loopback unless the user explicitly allowed it; classifies failures into what the driver does
 //! next (retry later, ask the user to sign in again, give up with a reason).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use gridmate_domain::reference::ReferenceData;
 use gridmate_domain::wire::{self, CONTENT_TYPE, SyncRequest, SyncResponse};
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +148,23 @@ impl SyncClient {
             .http
             .post(format!("{}/v1/login", self.base))
             .json(&body)
+            .send()
+            .await
+            .map_err(|e| TransportError::Network(e.without_url().to_string()))?;
+        let resp = check(resp).await?;
+        resp.json()
+            .await
+            .map_err(|e| TransportError::Decode(e.to_string()))
+    }
+
+    /// The signed-in user's reference data (`GET /v1/reference`): area and unit names,
+    /// colleagues, the deadline table.
+    pub async fn reference(&self) -> Result<ReferenceData, TransportError> {
+        let mut rb = self.http.get(format!("{}/v1/reference", self.base));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        let resp = rb
             .send()
             .await
             .map_err(|e| TransportError::Network(e.without_url().to_string()))?;
