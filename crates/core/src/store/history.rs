@@ -16,6 +16,8 @@ pub enum HistoryOp {
     Create,
     Edit,
     Delete,
+    /// A workflow action on a dispute (an event appended to its `workflow`).
+    Act,
     /// A change written by something that did not name its operation.
     Other,
 }
@@ -75,6 +77,7 @@ fn parse_message(msg: Option<&str>) -> (HistoryOp, Option<String>) {
         "create" => HistoryOp::Create,
         "edit" => HistoryOp::Edit,
         "delete" => HistoryOp::Delete,
+        "act" => HistoryOp::Act,
         _ => HistoryOp::Other,
     };
     (op, (!user.is_empty()).then(|| user.to_owned()))

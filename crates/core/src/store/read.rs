@@ -70,6 +70,25 @@ impl Store {
         if let Some(t) = q.to {
             add(" AND r.occurred_at < ?", SqlValue::Integer(t.millis()));
         }
+        if let Some(t) = q.overdue_at {
+            add(" AND r.due_at < ?", SqlValue::Integer(t.millis()));
+        }
+        if q.assigned_to_me {
+            match self.me()? {
+                Some(me) => {
+                    add(
+                        " AND r.status IN ('assigned', 'in_progress') AND (r.assignee_user = ?",
+                        SqlValue::Text(me.user),
+                    );
+                    let unit = me.unit.map_or(SqlValue::Null, SqlValue::Text);
+                    add(
+                        " OR (r.assignee_user IS NULL AND r.assignee_unit = ?))",
+                        unit,
+                    );
+                }
+                None => sql.push_str(" AND 0"),
+            }
+        }
         if let Some(c) = q.cursor {
             args.push(SqlValue::Integer(c.occurred_at.millis()));
             args.push(SqlValue::Text(c.id.to_string()));
