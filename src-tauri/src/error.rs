@@ -70,7 +70,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         let base = Self::localized(e.code(), e.message());
         match e {
-            StoreError::Invalid(v) => Self {
+            StoreError::Invalid(v) | StoreError::Refused(v) => Self {
                 field: v.0.first().map(|f| f.field.clone()),
                 errors: v.0,
                 ..base
