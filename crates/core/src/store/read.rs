@@ -36,6 +36,32 @@ impl Store {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
         };
+        let (mut sql, args) = self.list_filter(q)?;
+        sql.push_str(&format!(
+            " ORDER BY r.occurred_at DESC, r.id DESC LIMIT {}",
+            limit + 1
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut items = stmt
+            .query_map(rusqlite::params_from_iter(args), summary_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|s| {
+                Cursor {
+                    occurred_at: s.occurred_at,
+                    id: s.id,
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The list's query up to its order, and the values bound to it.
+    fn list_filter(&self, q: &ListQuery) -> Result<(String, Vec<SqlValue>), StoreError> {
         let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM records r WHERE 1 = 1");
         if !q.include_deleted {
             // The partial indexes' own predicate, so that they are used.
@@ -95,27 +121,7 @@ impl Store {
             let (a, b) = (args.len() - 1, args.len());
             sql.push_str(&format!(" AND (r.occurred_at, r.id) < (?{a}, ?{b})"));
         }
-        sql.push_str(&format!(
-            " ORDER BY r.occurred_at DESC, r.id DESC LIMIT {}",
-            limit + 1
-        ));
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut items = stmt
-            .query_map(rusqlite::params_from_iter(args), summary_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|s| {
-                Cursor {
-                    occurred_at: s.occurred_at,
-                    id: s.id,
-                }
-                .encode()
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok((sql, args))
     }
 
     /// Full-text search over the Chinese free text of records that are not deleted, newest first.

@@ -577,3 +577,54 @@ fn an_unparsable_details_value_is_never_an_event() {
     let parsed: Result<EventDetails, _> = serde_json::from_value(json!({"assignee": "li.na"}));
     assert!(parsed.is_err());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    /// Whatever the disputes and the moment: a dispatcher's tasks are exactly the reported
+    /// disputes, each due when the deadline table says and overdue exactly when past it, in the
+    /// documented order.
+    #[test]
+    fn tasks_are_every_waiting_dispute_in_their_order(
+        specs in proptest::collection::vec((0usize..4, 0i64..(30 * 24)), 1..6),
+        now_h in 0i64..(40 * 24),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = dispatcher(&dir);
+        let base = Timestamp::parse_rfc3339("2026-10-01T09:00:00+08:00").unwrap();
+        let hour = 3_600_000;
+        let risks = ["low", "medium", "high", "critical"];
+        let mut created = Vec::new();
+        for (risk, h) in &specs {
+            let at = base.plus_millis(h * hour).to_rfc3339();
+            let r = d.create_json(dispute(risks[*risk], &at)).unwrap();
+            created.push(r);
+        }
+        let now = base.plus_millis(now_h * hour);
+        let items = d.tasks(now).unwrap();
+        let mut got: Vec<RecordId> = items.iter().map(|t| t.id).collect();
+        let mut want: Vec<RecordId> = created.iter().map(|r| r.id()).collect();
+        got.sort();
+        want.sort();
+        proptest::prop_assert_eq!(got, want);
+        let table = DeadlineTable::default();
+        for t in &items {
+            let r = created.iter().find(|r| r.id() == t.id).unwrap();
+            let gridmate_domain::RecordBody::Dispute(body) = &r.body else { unreachable!() };
+            let due = table.due_at(&body.view().state, body.dispute_category, body.risk_level, body.reported_at);
+            proptest::prop_assert_eq!(t.due_at, due);
+            proptest::prop_assert_eq!(t.overdue, due.is_some_and(|x| now > x));
+            proptest::prop_assert_eq!(t.next_action, Some(A::Accept));
+        }
+        for w in items.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            proptest::prop_assert!(a.overdue >= b.overdue, "overdue first");
+            if a.overdue == b.overdue {
+                proptest::prop_assert!(a.due_at <= b.due_at, "then by due time");
+                if a.due_at == b.due_at {
+                    proptest::prop_assert!(a.risk_level >= b.risk_level, "then by risk");
+                }
+            }
+        }
+    }
+}
