@@ -101,8 +101,13 @@ fn touched_fields(patches: &[Patch]) -> Vec<String> {
                 _ => {}
             }
             // Report list elements by their list field: `parties[1].phone` stays, but an insert
-            // into `hazards` is `hazards`.
-            path
+            // into `hazards` is `hazards`. Workflow events are only ever appended whole: an
+            // action is `workflow`, not each key of its event.
+            if path.starts_with("workflow[") {
+                "workflow".to_owned()
+            } else {
+                path
+            }
         })
         .filter(|p| !p.is_empty())
         .collect();

@@ -206,8 +206,11 @@ fn a_dispute_goes_round_the_loop_across_roles_and_devices() {
     assert_eq!(flow.state.status, S::Evaluated);
     assert_eq!((flow.due_at, flow.overdue), (None, false));
     assert!(flow.available.is_empty());
-    let ops: Vec<HistoryOp> = w.history(id).unwrap().iter().map(|h| h.op).collect();
-    assert_eq!(ops.iter().filter(|o| **o == HistoryOp::Act).count(), 7);
+    let history = w.history(id).unwrap();
+    let acts: Vec<&HistoryEntry> = history.iter().filter(|h| h.op == HistoryOp::Act).collect();
+    assert_eq!(acts.len(), 7);
+    assert!(acts.iter().all(|h| h.fields == ["updated_at", "workflow"]));
+    assert_eq!(acts[2].by.as_deref(), Some("li.na"));
     assert_eq!(w.sync_state(id).unwrap(), SyncState::Pending);
 }
 
