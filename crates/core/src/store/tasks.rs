@@ -147,17 +147,19 @@ impl Store {
             );
             out.extend(self.candidates(&by_unit, [unit])?);
         }
-        let in_scope = match me.role {
-            Role::Dispatcher => Some(
+        // One query per condition (an OR of them would scan every dispute): each is a status
+        // list the index on (kind, status) serves.
+        let in_scope: &[&str] = match me.role {
+            Role::Dispatcher => &[
                 "r.status IN ('reported', 'accepted', 'returned', 'escalated', 'resolved',
-                    'follow_up')
-                 OR (r.supervised = 1 AND r.status IN ('assigned', 'in_progress'))",
-            ),
-            Role::GridWorker => Some("r.status IN ('resolved', 'follow_up')"),
-            Role::LegalVolunteer | Role::Admin => None,
+                    'follow_up')",
+                "r.status IN ('assigned', 'in_progress') AND r.supervised = 1",
+            ],
+            Role::GridWorker => &["r.status IN ('resolved', 'follow_up')"],
+            Role::LegalVolunteer | Role::Admin => &[],
         };
-        if let Some(cond) = in_scope {
-            let sql = format!("SELECT {COLUMNS} FROM records r WHERE {DISPUTES} AND ({cond})");
+        for cond in in_scope {
+            let sql = format!("SELECT {COLUMNS} FROM records r WHERE {DISPUTES} AND {cond}");
             let rows = self.candidates(&sql, rusqlite::params![])?;
             out.extend(
                 rows.into_iter()
