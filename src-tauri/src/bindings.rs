@@ -10,7 +10,12 @@ use std::path::Path;
 
 use gridmate_core::store::*;
 use gridmate_core::sync::SyncStatus;
+use gridmate_domain::reference::{Area, Colleague, ReferenceData, Unit};
 use gridmate_domain::rules::{self, TextField, TextRule};
+use gridmate_domain::workflow::deadline::{DeadlineTable, Limit, StepLimit};
+use gridmate_domain::workflow::{
+    self, ActionRequest, DisputeState, EventDetails, Verdict, WorkflowEvent, WorkflowView,
+};
 use gridmate_domain::*;
 use serde_json::json;
 use ts_rs::{Config, TS};
@@ -85,7 +90,15 @@ fn types(out: &mut String) {
         EducationFormat => "FORMATS" / "format", DisputeSource => "SOURCES" / "source",
         DisputeCategory => "DISPUTE_CATEGORIES" / "dispute_category",
         RiskLevel => "RISK_LEVELS" / "risk_level", DisputeStatus => "DISPUTE_STATUSES" / "status",
-        PartyRole => "PARTY_ROLES" / "party_role");
+        PartyRole => "PARTY_ROLES" / "party_role",
+        WorkflowAction => "WORKFLOW_ACTIONS" / "workflow_action",
+        NotAcceptedReason => "NOT_ACCEPTED_REASONS" / "not_accepted_reason",
+        ReturnReason => "RETURN_REASONS" / "return_reason",
+        ResolutionMethod => "RESOLUTION_METHODS" / "resolution_method",
+        ResolutionOutcome => "RESOLUTION_OUTCOMES" / "outcome", Referral => "REFERRALS" / "referral",
+        EscalationLevel => "ESCALATION_LEVELS" / "level",
+        Satisfaction => "SATISFACTIONS" / "satisfaction", LogKind => "LOG_KINDS" / "log_kind",
+        FlagCode => "FLAG_CODES" / "flag", AreaLevel => "AREA_LEVELS" / "area_level");
     label_set.push_str("}\n\n");
     out.push_str(&label_set);
     writeln!(
@@ -112,9 +125,25 @@ fn types(out: &mut String) {
     decl::<Party>(out);
     decl::<PatrolVisit>(out);
     decl::<LegalEducation>(out);
+    decl::<EventDetails>(out);
+    decl::<WorkflowEvent>(out);
     decl::<Dispute>(out);
     decl::<RecordMeta>(out);
     out.push_str(RECORD_SHAPES);
+    out.push_str("// ---- the dispute workflow (crates/domain/src/workflow) ----\n\n");
+    decl::<ActionRequest>(out);
+    decl::<DisputeState>(out);
+    decl::<Verdict>(out);
+    decl::<WorkflowView>(out);
+    decl::<DisputeWorkflow>(out);
+    decl::<TaskItem>(out);
+    decl::<Area>(out);
+    decl::<Unit>(out);
+    decl::<Colleague>(out);
+    decl::<Limit>(out);
+    decl::<StepLimit>(out);
+    decl::<DeadlineTable>(out);
+    decl::<ReferenceData>(out);
     out.push_str("// ---- store, sync and session ----\n\n");
     decl::<ListFilters>(out);
     decl::<SearchQuery>(out);
@@ -172,6 +201,15 @@ fn form_rules(out: &mut String) {
             "TEXT_RULES",
             json!(text),
             "Record<RecordKind, Record<string, TextRule>>",
+        ),
+        (
+            "ACTION_TEXT_RULES",
+            json!({
+                "note": workflow::ACTION_NOTE,
+                "terms": workflow::TERMS,
+                "attendees": workflow::ATTENDEES,
+            }),
+            "Record<'note' | 'terms' | 'attendees', TextRule>",
         ),
         ("MAX_LIST", json!(rules::MAX_LIST), "number"),
         ("MAX_AUDIENCE", json!(rules::MAX_AUDIENCE), "number"),

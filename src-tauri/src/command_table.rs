@@ -27,6 +27,11 @@ macro_rules! app_commands {
             sync_now() -> ();
             sync_status() -> SyncStatus;
             sync_log() -> Vec<SyncLogEntry>;
+            dispute_act(id: String, request: ActionRequest) -> RecordView;
+            dispute_workflow(id: String) -> DisputeWorkflow;
+            tasks() -> Vec<TaskItem>;
+            task_count() -> u32;
+            reference_data() -> Option<ReferenceData>;
         }
     };
 }

@@ -70,7 +70,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         let base = Self::localized(e.code(), e.message());
         match e {
-            StoreError::Invalid(v) => Self {
+            StoreError::Invalid(v) | StoreError::Refused(v) => Self {
                 field: v.0.first().map(|f| f.field.clone()),
                 errors: v.0,
                 ..base
@@ -94,5 +94,38 @@ impl From<SyncError> for AppError {
 impl From<TransportError> for AppError {
     fn from(e: TransportError) -> Self {
         Self::localized(&e.code(), e.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gridmate_domain::{ErrorCode, ValidationErrors};
+
+    use super::*;
+
+    #[test]
+    fn a_refused_action_carries_its_code_words_and_every_field_error() {
+        let denied = FieldError::new(
+            ErrorCode::ForbiddenAction,
+            "action",
+            "只有当前承办人可以执行“办结”",
+            "only the current assignee may take `resolve`",
+        );
+        let e = AppError::from(StoreError::Refused(ValidationErrors(vec![denied.clone()])));
+        assert_eq!(e.code, "forbidden_action");
+        assert_eq!(e.field.as_deref(), Some("action"));
+        assert_eq!(e.message, denied.message);
+        assert_eq!(e.errors, vec![denied]);
+
+        let missing = FieldError::new(
+            ErrorCode::Required,
+            "details.satisfaction",
+            "必填项不能为空",
+            "this field is required",
+        );
+        let e = AppError::from(StoreError::Refused(ValidationErrors(vec![missing.clone()])));
+        assert_eq!(e.code, "validation_failed");
+        assert_eq!(e.field.as_deref(), Some("details.satisfaction"));
+        assert_eq!(e.errors, vec![missing]);
     }
 }

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use tauri::Manager;
 
-use commands::{records::*, session::*, sync::*};
+use commands::{records::*, session::*, sync::*, workflow::*};
 
 /// Registers every command of the table with Tauri.
 macro_rules! handler {

@@ -147,7 +147,7 @@ async fn a_lawyer_outside_the_grid_gets_her_dispute_and_nothing_else_until_it_is
     lawyer.sync().await.unwrap();
     assert!(lawyer.record_ids().is_empty(), "nothing of another grid");
     assert!(
-        lawyer.with(|s| s.reference_data()).is_some(),
+        lawyer.with(|s| s.reference_data()).unwrap().is_some(),
         "the reference data comes with a sync"
     );
 
@@ -260,7 +260,7 @@ async fn a_unit_member_outside_the_grid_gets_the_units_dispute_while_in_the_unit
     worker.sync().await.unwrap();
     officer.sync().await.unwrap();
     assert!(officer.record_ids().is_empty());
-    let reference = officer.with(|s| s.reference_data()).unwrap();
+    let reference = officer.with(|s| s.reference_data()).unwrap().unwrap();
     assert_eq!(reference.unit_name(PCS), "正东路派出所");
     let me = reference
         .colleagues

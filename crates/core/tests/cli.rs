@@ -10,6 +10,19 @@ struct Cli {
     dir: tempfile::TempDir,
 }
 
+/// Binds `account`'s store under the CLI's data folder to a server account of `role` (as a
+/// login leaves it; no server is contacted: local actions need none).
+fn bind(cli: &Cli, account: &str, role: &str, scope: &[&str]) {
+    let path = gridmate_core::Store::account_path(cli.dir.path(), account);
+    let mut store = gridmate_core::Store::open(&path, account).unwrap();
+    let binding = serde_json::from_value(json!({
+        "server_url": "https://gridmate.example", "user": account, "token": "t",
+        "allow_insecure": false, "role": role, "scope": scope,
+    }))
+    .unwrap();
+    store.bind_server(&binding).unwrap();
+}
+
 impl Cli {
     fn new() -> Self {
         Self {
@@ -72,13 +85,13 @@ fn add_show_edit_history_delete() {
     let shown: Value = serde_json::from_str(&cli.ok(&["show", &id], None)).unwrap();
     assert_eq!(shown["summary"], "十二名工人反映工资被拖欠三个月");
     assert_eq!(shown["created_by"], "local");
-    cli.ok(&["edit", &id, "-"], Some(r#"{"status": "accepted"}"#));
+    cli.ok(&["edit", &id, "-"], Some(r#"{"risk_level": "critical"}"#));
     let h: Value = serde_json::from_str(&cli.ok(&["--json", "history", &id], None)).unwrap();
     assert_eq!(h.as_array().unwrap().len(), 2);
-    assert_eq!(h[1]["fields"], json!(["status", "updated_at"]));
+    assert_eq!(h[1]["fields"], json!(["risk_level", "updated_at"]));
     let found = cli.ok(&["search", "工资"], None);
     assert!(found.contains(&id));
-    let listed = cli.ok(&["list", "--kind", "dispute", "--status", "accepted"], None);
+    let listed = cli.ok(&["list", "--kind", "dispute", "--risk", "critical"], None);
     assert!(
         listed.contains(&id) && !listed.contains("刘某"),
         "list shows no party names"
@@ -317,4 +330,212 @@ fn a_bad_list_filter_names_the_filter_in_both_languages() {
             .contains("筛选条件")
     );
     assert!(err["message"]["en"].as_str().unwrap().contains("status"));
+}
+
+#[test]
+fn a_dispatcher_takes_dispute_actions_and_sees_tasks_and_the_timeline() {
+    let cli = Cli::new();
+    bind(&cli, "zhao.min", "dispatcher", &["jingkou-zhengdonglu"]);
+    let me = ["--account", "zhao.min"];
+    let run = |args: &[&str]| cli.ok(&[&me[..], args].concat(), None);
+    let id = cli
+        .ok(
+            &["--account", "zhao.min", "add"],
+            Some(&dispute().to_string()),
+        )
+        .trim()
+        .to_owned();
+    let tasks: Value = serde_json::from_str(&run(&["--json", "tasks"])).unwrap();
+    assert_eq!(tasks[0]["id"], id.as_str());
+    assert_eq!(tasks[0]["next_action"], "accept");
+    assert_eq!(tasks[0]["status"], "reported");
+    let actions: Value =
+        serde_json::from_str(&run(&["--json", "dispute", "actions", &id])).unwrap();
+    assert_eq!(
+        actions,
+        json!(["accept", "not_accept", "escalate", "supervise"])
+    );
+    assert!(run(&["dispute", "actions", &id]).contains("受理"));
+
+    assert!(run(&["dispute", "accept", &id]).starts_with("accepted"));
+    let due = "2099-01-01T18:00:00+08:00";
+    let details = json!({"assignee_user": "zhao.min", "due_at": due}).to_string();
+    let assigned: Value =
+        serde_json::from_str(&run(&["--json", "dispute", "assign", &id, &details])).unwrap();
+    assert_eq!(assigned["status"], "assigned");
+    assert_eq!(
+        assigned["workflow"][1]["details"]["assignee_user"],
+        "zhao.min"
+    );
+    // Assigned to himself: the task is now to start, and the lists agree.
+    assert!(run(&["tasks"]).contains("start"));
+    assert!(run(&["list", "--assigned-to-me"]).contains(&id));
+    assert!(!run(&["list", "--overdue"]).contains(&id), "due in 2099");
+    assert!(run(&["dispute", "start", &id]).starts_with("in_progress"));
+    let log = json!({"log_kind": "call", "note": "电话联系双方", "occurred_at": "2026-11-28T10:00:00+08:00"});
+    let stdin_log = log.to_string();
+    cli.ok(
+        &["--account", "zhao.min", "dispute", "log", &id, "-"],
+        Some(&stdin_log),
+    );
+
+    let shown = run(&["show", &id]);
+    for part in [
+        "流程 workflow",
+        "受理 / accept",
+        "交办 / assign",
+        "assignee_user=zhao.min",
+        "电话联系双方",
+    ] {
+        assert!(shown.contains(part), "{part}: {shown}");
+    }
+    // --json stays one JSON document: the record, its events included.
+    let record: Value = serde_json::from_str(&run(&["--json", "show", &id])).unwrap();
+    assert_eq!(record["workflow"].as_array().unwrap().len(), 4);
+    assert_eq!(record["status"], "in_progress");
+}
+
+#[test]
+fn a_refused_action_exits_2_with_the_code_field_and_both_languages() {
+    let cli = Cli::new();
+    bind(&cli, "zhao.min", "dispatcher", &["jingkou-zhengdonglu"]);
+    let id = cli
+        .ok(
+            &["--account", "zhao.min", "add"],
+            Some(&dispute().to_string()),
+        )
+        .trim()
+        .to_owned();
+    let out = cli.run(
+        &["--account", "zhao.min", "--json", "dispute", "start", &id],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "invalid_status");
+    assert_eq!(err["errors"][0]["field"], "action");
+    assert!(
+        err["errors"][0]["message"]["zh-CN"]
+            .as_str()
+            .unwrap()
+            .contains("不能执行“签收处置”")
+    );
+    assert!(
+        err["errors"][0]["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("start")
+    );
+    cli.ok(&["--account", "zhao.min", "dispute", "accept", &id], None);
+    let out = cli.run(
+        &["--account", "zhao.min", "dispute", "assign", &id, "{}"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("details.assignee_user [required]") && text.contains("承办人"),
+        "{text}"
+    );
+    for (args, code) in [
+        (
+            vec!["dispute", "assign", &id, "{\"assignee\": \"li.na\"}"],
+            "invalid_value",
+        ),
+        (vec!["dispute", "assign", &id, "not json"], "invalid_json"),
+        (vec!["dispute", "dance", &id], "invalid_value"),
+    ] {
+        let out = cli.run(
+            &[&["--account", "zhao.min", "--json"][..], &args].concat(),
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["code"], code, "{args:?}");
+    }
+    // An account that is not signed in has no role: refused, nothing written.
+    let local = cli
+        .ok(&["add"], Some(&dispute().to_string()))
+        .trim()
+        .to_owned();
+    let out = cli.run(&["--json", "dispute", "accept", &local], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["code"], "not_signed_in");
+    let shown: Value = serde_json::from_str(&cli.ok(&["--json", "show", &local], None)).unwrap();
+    assert_eq!(shown["status"], "reported");
+    // A status patch is refused: only actions move a dispute.
+    let out = cli.run(
+        &["--account", "zhao.min", "--json", "edit", &id, "-"],
+        Some(r#"{"status": "closed"}"#),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["errors"][0]["code"], "immutable_field");
+}
+
+/// Moves `id` from one account's store to another's as a pull would (no server in these tests).
+fn carry(cli: &Cli, from: &str, to: &str, id: &str) {
+    use gridmate_domain::wire;
+    let open = |a: &str| {
+        gridmate_core::Store::open(&gridmate_core::Store::account_path(cli.dir.path(), a), a)
+            .unwrap()
+    };
+    let rid: gridmate_domain::RecordId = id.parse().unwrap();
+    let bytes = open(from).export_doc(rid).unwrap();
+    let page = wire::PullPage {
+        docs: vec![wire::PulledDoc {
+            record_id: *rid.as_uuid().as_bytes(),
+            grid_id: "jingkou-zhengdonglu-03".into(),
+            changes: vec![wire::Change(
+                automerge::AutoCommit::load(&bytes)
+                    .unwrap()
+                    .save_nocompress(),
+            )],
+            projection: None,
+        }],
+        positions: vec![],
+        more: false,
+        revoked: vec![],
+        scope: vec!["jingkou-zhengdonglu".into()],
+    };
+    open(to)
+        .apply_pull(&page, &mut gridmate_core::store::Applied::default())
+        .unwrap();
+}
+
+#[test]
+fn show_marks_an_event_that_lost_a_concurrent_race() {
+    let cli = Cli::new();
+    bind(&cli, "zhao.min", "dispatcher", &["jingkou-zhengdonglu"]);
+    bind(&cli, "li.na", "legal_volunteer", &[]);
+    let d = |args: &[&str]| cli.ok(&[&["--account", "zhao.min"][..], args].concat(), None);
+    let l = |args: &[&str]| cli.ok(&[&["--account", "li.na"][..], args].concat(), None);
+    let id = cli
+        .ok(
+            &["--account", "zhao.min", "add"],
+            Some(&dispute().to_string()),
+        )
+        .trim()
+        .to_owned();
+    d(&["dispute", "accept", &id]);
+    d(&["dispute", "assign", &id, r#"{"assignee_user": "li.na"}"#]);
+    carry(&cli, "zhao.min", "li.na", &id);
+    assert!(l(&["tasks"]).contains(&id));
+    // Offline, at the same time: the lawyer starts and resolves, the dispatcher reassigns. Merged,
+    // whichever came second in the merged order is kept but flagged (a reassignment of a resolved
+    // dispute, or a resolution by someone no longer the assignee).
+    l(&["dispute", "start", &id]);
+    l(&[
+        "dispute",
+        "resolve",
+        &id,
+        r#"{"resolution_method": "legal_advice", "outcome": "withdrawn"}"#,
+    ]);
+    d(&["dispute", "assign", &id, r#"{"assignee_user": "sun.li"}"#]);
+    carry(&cli, "li.na", "zhao.min", &id);
+    let shown = d(&["show", &id]);
+    assert!(shown.contains("[未生效 flagged: "), "{shown}");
+    let record: Value = serde_json::from_str(&d(&["--json", "show", &id])).unwrap();
+    assert_eq!(record["workflow"].as_array().unwrap().len(), 5);
 }

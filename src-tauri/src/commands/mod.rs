@@ -5,6 +5,7 @@
 pub mod records;
 pub mod session;
 pub mod sync;
+pub mod workflow;
 
 use std::sync::PoisonError;
 

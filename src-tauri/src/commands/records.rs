@@ -17,12 +17,12 @@ use crate::state::AppState;
 /// A list page when the UI names no size.
 const DEFAULT_PAGE: u32 = 30;
 
-fn parse_id(id: &str) -> Result<RecordId, AppError> {
+pub(crate) fn parse_id(id: &str) -> Result<RecordId, AppError> {
     id.parse()
         .map_err(|_| AppError::bad_input("id", "记录编号无效", "invalid record id"))
 }
 
-fn changed(app: &AppHandle, state: &AppState, id: RecordId) {
+pub(crate) fn changed(app: &AppHandle, state: &AppState, id: RecordId) {
     let _ = app.emit(
         "records-changed",
         serde_json::json!({ "ids": [id.to_string()] }),
@@ -72,15 +72,17 @@ pub async fn records_search(
 #[tauri::command]
 pub async fn record_get(state: State<'_, AppState>, id: String) -> Result<RecordView, AppError> {
     let id = parse_id(&id)?;
-    with_store(state.store()?, move |s| {
-        Ok(RecordView {
-            record: RecordJson(record_to_json(&s.get(id)?)),
-            sync_state: s.sync_state(id)?,
-            rejection: s.rejection(id)?,
-            conflicts: s.conflicts(id)?,
-        })
+    with_store(state.store()?, move |s| record_view(s, id)).await
+}
+
+/// A record as the detail screen shows it: its JSON, sync state, rejection and conflicts.
+pub(crate) fn record_view(s: &gridmate_core::Store, id: RecordId) -> Result<RecordView, AppError> {
+    Ok(RecordView {
+        record: RecordJson(record_to_json(&s.get(id)?)),
+        sync_state: s.sync_state(id)?,
+        rejection: s.rejection(id)?,
+        conflicts: s.conflicts(id)?,
     })
-    .await
 }
 
 #[tauri::command]

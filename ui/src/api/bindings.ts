@@ -6,7 +6,7 @@
 
 export type Localized = { "zh-CN": string, en: string, };
 
-export type ErrorCode = "required" | "too_long" | "too_many" | "out_of_range" | "invalid_value" | "invalid_type" | "invalid_json" | "unknown_field" | "immutable_field" | "invalid_grid_id" | "invalid_phone" | "invalid_id_number" | "invalid_coordinate" | "invalid_characters" | "date_in_future" | "date_too_old" | "date_order" | "invalid_status" | "unsupported_schema_version";
+export type ErrorCode = "required" | "too_long" | "too_many" | "out_of_range" | "invalid_value" | "invalid_type" | "invalid_json" | "unknown_field" | "immutable_field" | "invalid_grid_id" | "invalid_phone" | "invalid_id_number" | "invalid_coordinate" | "invalid_characters" | "date_in_future" | "date_too_old" | "date_order" | "invalid_status" | "unsupported_schema_version" | "forbidden_action" | "duplicate_event";
 
 export type FieldError = { code: ErrorCode, field: string, message: Localized, };
 
@@ -46,13 +46,57 @@ export type RiskLevel = "low" | "medium" | "high" | "critical";
 
 export const RISK_LEVELS = ["low","medium","high","critical"] as const satisfies readonly RiskLevel[]
 
-export type DisputeStatus = "reported" | "accepted" | "assigned" | "in_progress" | "resolved" | "evaluated" | "returned" | "escalated";
+export type DisputeStatus = "reported" | "accepted" | "assigned" | "in_progress" | "resolved" | "evaluated" | "returned" | "escalated" | "not_accepted" | "follow_up" | "closed";
 
-export const DISPUTE_STATUSES = ["reported","accepted","assigned","in_progress","resolved","evaluated","returned","escalated"] as const satisfies readonly DisputeStatus[]
+export const DISPUTE_STATUSES = ["reported","accepted","assigned","in_progress","resolved","evaluated","returned","escalated","not_accepted","follow_up","closed"] as const satisfies readonly DisputeStatus[]
 
 export type PartyRole = "applicant" | "respondent" | "other";
 
 export const PARTY_ROLES = ["applicant","respondent","other"] as const satisfies readonly PartyRole[]
+
+export type WorkflowAction = "accept" | "not_accept" | "assign" | "start" | "log" | "resolve" | "return" | "escalate" | "supervise" | "follow_up" | "evaluate" | "close";
+
+export const WORKFLOW_ACTIONS = ["accept","not_accept","assign","start","log","resolve","return","escalate","supervise","follow_up","evaluate","close"] as const satisfies readonly WorkflowAction[]
+
+export type NotAcceptedReason = "not_a_dispute" | "duplicate" | "outside_jurisdiction";
+
+export const NOT_ACCEPTED_REASONS = ["not_a_dispute","duplicate","outside_jurisdiction"] as const satisfies readonly NotAcceptedReason[]
+
+export type ReturnReason = "not_ours" | "cannot_reach_parties" | "other";
+
+export const RETURN_REASONS = ["not_ours","cannot_reach_parties","other"] as const satisfies readonly ReturnReason[]
+
+export type ResolutionMethod = "mediation" | "persuasion" | "legal_advice" | "administrative_action" | "other";
+
+export const RESOLUTION_METHODS = ["mediation","persuasion","legal_advice","administrative_action","other"] as const satisfies readonly ResolutionMethod[]
+
+export type ResolutionOutcome = "agreement" | "no_agreement" | "withdrawn";
+
+export const RESOLUTION_OUTCOMES = ["agreement","no_agreement","withdrawn"] as const satisfies readonly ResolutionOutcome[]
+
+export type Referral = "litigation" | "arbitration" | "petition" | "administrative";
+
+export const REFERRALS = ["litigation","arbitration","petition","administrative"] as const satisfies readonly Referral[]
+
+export type EscalationLevel = "grid" | "township" | "county";
+
+export const ESCALATION_LEVELS = ["grid","township","county"] as const satisfies readonly EscalationLevel[]
+
+export type Satisfaction = "satisfied" | "basically_satisfied" | "dissatisfied";
+
+export const SATISFACTIONS = ["satisfied","basically_satisfied","dissatisfied"] as const satisfies readonly Satisfaction[]
+
+export type LogKind = "visit" | "call" | "session" | "agreement_draft";
+
+export const LOG_KINDS = ["visit","call","session","agreement_draft"] as const satisfies readonly LogKind[]
+
+export type FlagCode = "not_allowed_in_state" | "not_assignee" | "role_not_allowed" | "invalid_details";
+
+export const FLAG_CODES = ["not_allowed_in_state","not_assignee","role_not_allowed","invalid_details"] as const satisfies readonly FlagCode[]
+
+export type AreaLevel = "county" | "township" | "community" | "grid";
+
+export const AREA_LEVELS = ["county","township","community","grid"] as const satisfies readonly AreaLevel[]
 
 /** One language's labels of every enumeration, by i18n namespace. */
 export type EnumLabelSet = {
@@ -66,11 +110,28 @@ export type EnumLabelSet = {
   risk_level: Record<RiskLevel, string>
   status: Record<DisputeStatus, string>
   party_role: Record<PartyRole, string>
+  workflow_action: Record<WorkflowAction, string>
+  not_accepted_reason: Record<NotAcceptedReason, string>
+  return_reason: Record<ReturnReason, string>
+  resolution_method: Record<ResolutionMethod, string>
+  outcome: Record<ResolutionOutcome, string>
+  referral: Record<Referral, string>
+  level: Record<EscalationLevel, string>
+  satisfaction: Record<Satisfaction, string>
+  log_kind: Record<LogKind, string>
+  flag: Record<FlagCode, string>
+  area_level: Record<AreaLevel, string>
 }
 
 /** Every enumeration's labels (`status.reported`), in both languages. */
 export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
   "en": {
+    "area_level": {
+      "community": "Community",
+      "county": "County",
+      "grid": "Grid",
+      "township": "Township"
+    },
     "dispute_category": {
       "consumer": "Consumer",
       "family": "Marriage and family",
@@ -81,6 +142,12 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "other": "Other",
       "property_management": "Property management",
       "traffic": "Traffic accident"
+    },
+    "flag": {
+      "invalid_details": "Incomplete or invalid details",
+      "not_allowed_in_state": "Conflicts with an earlier action: not allowed in that state",
+      "not_assignee": "Conflicts with an earlier action: no longer the assignee",
+      "role_not_allowed": "This role may not take this action"
     },
     "format": {
       "case_explanation": "Case explanation",
@@ -100,10 +167,49 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "police_officer": "Police officer",
       "prosecutor": "Prosecutor"
     },
+    "level": {
+      "county": "County",
+      "grid": "Grid (community)",
+      "township": "Township"
+    },
+    "log_kind": {
+      "agreement_draft": "Agreement draft",
+      "call": "Phone call",
+      "session": "Mediation session",
+      "visit": "Visit"
+    },
+    "not_accepted_reason": {
+      "duplicate": "Duplicate of another record",
+      "not_a_dispute": "Not a dispute",
+      "outside_jurisdiction": "Outside our jurisdiction"
+    },
+    "outcome": {
+      "agreement": "Agreement reached",
+      "no_agreement": "No agreement",
+      "withdrawn": "Withdrawn"
+    },
     "party_role": {
       "applicant": "Applicant",
       "other": "Other",
       "respondent": "Respondent"
+    },
+    "referral": {
+      "administrative": "Administrative channel",
+      "arbitration": "Arbitration",
+      "litigation": "Litigation",
+      "petition": "Petition (xinfang)"
+    },
+    "resolution_method": {
+      "administrative_action": "Administrative action",
+      "legal_advice": "Legal advice",
+      "mediation": "Mediation",
+      "other": "Other",
+      "persuasion": "Persuasion"
+    },
+    "return_reason": {
+      "cannot_reach_parties": "Cannot reach the parties",
+      "not_ours": "Not our duty",
+      "other": "Other"
     },
     "risk_level": {
       "critical": "Critical",
@@ -117,6 +223,11 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "grid_worker": "Grid worker",
       "legal_volunteer": "Legal volunteer"
     },
+    "satisfaction": {
+      "basically_satisfied": "Basically satisfied",
+      "dissatisfied": "Dissatisfied",
+      "satisfied": "Satisfied"
+    },
     "source": {
       "field": "Found in the field",
       "hotline_12345": "12345 hotline",
@@ -126,9 +237,12 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
     "status": {
       "accepted": "Accepted",
       "assigned": "Assigned",
+      "closed": "Closed",
       "escalated": "Escalated",
       "evaluated": "Evaluated",
+      "follow_up": "Following up",
       "in_progress": "In progress",
+      "not_accepted": "Not accepted",
       "reported": "Reported",
       "resolved": "Resolved",
       "returned": "Returned"
@@ -139,9 +253,29 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "person": "Person",
       "place": "Place",
       "thing": "Thing"
+    },
+    "workflow_action": {
+      "accept": "Accept",
+      "assign": "Assign",
+      "close": "Close",
+      "escalate": "Escalate",
+      "evaluate": "Evaluate",
+      "follow_up": "Follow up",
+      "log": "Mediation log",
+      "not_accept": "Decline",
+      "resolve": "Resolve",
+      "return": "Return",
+      "start": "Start handling",
+      "supervise": "Supervise"
     }
   },
   "zh-CN": {
+    "area_level": {
+      "community": "社区（村）",
+      "county": "县（区）",
+      "grid": "网格",
+      "township": "街道（乡镇）"
+    },
     "dispute_category": {
       "consumer": "消费",
       "family": "婚姻家庭",
@@ -152,6 +286,12 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "other": "其他",
       "property_management": "物业",
       "traffic": "交通事故"
+    },
+    "flag": {
+      "invalid_details": "操作内容不完整或无效",
+      "not_allowed_in_state": "与先到的操作冲突：当时状态已不允许",
+      "not_assignee": "与先到的操作冲突：已改派他人",
+      "role_not_allowed": "该角色无权执行此操作"
     },
     "format": {
       "case_explanation": "以案释法",
@@ -171,10 +311,49 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "police_officer": "警官",
       "prosecutor": "检察官"
     },
+    "level": {
+      "county": "县（区）",
+      "grid": "网格（社区）",
+      "township": "街道（乡镇）"
+    },
+    "log_kind": {
+      "agreement_draft": "协议草稿",
+      "call": "电话联系",
+      "session": "调解会",
+      "visit": "走访"
+    },
+    "not_accepted_reason": {
+      "duplicate": "重复上报",
+      "not_a_dispute": "不属于矛盾纠纷",
+      "outside_jurisdiction": "不属本辖区"
+    },
+    "outcome": {
+      "agreement": "达成协议",
+      "no_agreement": "未达成协议",
+      "withdrawn": "当事人撤回"
+    },
     "party_role": {
       "applicant": "申请人",
       "other": "其他",
       "respondent": "被申请人"
+    },
+    "referral": {
+      "administrative": "行政途径",
+      "arbitration": "仲裁",
+      "litigation": "诉讼",
+      "petition": "信访"
+    },
+    "resolution_method": {
+      "administrative_action": "行政处理",
+      "legal_advice": "法律咨询",
+      "mediation": "人民调解",
+      "other": "其他",
+      "persuasion": "说服教育"
+    },
+    "return_reason": {
+      "cannot_reach_parties": "无法联系当事人",
+      "not_ours": "不属本单位职责",
+      "other": "其他"
     },
     "risk_level": {
       "critical": "重大",
@@ -188,6 +367,11 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "grid_worker": "网格员",
       "legal_volunteer": "三官一律"
     },
+    "satisfaction": {
+      "basically_satisfied": "基本满意",
+      "dissatisfied": "不满意",
+      "satisfied": "满意"
+    },
     "source": {
       "field": "现场发现",
       "hotline_12345": "12345 热线",
@@ -197,9 +381,12 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
     "status": {
       "accepted": "受理",
       "assigned": "分流交办",
+      "closed": "已结案",
       "escalated": "升级上报",
       "evaluated": "已评价",
+      "follow_up": "回访中",
       "in_progress": "处置中",
+      "not_accepted": "不予受理",
       "reported": "上报",
       "resolved": "办结",
       "returned": "退回"
@@ -210,6 +397,20 @@ export const ENUM_LABELS: { 'zh-CN': EnumLabelSet; en: EnumLabelSet } = {
       "person": "人",
       "place": "地",
       "thing": "物"
+    },
+    "workflow_action": {
+      "accept": "受理",
+      "assign": "分流交办",
+      "close": "结案",
+      "escalate": "升级上报",
+      "evaluate": "满意度评价",
+      "follow_up": "回访",
+      "log": "调解记录",
+      "not_accept": "不予受理",
+      "resolve": "办结",
+      "return": "退回",
+      "start": "签收处置",
+      "supervise": "督办"
     }
   }
 }
@@ -244,11 +445,89 @@ export type LegalEducation = { held_at: string, topic: string, format: Education
  */
 notes: string, };
 
+export type EventDetails = { 
+/**
+ * Free text: why, what was found, what was said.
+ */
+note?: string | null, not_accepted_reason?: NotAcceptedReason | null, 
+/**
+ * The record this one duplicates (with `not_accepted_reason = duplicate`).
+ */
+duplicate_of?: string | null, 
+/**
+ * The user a dispute is assigned to (user name).
+ */
+assignee_user?: string | null, 
+/**
+ * The unit a dispute is assigned to (a unit id of the reference data).
+ */
+assignee_unit?: string | null, 
+/**
+ * The handling deadline the dispatcher set when assigning.
+ */
+due_at?: string | null, return_reason?: ReturnReason | null, resolution_method?: ResolutionMethod | null, outcome?: ResolutionOutcome | null, 
+/**
+ * The agreement's terms (with `outcome = agreement`).
+ */
+terms?: string | null, 
+/**
+ * Where the parties were pointed (with `outcome = no_agreement`).
+ */
+referral?: Referral | null, 
+/**
+ * The level a dispute is escalated to.
+ */
+level?: EscalationLevel | null, satisfaction?: Satisfaction | null, log_kind?: LogKind | null, 
+/**
+ * Who attended a mediation session or visit (free text; no ID numbers).
+ */
+attendees?: string | null, 
+/**
+ * When a logged visit, call or session took place.
+ */
+occurred_at?: string | null, };
+
+export type WorkflowEvent = { 
+/**
+ * A UUIDv7 made by the author's device: identifies the event across replicas.
+ */
+id: string, action: WorkflowAction, 
+/**
+ * The author's user name. The server accepts a new event only from that very user.
+ */
+by: string, 
+/**
+ * The author's role when acting (checked by the server against the account).
+ */
+role: Role, 
+/**
+ * The unit (司法所, 派出所, ...) the author acts for, when the account belongs to one.
+ */
+by_unit?: string | null, 
+/**
+ * When the author acted (the device's clock).
+ */
+at: string, details: EventDetails, };
+
 export type Dispute = { reported_at: string, source: DisputeSource, dispute_category: DisputeCategory, location?: Location | null, address?: string | null, parties: Array<Party>, 
 /**
  * Free text (Automerge text).
  */
-summary: string, risk_level: RiskLevel, status: DisputeStatus, };
+summary: string, risk_level: RiskLevel, 
+/**
+ * The status derived from `initial_status` and `workflow` ([`crate::workflow::derive`]):
+ * nobody writes it. Whoever builds a `Dispute` calls [`Dispute::refresh_status`].
+ */
+status: DisputeStatus, 
+/**
+ * The status the document started in: `reported` for every dispute this build creates; a
+ * dispute recorded before the workflow existed starts from the status it then held. Fixed.
+ */
+initial_status: DisputeStatus, 
+/**
+ * The closed loop's events and the mediation log, append-only, in document order.
+ */
+workflow: Array<WorkflowEvent>, };
 
 export type RecordMeta = { id: string, schema_version: number, grid_id: string, created_by: string, created_at: string, updated_at: string, 
 /**
@@ -269,6 +548,109 @@ export type RecordPatch = Record<string, unknown>
 /** A form's saved state (draft_save / draft_load). */
 export type DraftValue = Record<string, unknown>
 
+// ---- the dispute workflow (crates/domain/src/workflow) ----
+
+export type ActionRequest = { action: WorkflowAction, details: EventDetails, };
+
+export type DisputeState = { status: DisputeStatus, 
+/**
+ * The level of the command platform now responsible.
+ */
+level: EscalationLevel, assignee_user?: string | null, assignee_unit?: string | null, 
+/**
+ * The handling deadline set by the last assignment.
+ */
+due_at?: string | null, 
+/**
+ * When the current status began (the time of the event that set it); `None` for the status
+ * the document started with.
+ */
+status_since?: string | null, 
+/**
+ * Everyone who has been assigned the dispute, in order of first assignment.
+ */
+handlers: Array<string>, 
+/**
+ * A dispatcher has raised supervision (督办) since the last assignment.
+ */
+supervised: boolean, outcome?: ResolutionOutcome | null, satisfaction?: Satisfaction | null, 
+/**
+ * The id of the last applied event that moved the status or the assignee.
+ */
+last_move?: string | null, };
+
+export type Verdict = { "verdict": "applied" } | { "verdict": "flagged", code: FlagCode, conflicts_with?: string | null, };
+
+export type WorkflowView = { state: DisputeState, verdicts: Array<Verdict>, };
+
+export type DisputeWorkflow = { 
+/**
+ * Every event, in document order (the order the fold reads them in).
+ */
+events: Array<WorkflowEvent>, 
+/**
+ * One verdict per event, same order: applied, or kept and flagged.
+ */
+verdicts: Array<Verdict>, state: DisputeState, 
+/**
+ * What the signed-in user may do now (empty when signed out or the record is deleted).
+ */
+available: Array<WorkflowAction>, 
+/**
+ * When the current step is due, by the store's deadline table.
+ */
+due_at?: string | null, overdue: boolean, };
+
+export type TaskItem = { id: string, 
+/**
+ * The list title (masked: no personal data).
+ */
+title: string, grid_id: string, status: DisputeStatus, risk_level: RiskLevel, 
+/**
+ * The action the task asks for: for the assignee, start or resolve; else the first
+ * available one that moves the dispute on (accept, assign, start, resolve, follow up,
+ * evaluate, close); else the first available one.
+ */
+next_action?: WorkflowAction | null, 
+/**
+ * When the current step is due.
+ */
+due_at?: string | null, overdue: boolean, };
+
+export type Area = { id: string, name: string, level: AreaLevel, };
+
+export type Unit = { 
+/**
+ * A slug such as `jingkou-zhengdonglu-sfs`.
+ */
+id: string, name: string, };
+
+export type Colleague = { 
+/**
+ * The user name (what events and assignments store).
+ */
+name: string, display_name: string, role: Role, legal_role?: LegalRole | null, 
+/**
+ * The unit the user acts for, if any.
+ */
+unit?: string | null, };
+
+export type Limit = { "working_days": number } | { "hours": number };
+
+export type StepLimit = { status: DisputeStatus, category?: DisputeCategory | null, risk?: RiskLevel | null, limit: Limit, };
+
+export type DeadlineTable = { steps: Array<StepLimit>, 
+/**
+ * Public holidays (days off that fall on weekdays).
+ */
+holidays: Array<string>, 
+/**
+ * Make-up working days (weekend days worked).
+ */
+workdays: Array<string>, };
+
+export type ReferenceData = { areas: Array<Area>, units: Array<Unit>, colleagues: Array<Colleague>, deadlines: DeadlineTable, };
+
 // ---- store, sync and session ----
 
 export type ListFilters = { kind?: string, grid_id?: string, status?: string, risk_level?: string, sync_state?: string, 
@@ -287,7 +669,15 @@ limit?: number,
 /**
  * Continue from a previous page's `next_cursor`.
  */
-cursor?: string, include_deleted?: boolean, };
+cursor?: string, include_deleted?: boolean, 
+/**
+ * Only disputes the signed-in user (or their unit) holds now: assigned or in progress.
+ */
+assigned_to_me?: boolean, 
+/**
+ * Only records whose step is past due now: a dispute's current step, a visit's follow-up.
+ */
+overdue?: boolean, };
 
 export type SearchQuery = { text: string, kind?: string, limit?: number, };
 
@@ -321,7 +711,7 @@ field: string, values: Array<ConflictValue>, };
 
 export type RecordView = { record: RecordJson, sync_state: SyncState, rejection?: Rejection | null, conflicts: Array<Conflict>, };
 
-export type HistoryOp = "create" | "edit" | "delete" | "other";
+export type HistoryOp = "create" | "edit" | "delete" | "act" | "other";
 
 export type HistoryEntry = { 
 /**
@@ -341,7 +731,11 @@ actor: string, op: HistoryOp,
  */
 fields: Array<string>, };
 
-export type HomeSummary = { visits_today: number, open_disputes: number, 
+export type HomeSummary = { visits_today: number, 
+/**
+ * Disputes not yet resolved (nor closed, evaluated or not accepted).
+ */
+open_disputes: number, 
 /**
  * Follow-ups due by the end of today (overdue ones included).
  */
@@ -376,6 +770,8 @@ export type TextField = { path: string, rule: TextRule, };
 
 export const TEXT_RULES = {"dispute":{"address":{"max_chars":200,"multiline":false,"required":false},"parties[].name":{"max_chars":50,"multiline":false,"required":false},"summary":{"max_chars":5000,"multiline":true,"required":true}},"legal_education":{"address":{"max_chars":200,"multiline":false,"required":false},"materials[]":{"max_chars":100,"multiline":false,"required":true},"notes":{"max_chars":5000,"multiline":true,"required":false},"speakers[].name":{"max_chars":50,"multiline":false,"required":true},"topic":{"max_chars":200,"multiline":false,"required":true}},"patrol_visit":{"address":{"max_chars":200,"multiline":false,"required":false},"findings":{"max_chars":5000,"multiline":true,"required":true},"hazards[]":{"max_chars":100,"multiline":false,"required":true},"subject_name":{"max_chars":100,"multiline":false,"required":false},"volunteers[].name":{"max_chars":50,"multiline":false,"required":true}}} as const satisfies Record<RecordKind, Record<string, TextRule>>
 
+export const ACTION_TEXT_RULES = {"attendees":{"max_chars":200,"multiline":false,"required":false},"note":{"max_chars":2000,"multiline":true,"required":false},"terms":{"max_chars":2000,"multiline":true,"required":true}} as const satisfies Record<'note' | 'terms' | 'attendees', TextRule>
+
 export const MAX_LIST = 50 as const satisfies number
 
 export const MAX_AUDIENCE = 100000 as const satisfies number
@@ -390,7 +786,7 @@ export const IMMUTABLE_FIELDS = ["id","kind","created_by","created_at","grid_id"
 
 // ---- commands (src-tauri/src/command_table.rs) ----
 
-export const COMMANDS = ["session_get","app_defaults","login","logout","home_summary","records_list","records_search","record_get","record_create","record_update","record_delete","record_history","record_validate","draft_save","draft_load","draft_clear","grids_list","sync_now","sync_status","sync_log"] as const
+export const COMMANDS = ["session_get","app_defaults","login","logout","home_summary","records_list","records_search","record_get","record_create","record_update","record_delete","record_history","record_validate","draft_save","draft_load","draft_clear","grids_list","sync_now","sync_status","sync_log","dispute_act","dispute_workflow","tasks","task_count","reference_data"] as const
 
 /** Invokes one command; rejects with the command's AppError. */
 export type Call = <T>(command: string, args?: Record<string, unknown>) => Promise<T>
@@ -418,5 +814,10 @@ export function makeCommands(call: Call) {
     syncNow: () => call<null>('sync_now'),
     syncStatus: () => call<SyncStatus>('sync_status'),
     syncLog: () => call<Array<SyncLogEntry>>('sync_log'),
+    disputeAct: (id: string, request: ActionRequest) => call<RecordView>('dispute_act', { id, request }),
+    disputeWorkflow: (id: string) => call<DisputeWorkflow>('dispute_workflow', { id }),
+    tasks: () => call<Array<TaskItem>>('tasks'),
+    taskCount: () => call<number>('task_count'),
+    referenceData: () => call<ReferenceData | null>('reference_data'),
   }
 }

@@ -46,7 +46,15 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
                 print_page(&page)
             }
         }
-        Command::Show { id } => print_json(&Store::open(&path, &cli.account)?.get(parse_id(&id)?)?),
+        Command::Show { id } => {
+            super::dispute::show(&Store::open(&path, &cli.account)?, parse_id(&id)?, json)?
+        }
+        Command::Dispute {
+            action,
+            id,
+            details,
+        } => super::dispute::run(&path, &cli.account, &action, parse_id(&id)?, details, json)?,
+        Command::Tasks => super::dispute::tasks(&Store::open(&path, &cli.account)?, json)?,
         Command::History { id } => {
             let h = Store::open(&path, &cli.account)?.history(parse_id(&id)?)?;
             if json {
@@ -172,7 +180,7 @@ fn seed_records(
     Ok(())
 }
 
-fn read_json(file: Option<&Path>) -> Result<serde_json::Value, CliError> {
+pub(super) fn read_json(file: Option<&Path>) -> Result<serde_json::Value, CliError> {
     let mut text = String::new();
     match file {
         None => std::io::stdin().read_to_string(&mut text).map(|_| ()),
@@ -203,6 +211,8 @@ fn list_query(a: &ListArgs) -> Result<ListQuery, CliError> {
         limit: Some(a.limit),
         cursor: a.cursor.clone(),
         include_deleted: Some(a.deleted),
+        assigned_to_me: Some(a.assigned_to_me),
+        overdue: Some(a.overdue),
     };
     filters.to_query().map_err(CliError::field)
 }

@@ -2,6 +2,7 @@
 //! printing lives in `output`, error reporting (field errors in zh-CN and en) in `report`.
 
 mod commands;
+mod dispute;
 mod import;
 mod import_source;
 mod output;
@@ -45,8 +46,20 @@ pub enum Command {
     Edit { id: String, patch: Option<PathBuf> },
     /// List records, newest first.
     List(ListArgs),
-    /// Show one record (JSON).
+    /// Show one record (JSON); a dispute's workflow timeline follows (not with --json).
     Show { id: String },
+    /// Take a workflow action on a dispute as the signed-in user (`actions` lists those allowed
+    /// now): accept, not_accept, assign, start, log, resolve, return, escalate, supervise,
+    /// follow_up, evaluate, close. DETAILS is the action's JSON (`-` for stdin), e.g.
+    /// '{"assignee_user":"li.na","due_at":"2026-12-10T18:00:00+08:00"}'.
+    Dispute {
+        /// The action, or `actions`.
+        action: String,
+        id: String,
+        details: Option<String>,
+    },
+    /// The disputes waiting for the signed-in user, overdue first.
+    Tasks,
     /// Who changed which field when.
     History { id: String },
     /// Soft-delete a record (it stays so that the delete can sync).
@@ -136,6 +149,12 @@ pub struct ListArgs {
     /// Include deleted records.
     #[arg(long)]
     pub deleted: bool,
+    /// Only disputes the signed-in user (or their unit) holds now.
+    #[arg(long)]
+    pub assigned_to_me: bool,
+    /// Only records past their due time (a dispute's current step, a visit's follow-up).
+    #[arg(long)]
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

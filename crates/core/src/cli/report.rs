@@ -71,7 +71,9 @@ impl CliError {
 
 pub fn report(e: &CliError, as_json: bool) -> ExitCode {
     let exit = match e {
-        CliError::Store(StoreError::Invalid(_))
+        CliError::Store(
+            StoreError::Invalid(_) | StoreError::Refused(_) | StoreError::NotADispute(_),
+        )
         | CliError::Input { .. }
         | CliError::Field(_)
         | CliError::Import(_) => 2,
@@ -80,7 +82,7 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
     };
     if as_json {
         let errors = match e {
-            CliError::Store(StoreError::Invalid(v)) => json!(v),
+            CliError::Store(StoreError::Invalid(v) | StoreError::Refused(v)) => json!(v),
             CliError::Input {
                 code,
                 field,
@@ -103,19 +105,14 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
                 eprintln!(
                     "error [validation_failed]: 记录无效，未保存 / the record is not valid; nothing was saved"
                 );
-                for f in &v.0 {
-                    let field = if f.field.is_empty() {
-                        "(record)"
-                    } else {
-                        &f.field
-                    };
-                    eprintln!(
-                        "  {field} [{}]: {} / {}",
-                        f.code.as_str(),
-                        f.message.zh_cn,
-                        f.message.en
-                    );
-                }
+                print_field_errors(&v.0);
+            }
+            CliError::Store(StoreError::Refused(v)) => {
+                eprintln!(
+                    "error [{}]: 操作未执行 / the action was not taken",
+                    e.code()
+                );
+                print_field_errors(&v.0);
             }
             CliError::Import(f) => f.print_text(),
             other => match other.localized() {
@@ -127,4 +124,20 @@ pub fn report(e: &CliError, as_json: bool) -> ExitCode {
         }
     }
     ExitCode::from(exit)
+}
+
+fn print_field_errors(errors: &[FieldError]) {
+    for f in errors {
+        let field = if f.field.is_empty() {
+            "(record)"
+        } else {
+            &f.field
+        };
+        eprintln!(
+            "  {field} [{}]: {} / {}",
+            f.code.as_str(),
+            f.message.zh_cn,
+            f.message.en
+        );
+    }
 }

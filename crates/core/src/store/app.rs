@@ -15,6 +15,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct HomeSummary {
     pub visits_today: u64,
+    /// Disputes not yet resolved (nor closed, evaluated or not accepted).
     pub open_disputes: u64,
     /// Follow-ups due by the end of today (overdue ones included).
     pub follow_ups_due: u64,
@@ -103,8 +104,9 @@ impl Store {
                (SELECT count(*) FROM records WHERE kind = 'patrol_visit' AND deleted_at IS NULL
                   AND occurred_at >= ?1 AND occurred_at < ?2),
                (SELECT count(*) FROM records WHERE kind = 'dispute' AND deleted_at IS NULL
-                  AND status NOT IN ('resolved', 'evaluated')),
-               (SELECT count(*) FROM records WHERE due_at IS NOT NULL AND deleted_at IS NULL AND due_at < ?2)",
+                  AND status NOT IN ('resolved', 'follow_up', 'evaluated', 'closed', 'not_accepted')),
+               (SELECT count(*) FROM records WHERE kind = 'patrol_visit' AND due_at IS NOT NULL
+                  AND deleted_at IS NULL AND due_at < ?2)",
             params![day, day + DAY_MS],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;

@@ -1,7 +1,7 @@
 //! The store's errors. Each has a stable `code` (the same vocabulary the CLI prints and the app
 //! shows), and none carries personal data: a corrupt document is named by its record id only.
 
-use gridmate_domain::{Localized, RecordId, ValidationErrors};
+use gridmate_domain::{ErrorCode, Localized, RecordId, ValidationErrors};
 
 use super::migrations::MigrationError;
 
@@ -14,6 +14,17 @@ pub enum StoreError {
     NotFound(RecordId),
     #[error("record {0} is deleted")]
     Deleted(RecordId),
+    /// A workflow action asked of a record that is not a dispute.
+    #[error("record {0} is not a dispute")]
+    NotADispute(RecordId),
+    /// A workflow action needs an account bound to a server, whose role decides what it may do.
+    #[error("dispute actions need a signed-in account with a role")]
+    NoRole,
+    /// The workflow refused the action (the status does not allow it, the role may not take it,
+    /// or its details are incomplete): every field error, with codes `invalid_status`,
+    /// `forbidden_action` or the detail's own. Nothing was written.
+    #[error("the action is refused: {0}")]
+    Refused(ValidationErrors),
     /// The stored document cannot be read; the record is quarantined, the others are unaffected.
     #[error("record {id} is quarantined: its stored document cannot be read ({reason})")]
     Corrupt { id: RecordId, reason: String },
@@ -45,6 +56,12 @@ impl StoreError {
             Self::Invalid(_) => "validation_failed",
             Self::NotFound(_) => "not_found",
             Self::Deleted(_) => "record_deleted",
+            Self::NotADispute(_) => "not_a_dispute",
+            Self::NoRole => "not_signed_in",
+            Self::Refused(v) => match v.0.first().map(|f| f.code) {
+                Some(c @ (ErrorCode::InvalidStatus | ErrorCode::ForbiddenAction)) => c.as_str(),
+                _ => "validation_failed",
+            },
             Self::Corrupt { .. } => "corrupt_document",
             Self::Automerge(_) => "document_error",
             Self::AccountMismatch { .. } => "account_mismatch",
@@ -66,6 +83,28 @@ impl StoreError {
             ),
             Self::NotFound(_) => ("记录不存在".to_owned(), "no such record".to_owned()),
             Self::Deleted(_) => ("记录已删除".to_owned(), "the record is deleted".to_owned()),
+            Self::NotADispute(_) => (
+                "只有矛盾纠纷有办理流程".to_owned(),
+                "only disputes have a workflow".to_owned(),
+            ),
+            Self::NoRole => (
+                "请先登录：办理纠纷需要有角色的账号".to_owned(),
+                "sign in first: dispute actions need an account with a role".to_owned(),
+            ),
+            Self::Refused(v) => match v.0.first() {
+                Some(f)
+                    if matches!(
+                        f.code,
+                        ErrorCode::InvalidStatus | ErrorCode::ForbiddenAction
+                    ) =>
+                {
+                    (f.message.zh_cn.clone(), f.message.en.clone())
+                }
+                _ => (
+                    "操作信息有误，请修改标出的项目".to_owned(),
+                    "the action's details have errors: fix the marked fields".to_owned(),
+                ),
+            },
             Self::Corrupt { .. } => (
                 "该记录已损坏并被隔离，其他记录不受影响".to_owned(),
                 "this record is damaged and quarantined; others are unaffected".to_owned(),

@@ -28,6 +28,10 @@ pub struct ListFilters {
     /// Continue from a previous page's `next_cursor`.
     pub cursor: Option<String>,
     pub include_deleted: Option<bool>,
+    /// Only disputes the signed-in user (or their unit) holds now: assigned or in progress.
+    pub assigned_to_me: Option<bool>,
+    /// Only records whose step is past due now: a dispute's current step, a visit's follow-up.
+    pub overdue: Option<bool>,
 }
 
 fn parsed<T>(
@@ -63,6 +67,8 @@ impl ListFilters {
             include_deleted: self.include_deleted.unwrap_or(false),
             limit: self.limit.unwrap_or(0),
             cursor: parsed(&self.cursor, "cursor", Cursor::decode)?,
+            assigned_to_me: self.assigned_to_me.unwrap_or(false),
+            overdue_at: self.overdue.unwrap_or(false).then(Timestamp::now),
         })
     }
 }
@@ -104,6 +110,14 @@ mod tests {
         assert_eq!(q.sync_state, Some(SyncState::Pending));
         assert!(q.grid_id.is_some() && q.from < q.to);
         assert_eq!(q.limit, 20);
+        assert!(!q.assigned_to_me && q.overdue_at.is_none());
+        let q = of(|f| {
+            f.assigned_to_me = Some(true);
+            f.overdue = Some(true);
+        })
+        .to_query()
+        .unwrap();
+        assert!(q.assigned_to_me && q.overdue_at.is_some());
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum HistoryOp {
     Create,
     Edit,
     Delete,
+    /// A workflow action on a dispute (an event appended to its `workflow`).
+    Act,
     /// A change written by something that did not name its operation.
     Other,
 }
@@ -75,6 +77,7 @@ fn parse_message(msg: Option<&str>) -> (HistoryOp, Option<String>) {
         "create" => HistoryOp::Create,
         "edit" => HistoryOp::Edit,
         "delete" => HistoryOp::Delete,
+        "act" => HistoryOp::Act,
         _ => HistoryOp::Other,
     };
     (op, (!user.is_empty()).then(|| user.to_owned()))
@@ -98,8 +101,13 @@ fn touched_fields(patches: &[Patch]) -> Vec<String> {
                 _ => {}
             }
             // Report list elements by their list field: `parties[1].phone` stays, but an insert
-            // into `hazards` is `hazards`.
-            path
+            // into `hazards` is `hazards`. Workflow events are only ever appended whole: an
+            // action is `workflow`, not each key of its event.
+            if path.starts_with("workflow[") {
+                "workflow".to_owned()
+            } else {
+                path
+            }
         })
         .filter(|p| !p.is_empty())
         .collect();

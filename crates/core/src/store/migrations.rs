@@ -121,6 +121,20 @@ pub const MIGRATIONS: &[&str] = &[
         imported_at INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 8: what a dispute's workflow derives, for the task list and the "assigned to me" and
+    // "overdue" filters (store/projection.rs): who holds it, whether it is supervised, the level
+    // handling it. `due_at` (step 3) also holds a dispute's current step deadline. Filled for
+    // existing disputes at the first opening after this step (`Store::refresh_deadlines`).
+    r#"
+    ALTER TABLE records ADD COLUMN assignee_user TEXT;
+    ALTER TABLE records ADD COLUMN assignee_unit TEXT;
+    ALTER TABLE records ADD COLUMN supervised INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE records ADD COLUMN level TEXT;
+    CREATE INDEX records_assignee_user ON records (assignee_user, status)
+        WHERE assignee_user IS NOT NULL AND deleted_at IS NULL;
+    CREATE INDEX records_assignee_unit ON records (assignee_unit, status)
+        WHERE assignee_unit IS NOT NULL AND deleted_at IS NULL;
+    "#,
 ];
 
 /// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams

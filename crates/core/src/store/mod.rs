@@ -21,16 +21,20 @@ mod history;
 mod imports;
 pub mod migrations;
 mod outbox;
+mod projection;
 mod pull;
 mod read;
 mod reference;
 pub mod sync;
+mod tasks;
 mod types;
+mod workflow;
 mod write;
 
 use std::path::{Path, PathBuf};
 
 use automerge::ActorId;
+use gridmate_domain::workflow::deadline::DeadlineTable;
 use rusqlite::{Connection, OptionalExtension};
 
 pub use app::{HomeSummary, SyncLogEntry, SyncLogError};
@@ -40,7 +44,9 @@ pub use filters::ListFilters;
 pub use history::{HistoryEntry, HistoryOp};
 pub use imports::{ImportOutcome, RowHash};
 pub use sync::{Applied, Outgoing, Rejection, ServerBinding};
+pub use tasks::TaskItem;
 pub use types::*;
+pub use workflow::DisputeWorkflow;
 
 /// File name of the store inside an account's folder.
 pub const STORE_FILE: &str = "gridmate.db";
@@ -54,6 +60,8 @@ pub struct Store {
     /// The user whose name goes into `created_by` and the change messages.
     user: String,
     actor: ActorId,
+    /// The deadline table of the reference data, or the default one before any arrived.
+    deadlines: DeadlineTable,
 }
 
 impl Store {
@@ -95,8 +103,13 @@ impl Store {
             path: path.to_owned(),
             user: user.to_owned(),
             actor: ActorId::random(),
+            deadlines: DeadlineTable::default(),
         };
         store.ensure_device_id()?;
+        if let Some(r) = store.reference_data()? {
+            store.deadlines = r.deadlines;
+        }
+        store.refresh_deadlines()?;
         store.readmit_kept_aside()?;
         // A signed-in account writes as its server user, whatever folder name it was opened with.
         if let Some(b) = store.server_binding()? {
@@ -182,3 +195,5 @@ impl Drop for Store {
 mod outbox_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workflow_tests;

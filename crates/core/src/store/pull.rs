@@ -10,6 +10,7 @@ use automerge::{AutoCommit, Change, ChangeHash};
 use gridmate_domain::document::guarded::{self, GuardedError};
 use gridmate_domain::document::{is_chunk, is_document_chunk, read_record};
 use gridmate_domain::wire::{self, PullPage};
+use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::{Record, RecordId, SCHEMA_VERSION, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
@@ -33,6 +34,7 @@ impl Store {
     /// Stores a pulled page and the new positions in one transaction.
     pub fn apply_pull(&mut self, page: &PullPage, applied: &mut Applied) -> Result<(), StoreError> {
         let now = Timestamp::now();
+        let deadlines = &self.deadlines;
         let tx = self.conn.transaction()?;
         // 1. What the device already holds for each pulled record (documents kept aside are
         //    looked for only when there are any: almost never).
@@ -88,6 +90,7 @@ impl Store {
                 &row,
                 &synced_heads,
                 was_aside.then_some(&id),
+                deadlines,
             )?;
             applied.pulled_records += 1;
             applied.pulled_changes += pd.changes.len();
@@ -149,7 +152,15 @@ impl Store {
             } else {
                 let row = RowData::new(&record, &mut doc, SyncState::Synced);
                 let synced = encode_heads(&doc.get_heads());
-                write_synced(&tx, None, &record, &row, &synced, Some(&id))?;
+                write_synced(
+                    &tx,
+                    None,
+                    &record,
+                    &row,
+                    &synced,
+                    Some(&id),
+                    &self.deadlines,
+                )?;
             }
         }
         tx.commit()?;
@@ -166,8 +177,9 @@ fn write_synced(
     row: &RowData,
     synced_heads: &[u8],
     kept_aside: Option<&RecordId>,
+    deadlines: &DeadlineTable,
 ) -> Result<i64, StoreError> {
-    let rowid = write_prepared(tx, rowid, record, row)?;
+    let rowid = write_prepared(tx, rowid, record, row, deadlines)?;
     if let Some(id) = kept_aside {
         tx.prepare_cached("DELETE FROM unreadable_docs WHERE id = ?1")?
             .execute([id.to_string()])?;

@@ -36,6 +36,32 @@ impl Store {
             0 => DEFAULT_LIMIT,
             n => n.min(MAX_LIMIT),
         };
+        let (mut sql, args) = self.list_filter(q)?;
+        sql.push_str(&format!(
+            " ORDER BY r.occurred_at DESC, r.id DESC LIMIT {}",
+            limit + 1
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut items = stmt
+            .query_map(rusqlite::params_from_iter(args), summary_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|s| {
+                Cursor {
+                    occurred_at: s.occurred_at,
+                    id: s.id,
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The list's query up to its order, and the values bound to it.
+    fn list_filter(&self, q: &ListQuery) -> Result<(String, Vec<SqlValue>), StoreError> {
         let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM records r WHERE 1 = 1");
         if !q.include_deleted {
             // The partial indexes' own predicate, so that they are used.
@@ -70,33 +96,32 @@ impl Store {
         if let Some(t) = q.to {
             add(" AND r.occurred_at < ?", SqlValue::Integer(t.millis()));
         }
+        if let Some(t) = q.overdue_at {
+            add(" AND r.due_at < ?", SqlValue::Integer(t.millis()));
+        }
+        if q.assigned_to_me {
+            match self.me()? {
+                Some(me) => {
+                    add(
+                        " AND r.status IN ('assigned', 'in_progress') AND (r.assignee_user = ?",
+                        SqlValue::Text(me.user),
+                    );
+                    let unit = me.unit.map_or(SqlValue::Null, SqlValue::Text);
+                    add(
+                        " OR (r.assignee_user IS NULL AND r.assignee_unit = ?))",
+                        unit,
+                    );
+                }
+                None => sql.push_str(" AND 0"),
+            }
+        }
         if let Some(c) = q.cursor {
             args.push(SqlValue::Integer(c.occurred_at.millis()));
             args.push(SqlValue::Text(c.id.to_string()));
             let (a, b) = (args.len() - 1, args.len());
             sql.push_str(&format!(" AND (r.occurred_at, r.id) < (?{a}, ?{b})"));
         }
-        sql.push_str(&format!(
-            " ORDER BY r.occurred_at DESC, r.id DESC LIMIT {}",
-            limit + 1
-        ));
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut items = stmt
-            .query_map(rusqlite::params_from_iter(args), summary_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|s| {
-                Cursor {
-                    occurred_at: s.occurred_at,
-                    id: s.id,
-                }
-                .encode()
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok((sql, args))
     }
 
     /// Full-text search over the Chinese free text of records that are not deleted, newest first.

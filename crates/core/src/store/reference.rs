@@ -6,7 +6,8 @@
 //! Invariants:
 //! - The reference data is one JSON value in `meta` (`reference_data`), replaced whole by a
 //!   successful fetch and never cleared by a failed one, so the app names areas and colleagues
-//!   offline with the last copy it had.
+//!   offline with the last copy it had. The store's deadline table is the stored copy's (the
+//!   default table while there is none).
 //! - `meta.assigned_records` lists the ids of records held outside the scope because they are
 //!   assigned to the user: a scope change keeps them (`pull.rs` drops only unlisted records
 //!   outside the scope). A record is listed when a pull brings it from outside the page's scope,
@@ -25,20 +26,26 @@ use rusqlite::{OptionalExtension, Transaction};
 
 use super::{Store, StoreError};
 
-const REFERENCE_KEY: &str = "reference_data";
+/// The `meta` key holding the reference data's JSON.
+pub const REFERENCE_KEY: &str = "reference_data";
 const ASSIGNED_KEY: &str = "assigned_records";
 
 impl Store {
-    /// The last reference data fetched from the server, if any (an unreadable copy is none).
-    pub fn reference_data(&self) -> Option<ReferenceData> {
-        let text = self.meta(REFERENCE_KEY).ok()??;
-        serde_json::from_str(&text).ok()
+    /// The last reference data fetched from the server, if any. A stored copy this version cannot
+    /// read counts as none (the next fetch replaces it).
+    pub fn reference_data(&self) -> Result<Option<ReferenceData>, StoreError> {
+        Ok(self
+            .meta(REFERENCE_KEY)?
+            .and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    /// Keeps `data` as the reference data, replacing the last copy.
-    pub fn set_reference_data(&self, data: &ReferenceData) -> Result<(), StoreError> {
+    /// Keeps `data` as the reference data, replacing the last copy, and works by its deadline
+    /// table from now on (a changed table computes every open dispute's due time again).
+    pub fn set_reference_data(&mut self, data: &ReferenceData) -> Result<(), StoreError> {
         let json = serde_json::to_string(data).map_err(|e| StoreError::Automerge(e.to_string()))?;
-        self.set_meta(REFERENCE_KEY, &json)
+        self.set_meta(REFERENCE_KEY, &json)?;
+        self.deadlines = data.deadlines.clone();
+        self.refresh_deadlines()
     }
 
     /// The ids of the records held because they are assigned to the user outside the scope.

@@ -26,6 +26,7 @@ fn bind(s: &mut Store) {
         legal_role: Some("lawyer".into()),
         display_name: None,
         scope: vec![ELSEWHERE.into()],
+        unit: None,
     })
     .unwrap();
 }
@@ -72,8 +73,8 @@ fn page(from: &Store, ids: &[RecordId], scope: &str, revoked: &[RecordId]) -> Pu
 #[test]
 fn reference_data_is_kept_until_replaced() {
     let dir = tempfile::tempdir().unwrap();
-    let s = open(&dir, "chen.jing");
-    assert_eq!(s.reference_data(), None);
+    let mut s = open(&dir, "chen.jing");
+    assert_eq!(s.reference_data().unwrap(), None);
     let data = ReferenceData {
         areas: vec![Area {
             id: GRID.into(),
@@ -90,14 +91,14 @@ fn reference_data_is_kept_until_replaced() {
     s.set_reference_data(&data).unwrap();
     drop(s);
     let s = open(&dir, "chen.jing");
-    assert_eq!(s.reference_data().unwrap(), data);
+    assert_eq!(s.reference_data().unwrap().unwrap(), data);
     assert_eq!(
-        s.reference_data().unwrap().area_name(GRID),
+        s.reference_data().unwrap().unwrap().area_name(GRID),
         "正东路 03 网格"
     );
     s.set_meta("reference_data", "not json").unwrap();
     assert_eq!(
-        s.reference_data(),
+        s.reference_data().unwrap(),
         None,
         "an unreadable copy is none, never a panic"
     );

@@ -69,6 +69,9 @@ pub struct ServerBinding {
     pub display_name: Option<String>,
     #[serde(default)]
     pub scope: Vec<String>,
+    /// The unit the user acts for: a workflow event names it (`by_unit`).
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 impl Store {

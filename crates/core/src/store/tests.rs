@@ -494,6 +494,14 @@ fn drafts_survive_reopening_and_clear_on_save() {
 fn home_summary_at(now: &str) -> HomeSummary {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir);
+    // A dispatcher's device: disputes move by workflow actions only.
+    super::workflow_tests::bind(
+        &mut s,
+        "zhao.min",
+        "dispatcher",
+        &["jingkou-zhengdonglu"],
+        None,
+    );
     let now = Timestamp::parse_rfc3339(now).unwrap();
     let last_second_of_yesterday =
         Timestamp::from_millis(app::china_day_start(now) - 1000).unwrap();
@@ -512,7 +520,11 @@ fn home_summary_at(now: &str) -> HomeSummary {
     s.create_json(due).unwrap();
     let open = s.create_json(dispute("未办结", long_ago)).unwrap();
     s.create_json(dispute("另一起", long_ago)).unwrap();
-    s.edit(open.id(), &json!({"status": "accepted"})).unwrap();
+    let accept = gridmate_domain::workflow::ActionRequest {
+        action: gridmate_domain::WorkflowAction::Accept,
+        details: Default::default(),
+    };
+    s.act(open.id(), accept).unwrap();
     let h = s.home_summary(now).unwrap();
     assert_eq!(h.last_sync_at, None);
     s.log_sync(&SyncLogEntry {
@@ -788,10 +800,17 @@ fn a_new_store_searches_with_the_ascii_tokenizer_and_an_upgraded_one_keeps_its_i
             .create_json(dispute("楼上漏水，Wang 报修", "2026-11-01T09:00:00+08:00"))
             .unwrap();
         assert_eq!(s.search("漏水", None, 10).unwrap()[0].id, again.id());
-        // And without what later steps added (the outbox, step 6; imports, step 7).
+        // And without what later steps added (the outbox, step 6; imports, step 7; the workflow
+        // columns, step 8).
         s.conn
             .execute_batch(
-                "DROP TABLE imports;
+                "DROP INDEX records_assignee_user;
+                 DROP INDEX records_assignee_unit;
+                 ALTER TABLE records DROP COLUMN assignee_user;
+                 ALTER TABLE records DROP COLUMN assignee_unit;
+                 ALTER TABLE records DROP COLUMN supervised;
+                 ALTER TABLE records DROP COLUMN level;
+                 DROP TABLE imports;
                  ALTER TABLE record_sync DROP COLUMN unsent;
                  ALTER TABLE record_sync DROP COLUMN unsent_from;
                  ALTER TABLE record_sync DROP COLUMN unsent_to;

@@ -75,6 +75,12 @@ pub struct ListQuery {
     pub limit: u32,
     /// Continue after this cursor (from a previous page's `next_cursor`).
     pub cursor: Option<Cursor>,
+    /// Only disputes the bound account (or its unit) holds now (assigned or in progress); nothing
+    /// when the store is not signed in.
+    pub assigned_to_me: bool,
+    /// Only records whose step (a dispute's current step, a visit's follow-up) was due before
+    /// this time.
+    pub overdue_at: Option<Timestamp>,
 }
 
 /// A keyset position: stable under inserts, unlike an offset.

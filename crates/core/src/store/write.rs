@@ -8,12 +8,14 @@ use automerge::transaction::CommitOptions;
 use gridmate_domain::document::write_changes;
 use gridmate_domain::input::{RecordDraft, apply_patch, parse_draft};
 use gridmate_domain::validate::{validate_new, validate_update};
+use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::{Record, RecordId, Timestamp};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::codec::{encode_heads, load_record};
 use super::fts::index_tokens;
 use super::outbox;
+use super::projection::{self, DisputeCols};
 use super::{Store, StoreError, SyncState};
 
 /// The operation a change message names; read back by `history`.
@@ -22,6 +24,8 @@ pub(crate) enum Op {
     Create,
     Edit,
     Delete,
+    /// A workflow action on a dispute (`Store::act`).
+    Act,
 }
 
 impl Op {
@@ -30,6 +34,7 @@ impl Op {
             Op::Create => "create",
             Op::Edit => "edit",
             Op::Delete => "delete",
+            Op::Act => "act",
         }
     }
 }
@@ -93,7 +98,7 @@ impl Store {
             let mut doc = AutoCommit::new().with_actor(actor.clone());
             write_changes(&mut doc, None, &record)?;
             commit_doc(&mut doc, Op::Create, &user, now);
-            write_row(&tx, None, &record, &mut doc, state)?;
+            write_row(&tx, None, &record, &mut doc, state, &self.deadlines)?;
             out.push(Some(record));
         }
         tx.commit()?;
@@ -131,7 +136,7 @@ impl Store {
         Ok(new)
     }
 
-    fn save_change(
+    pub(crate) fn save_change(
         &mut self,
         rowid: i64,
         doc: &mut AutoCommit,
@@ -149,7 +154,7 @@ impl Store {
         let state = self.new_sync_state()?;
         let tx = self.conn.transaction()?;
         record_actor(&tx, &self.actor, now)?;
-        write_row(&tx, Some(rowid), new, doc, state)?;
+        write_row(&tx, Some(rowid), new, doc, state, &self.deadlines)?;
         outbox::note_save(&tx, rowid, &before, &doc.get_heads(), &changes)?;
         tx.commit()?;
         Ok(())
@@ -224,6 +229,8 @@ pub(crate) struct RowData {
     title: String,
     state: SyncState,
     due_at: Option<i64>,
+    /// A dispute's derived workflow state (folded here, on the worker thread of a pull).
+    dispute: Option<DisputeCols>,
     tokens: Option<String>,
 }
 
@@ -252,6 +259,7 @@ impl RowData {
             title: record.display_title(),
             state,
             due_at: due_at(record),
+            dispute: DisputeCols::of(record),
             tokens: record
                 .meta
                 .deleted_at
@@ -268,19 +276,34 @@ pub(crate) fn write_row(
     record: &Record,
     doc: &mut AutoCommit,
     state: SyncState,
+    deadlines: &DeadlineTable,
 ) -> Result<i64, StoreError> {
-    write_prepared(tx, rowid, record, &RowData::new(record, doc, state))
+    write_prepared(
+        tx,
+        rowid,
+        record,
+        &RowData::new(record, doc, state),
+        deadlines,
+    )
 }
 
 /// `write_row` with the row already prepared. Statements are cached: a pulled page runs these
 /// thousands of times in one transaction, and preparing each anew cost as much as running it.
+/// A dispute's due time is its current step's, by `deadlines`.
 pub(crate) fn write_prepared(
     tx: &Transaction<'_>,
     rowid: Option<i64>,
     record: &Record,
     row: &RowData,
+    deadlines: &DeadlineTable,
 ) -> Result<i64, StoreError> {
     let m = &record.meta;
+    let due_at = match &row.dispute {
+        Some(d) => d.due_at(deadlines).map(|t| t.millis()),
+        None => row.due_at,
+    };
+    let (assignee_user, assignee_unit, supervised, level) =
+        projection::values(row.dispute.as_ref());
     let values = params![
         m.id.to_string(),
         record.kind().as_str(),
@@ -294,14 +317,20 @@ pub(crate) fn write_prepared(
         m.created_by,
         row.title,
         row.state.as_str(),
-        row.due_at,
+        due_at,
+        assignee_user,
+        assignee_unit,
+        supervised,
+        level,
     ];
     let rowid = match rowid {
         None => {
             tx.prepare_cached(
                 "INSERT INTO records (id, kind, grid_id, status, risk_level, occurred_at, created_at,
-                     updated_at, deleted_at, created_by, title, sync_state, due_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     updated_at, deleted_at, created_by, title, sync_state, due_at, assignee_user,
+                     assignee_unit, supervised, level)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17)",
             )?
             .execute(values)?;
             let rowid = tx.last_insert_rowid();
@@ -313,8 +342,10 @@ pub(crate) fn write_prepared(
             tx.prepare_cached(
                 "UPDATE records SET id = ?1, kind = ?2, grid_id = ?3, status = ?4, risk_level = ?5,
                      occurred_at = ?6, created_at = ?7, updated_at = ?8, deleted_at = ?9,
-                     created_by = ?10, title = ?11, sync_state = ?12, due_at = ?13, quarantine = NULL
-                 WHERE rowid = ?14",
+                     created_by = ?10, title = ?11, sync_state = ?12, due_at = ?13,
+                     assignee_user = ?14, assignee_unit = ?15, supervised = ?16, level = ?17,
+                     quarantine = NULL
+                 WHERE rowid = ?18",
             )?
             .execute(rusqlite::params_from_iter(
                 values
@@ -339,7 +370,8 @@ pub(crate) fn write_prepared(
     Ok(rowid)
 }
 
-/// When something is due: a patrol visit's follow-up, if one is needed.
+/// When something is due: a patrol visit's follow-up, if one is needed (a dispute's step is due
+/// by the deadline table: `write_prepared`).
 fn due_at(record: &Record) -> Option<i64> {
     match &record.body {
         gridmate_domain::RecordBody::PatrolVisit(v) if v.follow_up_needed => {

@@ -459,6 +459,7 @@ mod tests {
                 legal_role: None,
                 display_name: None,
                 scope: vec!["jingkou-zhengdonglu-03".into()],
+                unit: None,
             })
             .unwrap();
         }
@@ -516,11 +517,14 @@ mod tests {
         keep_reference(&store, tokio::spawn(async move { Ok(fetched) })).await;
         let failed = tokio::spawn(async { Err(TransportError::Network("offline".into())) });
         keep_reference(&store, failed).await;
-        let kept = store.lock().unwrap().reference_data();
+        let kept = store.lock().unwrap().reference_data().unwrap();
         assert_eq!(kept, Some(first));
         let renamed = data("正东路司法所");
         let fetched = renamed.clone();
         keep_reference(&store, tokio::spawn(async move { Ok(fetched) })).await;
-        assert_eq!(store.lock().unwrap().reference_data(), Some(renamed));
+        assert_eq!(
+            store.lock().unwrap().reference_data().unwrap(),
+            Some(renamed)
+        );
     }
 }

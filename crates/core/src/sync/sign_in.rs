@@ -61,6 +61,7 @@ pub async fn sign_in(store: &SharedStore, req: &SignIn<'_>) -> Result<LoginRespo
         legal_role: resp.user.legal_role.clone(),
         display_name: resp.user.display_name.clone(),
         scope: resp.user.scope.clone(),
+        unit: resp.user.unit.clone(),
     };
     with_store(store, move |s| s.bind_server(&binding)).await?;
     Ok(resp)

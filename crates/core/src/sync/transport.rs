@@ -62,6 +62,9 @@ pub struct LoginUser {
     pub display_name: Option<String>,
     #[serde(default)]
     pub scope: Vec<String>,
+    /// The unit the user acts for (司法所, 派出所, ...), if any.
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
