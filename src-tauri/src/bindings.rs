@@ -211,6 +211,29 @@ fn form_rules(out: &mut String) {
             }),
             "Record<'note' | 'terms' | 'attendees', TextRule>",
         ),
+        (
+            "ACTION_FIELDS",
+            WorkflowAction::ALL
+                .iter()
+                .map(|a| (a.as_str().to_owned(), json!(workflow::takes(*a))))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            "Record<WorkflowAction, readonly (keyof EventDetails)[]>",
+        ),
+        (
+            "ACTION_REQUIRED",
+            WorkflowAction::ALL
+                .iter()
+                .map(|a| (a.as_str().to_owned(), json!(workflow::requires(*a))))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            "Record<WorkflowAction, readonly (keyof EventDetails)[]>",
+        ),
+        (
+            "RETURN_REASON_NEEDING_NOTE",
+            json!(workflow::RETURN_REASON_NEEDING_NOTE),
+            "ReturnReason",
+        ),
         ("MAX_LIST", json!(rules::MAX_LIST), "number"),
         ("MAX_AUDIENCE", json!(rules::MAX_AUDIENCE), "number"),
         ("MAX_ACCURACY_M", json!(rules::MAX_ACCURACY_M), "number"),

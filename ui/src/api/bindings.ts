@@ -772,6 +772,12 @@ export const TEXT_RULES = {"dispute":{"address":{"max_chars":200,"multiline":fal
 
 export const ACTION_TEXT_RULES = {"attendees":{"max_chars":200,"multiline":false,"required":false},"note":{"max_chars":2000,"multiline":true,"required":false},"terms":{"max_chars":2000,"multiline":true,"required":true}} as const satisfies Record<'note' | 'terms' | 'attendees', TextRule>
 
+export const ACTION_FIELDS = {"accept":["note"],"assign":["assignee_user","assignee_unit","due_at","note"],"close":["note"],"escalate":["level","note"],"evaluate":["satisfaction","note"],"follow_up":["note"],"log":["log_kind","occurred_at","attendees","note"],"not_accept":["not_accepted_reason","duplicate_of","note"],"resolve":["resolution_method","outcome","terms","referral","note"],"return":["return_reason","note"],"start":["note"],"supervise":["note"]} as const satisfies Record<WorkflowAction, readonly (keyof EventDetails)[]>
+
+export const ACTION_REQUIRED = {"accept":[],"assign":[],"close":[],"escalate":["level","note"],"evaluate":["satisfaction"],"follow_up":["note"],"log":["log_kind","occurred_at","note"],"not_accept":["not_accepted_reason","duplicate_of"],"resolve":["resolution_method","outcome","terms","referral"],"return":["return_reason"],"start":[],"supervise":["note"]} as const satisfies Record<WorkflowAction, readonly (keyof EventDetails)[]>
+
+export const RETURN_REASON_NEEDING_NOTE = "other" as const satisfies ReturnReason
+
 export const MAX_LIST = 50 as const satisfies number
 
 export const MAX_AUDIENCE = 100000 as const satisfies number

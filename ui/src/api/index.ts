@@ -3,7 +3,6 @@
 import { invoke } from '@tauri-apps/api/core'
 import { listen, type UnlistenFn } from '@tauri-apps/api/event'
 import { makeCommands } from './bindings'
-import { makeWorkflowCommands } from './workflow-types'
 import type { AppError, FieldError, RecordsChangedPayload, SyncStatus } from './types'
 
 export type { UnlistenFn }
@@ -41,8 +40,7 @@ async function call<T>(name: string, args?: Record<string, unknown>): Promise<T>
 }
 
 /** One typed wrapper per command of the generated contract (bindings.ts). */
-// TEMPORARY: the workflow's wrappers until bindings.ts generates them (then drop the spread).
-export const api = { ...makeWorkflowCommands(call), ...makeCommands(call) }
+export const api = makeCommands(call)
 
 export type Api = typeof api
 

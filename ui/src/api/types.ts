@@ -4,8 +4,6 @@
 import type { ListFilters, SessionInfo } from './bindings'
 
 export * from './bindings'
-// TEMPORARY (until bindings.ts has the workflow): delete with workflow-types.ts.
-export * from './workflow-types'
 
 export type Session = SessionInfo
 export type ListQuery = ListFilters

@@ -219,7 +219,7 @@ const en: Messages = {
   },
   ...ENUM_LABELS.en,
   sync_state: { local_only: 'Local only', pending: 'Pending', synced: 'Synced', rejected: 'Rejected' },
-  op: { create: 'created', edit: 'edited', delete: 'deleted', other: 'changed' },
+  op: { create: 'created', edit: 'edited', delete: 'deleted', act: 'acted on', other: 'changed' },
   field: {
     kind: 'Kind',
     grid_id: 'Grid',
@@ -255,6 +255,7 @@ const en: Messages = {
     summary: 'Summary',
     risk_level: 'Risk level',
     status: 'Status',
+    workflow: 'Workflow',
     name: 'Name',
     legal_role: 'Legal role',
     role: 'Role',

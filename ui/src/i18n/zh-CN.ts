@@ -219,7 +219,7 @@ const zhCN = {
   },
   ...ENUM_LABELS['zh-CN'],
   sync_state: { local_only: '仅本地', pending: '待同步', synced: '已同步', rejected: '被退回' },
-  op: { create: '新建', edit: '修改', delete: '删除', other: '其他' },
+  op: { create: '新建', edit: '修改', delete: '删除', act: '办理', other: '其他' },
   field: {
     kind: '类型',
     grid_id: '网格',
@@ -255,6 +255,7 @@ const zhCN = {
     summary: '纠纷概要',
     risk_level: '风险等级',
     status: '状态',
+    workflow: '办理流程',
     name: '姓名',
     legal_role: '身份',
     role: '角色',

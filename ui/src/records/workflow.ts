@@ -1,5 +1,6 @@
-// The dispute workflow's action forms: which detail fields each action takes (the same table as
-// `takes` in crates/domain/src/workflow/details.rs), which of them show given what is chosen
+// The dispute workflow's action forms: which detail fields each action takes and requires (Rust's
+// `takes` and `requires`, generated into bindings.ts as ACTION_FIELDS and ACTION_REQUIRED), which
+// of them show given what is chosen
 // (terms only with an agreement, a referral only without one, the duplicate only with that
 // reason), and the ActionRequest a form sends. Whether the details are complete and allowed is
 // Rust's to say: `dispute_act` answers with field errors under `details.`.
@@ -17,27 +18,14 @@ import type {
   TextRule,
   WorkflowAction,
 } from '../api/types'
-import { ACTION_NOTE, ATTENDEES, ESCALATION_LEVELS, TERMS } from '../api/types'
+import { ACTION_FIELDS, ACTION_REQUIRED, ACTION_TEXT_RULES, ESCALATION_LEVELS, RETURN_REASON_NEEDING_NOTE } from '../api/types'
 import { nowRfc3339 } from '../utils/time'
 import { putText } from './common'
 
 export type DetailKey = keyof EventDetails
 
-/** The detail fields each action takes, in the order its form shows them. */
-export const ACTION_TAKES: Record<WorkflowAction, readonly DetailKey[]> = {
-  accept: ['note'],
-  start: ['note'],
-  close: ['note'],
-  not_accept: ['not_accepted_reason', 'duplicate_of', 'note'],
-  assign: ['assignee_user', 'assignee_unit', 'due_at', 'note'],
-  log: ['log_kind', 'occurred_at', 'attendees', 'note'],
-  resolve: ['resolution_method', 'outcome', 'terms', 'referral', 'note'],
-  return: ['return_reason', 'note'],
-  escalate: ['level', 'note'],
-  supervise: ['note'],
-  follow_up: ['note'],
-  evaluate: ['satisfaction', 'note'],
-}
+/** The detail fields each action takes, in the order its form shows them (from Rust). */
+export const ACTION_TAKES: Record<WorkflowAction, readonly DetailKey[]> = ACTION_FIELDS
 
 /** Actions that cannot be taken back: the form asks before sending them. */
 export const IRREVERSIBLE: readonly WorkflowAction[] = ['not_accept', 'close']
@@ -94,26 +82,10 @@ export function shownFields(action: WorkflowAction, f: ActionForm): DetailKey[] 
   })
 }
 
-/** Marks a field as required (the asterisk); Rust's check decides. */
+/** Marks a field as required (the asterisk), by Rust's table; Rust's check decides. */
 export function isRequired(action: WorkflowAction, key: DetailKey, f: ActionForm): boolean {
-  switch (key) {
-    case 'note':
-      return ['log', 'escalate', 'supervise', 'follow_up'].includes(action) || (action === 'return' && f.return_reason === 'other')
-    case 'not_accepted_reason':
-    case 'duplicate_of':
-    case 'log_kind':
-    case 'occurred_at':
-    case 'resolution_method':
-    case 'outcome':
-    case 'terms':
-    case 'referral':
-    case 'return_reason':
-    case 'level':
-    case 'satisfaction':
-      return true
-    default:
-      return false
-  }
+  if ((ACTION_REQUIRED[action] as readonly DetailKey[]).includes(key)) return true
+  return action === 'return' && key === 'note' && f.return_reason === RETURN_REASON_NEEDING_NOTE
 }
 
 /** The request the form sends: the shown fields that hold something, nothing else. */
@@ -129,11 +101,11 @@ export function toRequest(action: WorkflowAction, f: ActionForm): ActionRequest 
 
 /** The text rule of an action's free-text field. */
 export function actionTextRule(key: 'note' | 'terms' | 'attendees'): TextRule {
-  return { note: ACTION_NOTE, terms: TERMS, attendees: ATTENDEES }[key]
+  return ACTION_TEXT_RULES[key]
 }
 
 function isMultiline(k: DetailKey): boolean {
-  return k === 'note' || k === 'terms'
+  return k in ACTION_TEXT_RULES && ACTION_TEXT_RULES[k as keyof typeof ACTION_TEXT_RULES].multiline
 }
 
 /** The levels a dispute at `current` may be escalated to (only upwards). */

@@ -53,21 +53,39 @@ fn present(d: &EventDetails) -> [(&'static str, bool); 16] {
     ]
 }
 
-/// The detail fields an action takes (beyond these, a set field is refused): the app's forms show
-/// exactly these (generated into its bindings).
+/// The detail fields an action takes, in the order its form shows them (beyond these, a set
+/// field is refused). `duplicate_of`, `terms` and `referral` are shown and required only with
+/// the choice that calls for them (a duplicate; an agreement; no agreement).
 pub fn takes(action: A) -> &'static [&'static str] {
     match action {
-        A::Accept | A::Start | A::Close => &["note"],
-        A::NotAccept => &["note", "not_accepted_reason", "duplicate_of"],
-        A::Assign => &["note", "assignee_user", "assignee_unit", "due_at"],
-        A::Log => &["note", "log_kind", "attendees", "occurred_at"],
-        A::Resolve => &["note", "resolution_method", "outcome", "terms", "referral"],
-        A::Return => &["note", "return_reason"],
-        A::Escalate => &["note", "level"],
-        A::Supervise | A::FollowUp => &["note"],
-        A::Evaluate => &["note", "satisfaction"],
+        A::Accept | A::Start | A::Close | A::Supervise | A::FollowUp => &["note"],
+        A::NotAccept => &["not_accepted_reason", "duplicate_of", "note"],
+        A::Assign => &["assignee_user", "assignee_unit", "due_at", "note"],
+        A::Log => &["log_kind", "occurred_at", "attendees", "note"],
+        A::Resolve => &["resolution_method", "outcome", "terms", "referral", "note"],
+        A::Return => &["return_reason", "note"],
+        A::Escalate => &["level", "note"],
+        A::Evaluate => &["satisfaction", "note"],
     }
 }
+
+/// The fields of `takes(action)` that must be filled whenever they are shown. An assignment needs
+/// a user or a unit (either); a return's note is required with [`RETURN_REASON_NEEDING_NOTE`].
+pub fn requires(action: A) -> &'static [&'static str] {
+    match action {
+        A::NotAccept => &["not_accepted_reason", "duplicate_of"],
+        A::Log => &["log_kind", "occurred_at", "note"],
+        A::Resolve => &["resolution_method", "outcome", "terms", "referral"],
+        A::Return => &["return_reason"],
+        A::Escalate => &["level", "note"],
+        A::Supervise | A::FollowUp => &["note"],
+        A::Evaluate => &["satisfaction"],
+        A::Accept | A::Start | A::Close | A::Assign => &[],
+    }
+}
+
+/// The return reason that needs a note saying what it is.
+pub const RETURN_REASON_NEEDING_NOTE: ReturnReason = ReturnReason::Other;
 
 /// The failures of `d` as the details of `action`.
 pub fn check_details(action: A, d: &EventDetails) -> Vec<FieldError> {
@@ -82,8 +100,8 @@ pub fn check_details(action: A, d: &EventDetails) -> Vec<FieldError> {
             ));
         }
     }
-    let note_required = matches!(action, A::Log | A::Escalate | A::Supervise | A::FollowUp)
-        || (action == A::Return && d.return_reason == Some(ReturnReason::Other));
+    let note_required = requires(action).contains(&"note")
+        || (action == A::Return && d.return_reason == Some(RETURN_REASON_NEEDING_NOTE));
     let note_rule = TextRule {
         required: note_required,
         ..ACTION_NOTE

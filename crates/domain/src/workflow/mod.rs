@@ -33,7 +33,10 @@ use crate::enums::*;
 use crate::ids::RecordId;
 use crate::time::Timestamp;
 
-pub use details::{ACTION_NOTE, ATTENDEES, TERMS, check_details, check_event, is_user_name, takes};
+pub use details::{
+    ACTION_NOTE, ATTENDEES, RETURN_REASON_NEEDING_NOTE, TERMS, check_details, check_event,
+    is_user_name, requires, takes,
+};
 pub use fold::{DisputeState, Verdict, WorkflowView, derive};
 pub use table::{Actor, Denial, may_delete, permitted};
 
