@@ -1,6 +1,7 @@
 //! Reference data on the server: the admin's input for areas and units (checked here), and the
-//! [`ReferenceData`] a signed-in user receives from `GET /v1/reference`: the areas inside or above
-//! the user's scope, every unit, the colleagues the user may assign to or meet on disputes of the
+//! [`ReferenceData`] a signed-in user receives from `GET /v1/reference`: every area (names are not
+//! personal data, and a handler assigned a dispute of another township must read its grid's
+//! name), every unit, the colleagues the user may assign to or meet on disputes of the
 //! scope, and the deadline table.
 //!
 //! Invariants: ids are [`GridId`] slugs and names 1-64 characters without control characters,
@@ -10,7 +11,7 @@
 
 use gridmate_domain::reference::{Area, Colleague, ReferenceData, Unit};
 use gridmate_domain::workflow::deadline::DeadlineTable;
-use gridmate_domain::{GridId, Role, area_covers};
+use gridmate_domain::{GridId, Role};
 
 use crate::model::{self, PublicProfile};
 use crate::scope::Scope;
@@ -96,17 +97,7 @@ pub struct Directory {
 
 /// The reference data of a user whose scope is `scope`.
 pub fn reference_for(scope: &Scope, dir: &Directory, deadlines: DeadlineTable) -> ReferenceData {
-    let areas = dir
-        .areas
-        .iter()
-        .filter(|a| {
-            scope.covers(&a.id)
-                || scope
-                    .areas()
-                    .any(|s| area_covers(a.id.as_str(), s.as_str()))
-        })
-        .filter_map(area_of)
-        .collect();
+    let areas = dir.areas.iter().filter_map(area_of).collect();
     let colleagues = dir
         .users
         .iter()
@@ -187,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn a_user_gets_the_areas_above_and_inside_the_scope_and_the_colleagues_of_it() {
+    fn a_user_gets_every_area_it_can_name_and_the_colleagues_of_its_scope() {
         let dir = Directory {
             areas: vec![
                 area("jingkou", AreaLevel::County),
@@ -223,7 +214,14 @@ mod tests {
         let ids: Vec<&str> = r.areas.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["jingkou", "jingkou-zhengdonglu", "jingkou-zhengdonglu-03"]
+            [
+                "jingkou",
+                "jingkou-zhengdonglu",
+                "jingkou-zhengdonglu-03",
+                "jingkou-zhengdonglu-01",
+                "jingkou-jianshelu"
+            ],
+            "every area of a level the app knows, also outside the scope (an assignee's disputes)"
         );
         let names: Vec<&str> = r.colleagues.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["wang.wei", "zhao.min", "chen.jing", "sun.hao"]);

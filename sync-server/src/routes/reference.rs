@@ -1,5 +1,5 @@
-//! `GET /v1/reference`: the reference data of the caller (`crate::reference`): the areas inside
-//! or above the scope with their names and levels, the units, the colleagues and the deadline
+//! `GET /v1/reference`: the reference data of the caller (`crate::reference`): the areas with
+//! their names and levels, the units, the colleagues and the deadline
 //! table. Read as the database holds them now, so renames and new colleagues reach devices on
 //! their next sync.
 
