@@ -956,9 +956,13 @@ async fn forged_and_rewritten_events_are_refused_and_the_dump_names_authors() {
     let mut tried = doc.fork();
     tried.set_actor(ActorId::random());
     let before = tried.get_heads();
+    // Each event is one JSON string in the list: the hostile device writes another in its place.
     let (_, list) = tried.get(ROOT, "workflow").unwrap().unwrap();
-    let (_, first) = tried.get(&list, 0).unwrap().unwrap();
-    tried.put(&first, "note", "改写").unwrap();
+    let (first, _) = tried.get(&list, 0).unwrap().unwrap();
+    let mut event: serde_json::Value =
+        serde_json::from_str(first.to_str().expect("an event is a JSON string")).unwrap();
+    event["details"]["note"] = "改写".into();
+    tried.put(&list, 0, event.to_string()).unwrap();
     tried.commit();
     let o = push_changes(wf.dev(DISPATCHER), id, raw(tried.get_changes(&before))).await;
     assert_rejected(&o, "immutable_field", "workflow[0]");
