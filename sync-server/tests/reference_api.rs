@@ -160,9 +160,11 @@ async fn a_grid_worker_gets_the_names_of_the_scope_and_its_colleagues() {
         areas,
         [
             ("jingkou", "京口区"),
+            ("jingkou-jianshelu", "建设路街道"),
             ("jingkou-zhengdonglu", "正东路街道"),
             ("jingkou-zhengdonglu-03", "正东路 03 网格")
-        ]
+        ],
+        "every area, with its name"
     );
     let colleagues: Vec<(&str, &str)> = r
         .colleagues
@@ -205,5 +207,14 @@ async fn the_deadline_table_is_the_configured_one() {
     let r: ReferenceData = serde_json::from_value(body).unwrap();
     assert_eq!(r.deadlines, deadlines);
     let areas: Vec<&str> = r.areas.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(areas, ["jingkou", "jingkou-jianshelu"]);
+    assert_eq!(
+        areas,
+        [
+            "jingkou",
+            "jingkou-jianshelu",
+            "jingkou-zhengdonglu",
+            "jingkou-zhengdonglu-03"
+        ],
+        "every area: a lawyer of jianshelu reads the names of the grids she is assigned disputes of"
+    );
 }

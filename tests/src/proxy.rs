@@ -11,6 +11,11 @@
 //! Set `GRIDMATE_PROXY_TRACE=1` to print each request and its fate.
 //! A dropped connection is a closed socket, not an HTTP error: the client sees what it would see
 //! when a phone loses its signal mid-request.
+//!
+//! `GET /v1/reference` (the reference data a device fetches beside its first exchange, whose
+//! failure never fails a sync) passes untouched, unrecorded and outside the script's numbering:
+//! it runs concurrently with the first exchange, so counting it would make `index` depend on
+//! which request arrives first.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -243,6 +248,9 @@ async fn handle(
         headers: end_to_end(&parts.headers),
         body: body.clone(),
     };
+    if parts.uri.path() == "/v1/reference" {
+        return respond(forward(&inner, &rec).await?);
+    }
     let (push_records, pulls) = if parts.uri.path() == "/v1/sync" {
         let b = body.clone();
         tokio::task::spawn_blocking(move || {
@@ -305,7 +313,10 @@ async fn handle(
         status: result.as_ref().ok().map(|u| u.status),
         answered_before_kill,
     });
-    let up = result?;
+    respond(result?)
+}
+
+fn respond(up: Upstream) -> Result<Response<Full<Bytes>>, Closed> {
     let mut resp = Response::builder().status(up.status);
     for (k, v) in &up.headers {
         resp = resp.header(k.as_str(), v.as_slice());

@@ -960,7 +960,7 @@ async fn forged_and_rewritten_events_are_refused_and_the_dump_names_authors() {
     let (_, list) = tried.get(ROOT, "workflow").unwrap().unwrap();
     let (first, _) = tried.get(&list, 0).unwrap().unwrap();
     let mut event: serde_json::Value =
-        serde_json::from_str(first.to_str().expect("an event is a JSON string")).unwrap();
+        serde_json::from_str(first.as_str().expect("an event is a JSON string")).unwrap();
     event["details"]["note"] = "改写".into();
     tried.put(&list, 0, event.to_string()).unwrap();
     tried.commit();
