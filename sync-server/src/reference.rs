@@ -7,7 +7,8 @@
 //! Invariants: ids are [`GridId`] slugs and names 1-64 characters without control characters,
 //! whatever the input; a colleague carries only a name, a display name, roles and a unit (never a
 //! phone, never password data); the colleagues are the users whose scope overlaps the caller's,
-//! every legal volunteer and every member of a unit, disabled users never.
+//! every legal volunteer, every dispatcher (a handler from another township reads who assigned
+//! the dispute) and every member of a unit, disabled users never.
 
 use gridmate_domain::reference::{Area, Colleague, ReferenceData, Unit};
 use gridmate_domain::workflow::deadline::DeadlineTable;
@@ -101,7 +102,11 @@ pub fn reference_for(scope: &Scope, dir: &Directory, deadlines: DeadlineTable) -
     let colleagues = dir
         .users
         .iter()
-        .filter(|u| u.role == Role::LegalVolunteer || u.unit.is_some() || overlaps(&u.scope, scope))
+        .filter(|u| {
+            matches!(u.role, Role::LegalVolunteer | Role::Dispatcher)
+                || u.unit.is_some()
+                || overlaps(&u.scope, scope)
+        })
         .map(|u| Colleague {
             name: u.name.clone(),
             display_name: u.display_name.clone().unwrap_or_else(|| u.name.clone()),

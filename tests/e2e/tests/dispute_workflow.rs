@@ -93,6 +93,9 @@ async fn a_lawyer_takes_logs_and_resolves_an_assigned_dispute_in_the_app() {
     server.add_user(WORKER, "grid_worker", GRID);
     server.add_user(DISPATCHER, "dispatcher", AREA);
     server.0.add_user(LAWYER, "legal_volunteer", LAWYER_AREA, Some("lawyer"), gridmate_e2e::PASSWORD);
+    for (user, name) in [(WORKER, "王伟"), (DISPATCHER, "赵敏"), (LAWYER, "李娜")] {
+        server.0.admin(&["user", "update", user, "--display-name", name], None);
+    }
     server.0.admin(&["area", "add", AREA, "--name", "正东路街道", "--level", "township"], None);
     server.0.admin(&["area", "add", GRID, "--name", "正东路街道 03 网格", "--level", "grid"], None);
     let url = server.url.clone();
@@ -145,6 +148,8 @@ async fn a_lawyer_takes_logs_and_resolves_an_assigned_dispute_in_the_app() {
     app.wait_css(&format!("[data-testid=\"record-detail\"][data-id=\"{id}\"]"), WAIT).await;
     app.find_visible("timeline").await;
     assert_eq!(app.all_css("[data-testid=\"timeline-item\"]").await.len(), 2, "accept and assign");
+    let first_by = app.all_css("[data-testid=\"timeline-by\"]").await.into_iter().next().unwrap();
+    assert_eq!(first_by.text().await.unwrap().trim(), "赵敏", "the dispatcher by display name, not user name");
     assert_eq!(offered(&app).await, vec!["start", "log", "resolve", "return"], "a lawyer's actions on an assigned dispute");
 
     // ---- 3. Take it, log a session, resolve it ------------------------------------------------
@@ -165,9 +170,12 @@ async fn a_lawyer_takes_logs_and_resolves_an_assigned_dispute_in_the_app() {
     assert_eq!(app.find("workflow-state").await.attr("data-status").await.unwrap().as_deref(), Some("resolved"));
     let last = app.all_css("[data-testid=\"timeline-item\"]").await.pop().unwrap();
     app.center(&last).await;
+    // The "已办结" toast fades after 2 s: the screenshot shows the timeline, not the toast.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     app.screenshot("13-timeline").await;
 
     // ---- 4. Synced: the server holds her three events, in her name ----------------------------
+    app.nav_back().await;
     app.click("tab-me").await;
     app.click("me-sync-now").await;
     wait_until("the resolution on the server", Duration::from_secs(60), || async {
