@@ -1,9 +1,7 @@
-import { computed, provide, reactive, ref } from 'vue'
+import { reactive, ref } from 'vue'
 import { api, toAppError, type AppError, type FieldError, type RecordView, type WorkflowAction } from '../api'
-import { localized } from '../i18n'
 import { emptyActionForm, toRequest, type ActionForm } from '../records/workflow'
-import { normalizePath } from '../utils/paths'
-import { FORM_CONTEXT, type FormContext } from './formContext'
+import { provideFormContext } from './formContext'
 
 /**
  * One workflow action's form: its state, the request it sends (`dispute_act`), and Rust's answer
@@ -15,32 +13,9 @@ export function useActionForm(recordId: () => string, action: () => WorkflowActi
   const errors = ref<FieldError[]>([])
   const generalError = ref<AppError | null>(null)
   const sending = ref(false)
-  const registered = reactive(new Map<string, number>())
 
-  const errorMap = computed(() => {
-    const m: Record<string, string> = {}
-    for (const e of errors.value) {
-      const p = normalizePath(e.field)
-      if (!(p in m)) m[p] = localized(e.message)
-    }
-    return m
-  })
   /** Errors with no field on screen (e.g. `action`, `status`). */
-  const unplacedErrors = computed(() => errors.value.filter((e) => !registered.has(normalizePath(e.field))))
-
-  const ctx: FormContext = {
-    errorFor: (path) => errorMap.value[normalizePath(path)],
-    register(path) {
-      const p = normalizePath(path)
-      registered.set(p, (registered.get(p) ?? 0) + 1)
-      return () => {
-        const n = (registered.get(p) ?? 1) - 1
-        if (n <= 0) registered.delete(p)
-        else registered.set(p, n)
-      }
-    },
-  }
-  provide(FORM_CONTEXT, ctx)
+  const unplacedErrors = provideFormContext(() => errors.value)
 
   /** Sends the action. Resolves to the record as it now is, or null when Rust refused it. */
   async function submit(): Promise<RecordView | null> {

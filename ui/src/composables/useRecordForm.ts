@@ -1,10 +1,9 @@
-import { computed, onBeforeUnmount, provide, reactive, ref, watch, type ComputedRef, type Ref } from 'vue'
+import { computed, onBeforeUnmount, reactive, ref, watch, type ComputedRef, type Ref } from 'vue'
 import { api, toAppError, type AppError, type DraftInput, type FieldError, type RecordJson, type RecordKind } from '../api'
-import { localized } from '../i18n'
 import { mergePatch, type FormSpec } from '../records'
 import { useDraftsStore } from '../stores/drafts'
-import { normalizePath, topKey } from '../utils/paths'
-import { FORM_CONTEXT, type FormContext } from './formContext'
+import { topKey } from '../utils/paths'
+import { provideFormContext } from './formContext'
 
 export const VALIDATE_DELAY_MS = 500
 
@@ -60,7 +59,6 @@ export function useRecordForm<K extends RecordKind, F extends FormBase<K>>(spec:
   const generalError = ref<AppError | null>(null)
   const restored = ref(false)
   const touched = reactive(new Set<string>())
-  const registered = reactive(new Map<string, number>())
 
   let original: DraftInput | null = null
   let originalRecord: RecordJson | null = null
@@ -73,32 +71,8 @@ export function useRecordForm<K extends RecordKind, F extends FormBase<K>>(spec:
   const visibleErrors = computed(() =>
     fieldErrors.value.filter((e) => submitted.value || touched.has(topKey(e.field))),
   )
-  const errorMap = computed(() => {
-    const m: Record<string, string> = {}
-    for (const e of visibleErrors.value) {
-      const p = normalizePath(e.field)
-      if (!(p in m)) m[p] = localized(e.message)
-    }
-    return m
-  })
   /** Errors whose path has no field on screen (e.g. `location`), listed at the top of the form. */
-  const unplacedErrors = computed(() =>
-    visibleErrors.value.filter((e) => !registered.has(normalizePath(e.field))),
-  )
-
-  const ctx: FormContext = {
-    errorFor: (path) => errorMap.value[normalizePath(path)],
-    register(path) {
-      const p = normalizePath(path)
-      registered.set(p, (registered.get(p) ?? 0) + 1)
-      return () => {
-        const n = (registered.get(p) ?? 1) - 1
-        if (n <= 0) registered.delete(p)
-        else registered.set(p, n)
-      }
-    },
-  }
-  provide(FORM_CONTEXT, ctx)
+  const unplacedErrors = provideFormContext(() => visibleErrors.value)
 
   async function validateNow() {
     const mine = ++seq
@@ -237,7 +211,6 @@ export function useRecordForm<K extends RecordKind, F extends FormBase<K>>(spec:
     fieldErrors,
     visibleErrors,
     unplacedErrors,
-    errorMap,
     submitted,
     saving,
     generalError,
