@@ -163,6 +163,36 @@ pub fn draft(
     )
 }
 
+/// One exchange with `dev`'s token in protocol `protocol`; the raw response body.
+pub async fn exchange_raw(
+    dev: &Device,
+    protocol: u16,
+    push: Vec<gridmate_domain::wire::PushDoc>,
+    pull: gridmate_domain::wire::PullRequest,
+) -> Vec<u8> {
+    let b = dev.with(|s| s.server_binding()).unwrap().unwrap();
+    let req = gridmate_domain::wire::SyncRequest {
+        protocol,
+        push,
+        pull: Some(pull),
+    };
+    let resp = http()
+        .build()
+        .unwrap()
+        .post(format!("{}/v1/sync", b.server_url))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            gridmate_domain::wire::CONTENT_TYPE,
+        )
+        .bearer_auth(&b.token)
+        .body(gridmate_domain::wire::encode_request(&req))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.bytes().await.unwrap().to_vec()
+}
+
 /// Whether a file exists (for readable assertions).
 pub fn exists(p: &Path) -> bool {
     p.exists()

@@ -15,11 +15,11 @@
 
 use automerge::AutoCommit;
 use gridmate_domain::document::{read_record, write_changes};
-use gridmate_domain::wire::{self, PROTOCOL_VERSION, PullPage, PullRequest, PushDoc, SyncRequest};
+use gridmate_domain::wire::{self, PROTOCOL_VERSION, PullPage, PullRequest, PushDoc};
 use gridmate_domain::workflow::{EventDetails, WorkflowEvent};
 use gridmate_domain::{RecordBody, RecordId, Role, Timestamp, WorkflowAction};
 use gridmate_system_tests::handmade::{assert_accepted, push_as, raw_changes};
-use gridmate_system_tests::{Device, Server};
+use gridmate_system_tests::{Device, Server, exchange_raw};
 use serde_json::json;
 
 const Z03: &str = "jingkou-zhengdonglu-03";
@@ -69,27 +69,11 @@ fn assign_to(user: &str) -> (WorkflowAction, EventDetails) {
 /// One pull from no position with `dev`'s token in protocol `protocol`: what a fresh device of
 /// that version would be sent first.
 async fn first_page(dev: &Device, protocol: u16) -> Vec<u8> {
-    let b = dev.with(|s| s.server_binding()).unwrap().unwrap();
-    let req = SyncRequest {
-        protocol,
-        push: vec![],
-        pull: Some(PullRequest {
-            positions: vec![],
-            max_changes: 1_000,
-        }),
+    let pull = PullRequest {
+        positions: vec![],
+        max_changes: 1_000,
     };
-    let resp = gridmate_system_tests::http()
-        .build()
-        .unwrap()
-        .post(format!("{}/v1/sync", b.server_url))
-        .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
-        .bearer_auth(&b.token)
-        .body(wire::encode_request(&req))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    resp.bytes().await.unwrap().to_vec()
+    exchange_raw(dev, protocol, vec![], pull).await
 }
 
 async fn page_v4(dev: &Device) -> PullPage {

@@ -14,41 +14,12 @@
 
 use automerge::AutoCommit;
 use gridmate_domain::fixtures::Rng;
-use gridmate_domain::wire::{
-    self, PROTOCOL_VERSION, Position, PullPage, PullRequest, PushDoc, SyncRequest,
-};
+use gridmate_domain::wire::{self, PROTOCOL_VERSION, Position, PullPage, PullRequest, PushDoc};
 use gridmate_domain::{Record, RecordId};
-use gridmate_system_tests::{Device, Server, draft};
+use gridmate_system_tests::{Device, Server, draft, exchange_raw};
 use serde_json::json;
 
 const Z03: &str = "jingkou-zhengdonglu-03";
-
-/// One exchange with `dev`'s token in protocol `protocol`; the raw response body.
-async fn exchange_raw(
-    dev: &Device,
-    protocol: u16,
-    push: Vec<PushDoc>,
-    pull: PullRequest,
-) -> Vec<u8> {
-    let b = dev.with(|s| s.server_binding()).unwrap().unwrap();
-    let req = SyncRequest {
-        protocol,
-        push,
-        pull: Some(pull),
-    };
-    let resp = gridmate_system_tests::http()
-        .build()
-        .unwrap()
-        .post(format!("{}/v1/sync", b.server_url))
-        .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
-        .bearer_auth(&b.token)
-        .body(wire::encode_request(&req))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    resp.bytes().await.unwrap().to_vec()
-}
 
 async fn pull(dev: &Device, positions: Vec<Position>, max_changes: u32) -> PullPage {
     let bytes = exchange_raw(
