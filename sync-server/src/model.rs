@@ -47,11 +47,7 @@ pub enum AccountInputError {
 /// Normalizes a user name: trimmed and ASCII-lowercased; `None` if it is not a valid name.
 pub fn normalize_user_name(raw: &str) -> Option<String> {
     let s = raw.trim().to_ascii_lowercase();
-    let ok = (1..=64).contains(&s.len())
-        && s.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        });
-    ok.then_some(s)
+    gridmate_domain::rules::is_user_name(&s).then_some(s)
 }
 
 /// Checks the role / legal role pairing.

@@ -50,6 +50,15 @@ pub const MAX_ACCURACY_M: f64 = 100_000.0;
 pub const PHONE_INPUT_MAX_CHARS: usize = 20;
 pub const ID_NUMBER_INPUT_MAX_CHARS: usize = 24;
 
+/// A user name as accounts have them (normalised: lowercase): 1-64 of `a-z 0-9 . _ -`. The
+/// server's accounts, the authors of workflow events and assignees all follow it.
+pub fn is_user_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
+}
+
 /// Fields that never change after a record is created (`validate_update` refuses a change).
 pub const IMMUTABLE_FIELDS: [&str; 5] = ["id", "kind", "created_by", "created_at", "grid_id"];
 

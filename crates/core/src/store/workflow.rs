@@ -63,32 +63,19 @@ impl Me {
 
 impl Store {
     /// The bound account with its role, scope and (when the server gave one) unit; `None` when
-    /// the store is not bound or the binding names no known role. Read from the stored binding's
-    /// JSON, so a `unit` the server adds to the profile is used as soon as the binding keeps it.
+    /// the store is not bound or the binding names no known role.
     pub(crate) fn me(&self) -> Result<Option<Me>, StoreError> {
-        let Some(json) = self.meta("server_binding")? else {
+        let Some(b) = self.server_binding()? else {
             return Ok(None);
         };
-        let v: serde_json::Value =
-            serde_json::from_str(&json).map_err(|e| StoreError::Automerge(e.to_string()))?;
-        let s = |k: &str| v[k].as_str().map(str::to_owned);
-        let (Some(user), Some(role)) = (s("user"), s("role").as_deref().and_then(Role::parse))
-        else {
+        let Some(role) = Role::parse(&b.role) else {
             return Ok(None);
         };
-        let scope = v["scope"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
         Ok(Some(Me {
-            user,
+            user: b.user,
             role,
-            unit: s("unit").filter(|u| !u.is_empty()),
-            scope,
+            unit: b.unit.filter(|u| !u.is_empty()),
+            scope: b.scope,
         }))
     }
 

@@ -232,13 +232,7 @@ pub fn check_event(ev: &WorkflowEvent, now: Timestamp) -> Vec<FieldError> {
     e
 }
 
-/// A user name as accounts have them: 1-64 of `a-z 0-9 . _ -`.
-pub fn is_user_name(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        })
-}
+pub use crate::rules::is_user_name;
 
 fn require(e: &mut Vec<FieldError>, name: &str, set: bool) {
     if !set {
