@@ -299,11 +299,26 @@ async fn pump(
 
 /// An HTTP client for the load generator: loopback only, never a proxy.
 pub fn http_client() -> Result<reqwest::Client> {
-    Ok(gridmate_system_tests::http()
+    Ok(builder().build()?)
+}
+
+/// An HTTP client whose connections come from loopback address `127.x.y.z` picked by `device`:
+/// phones reach a server from many addresses, and the server caps connections per address, so a
+/// thousand simulated devices must not all share `127.0.0.1`. (Linux routes all of 127.0.0.0/8 to
+/// the loopback interface.)
+pub fn device_http_client(device: u64) -> Result<reqwest::Client> {
+    let [_, x, y, z] = (0x7f00_0002_u32 + u32::try_from(device % 60_000)?).to_be_bytes();
+    let addr = std::net::Ipv4Addr::new(127, x, y, z);
+    Ok(builder()
+        .local_address(std::net::IpAddr::V4(addr))
+        .build()?)
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    gridmate_system_tests::http()
         .no_proxy()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
-        .build()?)
 }
 
 /// Signs in a (user, new device id): returns the bearer token.

@@ -26,7 +26,8 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use super::common::{
-    ExchangeError, ProcStats, ServerProc, http_client, loadavg, login, percentile, post_sync,
+    ExchangeError, ProcStats, ServerProc, device_http_client, http_client, loadavg, login,
+    percentile, post_sync,
 };
 
 #[derive(Debug, Clone)]
@@ -212,7 +213,7 @@ async fn device_loop(
     end: Instant,
     tally: &Mutex<Tally>,
 ) -> Result<()> {
-    let http = http_client()?;
+    let http = device_http_client(i)?;
     let mut rng = Rng::new(a.seed.wrapping_add(i.wrapping_mul(7919)));
     let mut positions: Vec<Position> = Vec::new();
     let span = a.max_interval_ms.saturating_sub(a.min_interval_ms).max(1);
