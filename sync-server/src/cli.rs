@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::password::{self, PasswordError};
 use crate::clock::SystemClock;
+use crate::limits::{self, ConnectionLimits};
 use crate::model::{
     AccountInputError, Area, AreaLevel, NewUser, Role, check_password, normalize_user_name,
 };
@@ -172,6 +173,68 @@ pub struct ServeArgs {
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// Slow and greedy clients: timeouts, small-body limits, the per-address connection cap
+/// ([`ConnectionLimits`]).
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Seconds for a new connection's TLS handshake, and again for its first request head.
+    #[arg(long, env = "GRIDMATE_HEADER_TIMEOUT_SECS", default_value_t = limits::DEFAULT_HEADER_TIMEOUT_SECS,
+          value_parser = parse_secs)]
+    pub header_timeout_secs: u64,
+    /// Longest silence, in seconds, while a request body arrives (408 `request_timeout`).
+    #[arg(long, env = "GRIDMATE_BODY_TIMEOUT_SECS", default_value_t = limits::DEFAULT_BODY_TIMEOUT_SECS,
+          value_parser = parse_secs)]
+    pub body_timeout_secs: u64,
+    /// Seconds for a whole request, body and answer, on routes other than sync (408).
+    #[arg(long, env = "GRIDMATE_REQUEST_TIMEOUT_SECS", default_value_t = limits::DEFAULT_REQUEST_TIMEOUT_SECS,
+          value_parser = parse_secs)]
+    pub request_timeout_secs: u64,
+    /// Seconds for a whole `POST /v1/sync`, body and answer (408).
+    #[arg(long, env = "GRIDMATE_SYNC_REQUEST_TIMEOUT_SECS",
+          default_value_t = limits::DEFAULT_SYNC_REQUEST_TIMEOUT_SECS, value_parser = parse_secs)]
+    pub sync_request_timeout_secs: u64,
+    /// Seconds an idle kept-alive connection waits for its next request head before closing.
+    #[arg(long, env = "GRIDMATE_KEEP_ALIVE_SECS", default_value_t = limits::DEFAULT_KEEP_ALIVE_SECS,
+          value_parser = parse_secs)]
+    pub keep_alive_secs: u64,
+    /// Connections one address (IPv4, or IPv6 /64) may hold open; 0 = no cap. Not applied with
+    /// --trust-forwarded-for (every connection then comes from the proxy).
+    #[arg(long, env = "GRIDMATE_MAX_CONNECTIONS_PER_ADDRESS",
+          default_value_t = limits::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS)]
+    pub max_connections_per_address: usize,
+    /// Largest `POST /v1/login` body in bytes (413 `payload_too_large`).
+    #[arg(long, env = "GRIDMATE_LOGIN_BODY_BYTES", default_value_t = limits::DEFAULT_LOGIN_BODY_BYTES,
+          value_parser = parse_positive)]
+    pub login_body_bytes: usize,
+    /// Largest body in bytes of routes other than login and sync (413 `payload_too_large`).
+    #[arg(long, env = "GRIDMATE_SMALL_BODY_BYTES", default_value_t = limits::DEFAULT_SMALL_BODY_BYTES,
+          value_parser = parse_positive)]
+    pub small_body_bytes: usize,
+}
+
+impl ConnectionArgs {
+    /// The limits in effect; behind a trusted proxy the per-address cap is off.
+    pub fn limits(&self, trust_forwarded_for: bool) -> ConnectionLimits {
+        let secs = Duration::from_secs;
+        ConnectionLimits {
+            header_timeout: secs(self.header_timeout_secs),
+            body_timeout: secs(self.body_timeout_secs),
+            request_timeout: secs(self.request_timeout_secs),
+            sync_request_timeout: secs(self.sync_request_timeout_secs),
+            keep_alive: secs(self.keep_alive_secs),
+            max_connections_per_address: if trust_forwarded_for {
+                0
+            } else {
+                self.max_connections_per_address
+            },
+            login_body_bytes: self.login_body_bytes,
+            small_body_bytes: self.small_body_bytes,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -310,6 +373,14 @@ fn parse_level(s: &str) -> Result<AreaLevel, String> {
         .ok_or_else(|| "expected city, county, township, community or grid".to_owned())
 }
 
+/// Seconds for a timeout: 1 to 86 400 (a zero timeout would refuse everything).
+fn parse_secs(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+        _ => Err("expected whole seconds from 1 to 86400".to_owned()),
+    }
+}
+
 fn parse_positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
@@ -348,8 +419,10 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         max_body_bytes: args.max_body_bytes,
         max_in_flight: args.max_in_flight,
         trust_forwarded_for: args.trust_forwarded_for,
+        connections: args.connections.limits(args.trust_forwarded_for),
         ..ServerConfig::default()
     };
+    let limits = config.connections.clone();
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         _ => None,
@@ -363,7 +436,8 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             args.listen,
             tls.as_ref(),
             Duration::from_secs(args.shutdown_grace_secs),
-        )?;
+        )?
+        .with_connection_limits(limits);
         tracing::info!(addr = %bound.local_addr(), tls = tls.is_some(), "listening");
         // Exactly one line on stdout, flushed, so supervisors and tests can read the port.
         let mut out = std::io::stdout().lock();

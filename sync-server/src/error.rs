@@ -44,6 +44,9 @@ pub enum ApiError {
     UnsupportedProtocol(u16),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The request (its body, or the whole exchange) took longer than the server allows.
+    #[error("request timeout")]
+    RequestTimeout,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -90,6 +93,7 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -109,6 +113,7 @@ impl ApiError {
             Self::MalformedBody => "malformed_body",
             Self::UnsupportedProtocol(_) => "unsupported_protocol",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal(_) => "internal",
@@ -154,6 +159,7 @@ impl ApiError {
                 en: format!("Sync protocol version {v} is not supported; update the app"),
             },
             Self::PayloadTooLarge => msg("请求内容过大", "The request body is too large"),
+            Self::RequestTimeout => msg("请求超时，请重试", "The request took too long; try again"),
             Self::NotFound => msg("未找到", "Not found"),
             Self::MethodNotAllowed => msg("不支持该请求方法", "Method not allowed"),
             Self::Internal(_) => msg("服务器内部错误", "Internal server error"),
@@ -248,6 +254,7 @@ mod tests {
                 "unsupported_protocol",
             ),
             (ApiError::PayloadTooLarge, 413, "payload_too_large"),
+            (ApiError::RequestTimeout, 408, "request_timeout"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::internal("db on fire"), 500, "internal"),
         ];

@@ -4,18 +4,35 @@
 //! Invariants: binding happens before serving so the caller can announce the real address (port 0
 //! picks a free port); on the shutdown signal the server stops accepting at once, lets in-flight
 //! requests finish, and closes whatever remains after the grace period.
+//!
+//! Connection limits ([`ConnectionLimits`]): a new connection must complete its TLS handshake and
+//! then its first request head within `header_timeout` each, or it is dropped; after each answer an
+//! HTTP/1.1 connection must deliver the next request head within `keep_alive` (hyper's header
+//! timer, which starts as soon as the connection is idle); HTTP/2 connections are pinged every
+//! `keep_alive` and dropped when a ping goes unanswered; one address holds at most
+//! `max_connections_per_address` connections ([`PerAddressCap`]). When accepting fails (out of
+//! file descriptors), axum-server waits 50 ms before the next try instead of spinning, already
+//! accepted connections carry on, and the failure is logged at most once per [`LOG_EVERY`].
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use axum_server::{Handle, Server};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::limits::ConnectionLimits;
+use crate::peer_cap::{CapReached, PerAddressCap};
+
+/// Shortest interval between two log lines about the same kind of refused or failed connection:
+/// under attack or fd exhaustion they come by the thousand.
+pub const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +68,7 @@ pub struct BoundServer {
     local_addr: SocketAddr,
     tls: Option<RustlsConfig>,
     grace: Duration,
+    limits: ConnectionLimits,
 }
 
 impl BoundServer {
@@ -71,7 +89,15 @@ impl BoundServer {
             local_addr,
             tls,
             grace,
+            limits: ConnectionLimits::default(),
         })
+    }
+
+    /// Serves with `limits` instead of the defaults.
+    #[must_use]
+    pub fn with_connection_limits(mut self, limits: ConnectionLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -102,15 +128,21 @@ impl BoundServer {
             signal_handle.graceful_shutdown(Some(grace));
         });
         let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let limits = self.limits;
+        let cap = PerAddressCap::new(limits.max_connections_per_address);
+        let server = axum_server::from_tcp(self.listener)?;
         match self.tls {
             Some(config) => {
-                axum_server::from_tcp_rustls(self.listener, config)?
+                let tls = RustlsAcceptor::new(config)
+                    .handshake_timeout(limits.header_timeout)
+                    .acceptor(cap);
+                with_limits(server.acceptor(tls), &limits)
                     .handle(handle)
                     .serve(make_service)
                     .await?;
             }
             None => {
-                axum_server::from_tcp(self.listener)?
+                with_limits(server.acceptor(cap), &limits)
                     .handle(handle)
                     .serve(make_service)
                     .await?;
@@ -118,6 +150,61 @@ impl BoundServer {
         }
         tracing::info!("server stopped");
         Ok(())
+    }
+}
+
+/// Applies the connection-level timeouts of `limits` and logs accept failures.
+fn with_limits<A>(
+    mut server: Server<SocketAddr, A>,
+    limits: &ConnectionLimits,
+) -> Server<SocketAddr, A> {
+    let builder = server.http_builder();
+    builder.http1().header_read_timeout(limits.keep_alive);
+    builder
+        .http2()
+        .keep_alive_interval(limits.keep_alive)
+        .keep_alive_timeout(limits.header_timeout);
+    let listener_failed = Throttled::default();
+    let capped = Throttled::default();
+    server
+        .first_request_timeout(limits.header_timeout)
+        .accept_error_handler(move |peer, err| match peer {
+            // The listener itself failed (EMFILE, ENFILE, ENOBUFS): axum-server retries in 50 ms.
+            None => {
+                if let Some(suppressed) = listener_failed.due() {
+                    tracing::warn!(error = %err, suppressed, "cannot accept connections; retrying");
+                }
+            }
+            // The address is personal data: never logged.
+            Some(_) if err.get_ref().is_some_and(|e| e.is::<CapReached>()) => {
+                if let Some(suppressed) = capped.due() {
+                    tracing::warn!(
+                        suppressed,
+                        "connection refused: per-address connection cap reached"
+                    );
+                }
+            }
+            Some(_) => tracing::debug!(error = %err, "connection setup failed"),
+        })
+}
+
+/// Lets one log line through per [`LOG_EVERY`], counting the ones held back.
+#[derive(Debug, Default)]
+struct Throttled {
+    last: Mutex<Option<Instant>>,
+    suppressed: AtomicU64,
+}
+
+impl Throttled {
+    /// `Some(lines held back since the last one)` when a line may be logged now.
+    fn due(&self) -> Option<u64> {
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|t| t.elapsed() < LOG_EVERY) {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        *last = Some(Instant::now());
+        Some(self.suppressed.swap(0, Ordering::Relaxed))
     }
 }
 

@@ -16,6 +16,7 @@ use crate::auth::hash_pool::HashPool;
 use crate::auth::password;
 use crate::auth::{LoginThrottle, ThrottleConfig};
 use crate::clock::Clock;
+use crate::limits::ConnectionLimits;
 use crate::storage::{AccountStore, SqliteStorage};
 use crate::sync::store::SyncStore;
 
@@ -31,6 +32,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub token_lifetime: Duration,
+    /// Largest request body (that of an authenticated `POST /v1/sync`); caps every other limit.
     pub max_body_bytes: usize,
     /// Requests processed at once; beyond it requests are shed with 429 `overloaded`.
     pub max_in_flight: usize,
@@ -39,6 +41,8 @@ pub struct ServerConfig {
     pub throttle: ThrottleConfig,
     /// The deadline table devices work by (`GET /v1/reference`).
     pub deadlines: DeadlineTable,
+    /// Timeouts, small-body limits and the per-address connection cap.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +54,7 @@ impl Default for ServerConfig {
             trust_forwarded_for: false,
             throttle: ThrottleConfig::default(),
             deadlines: DeadlineTable::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The HTTP router: routes plus the cross-cutting layers every request goes through.
 //!
 //! Layers, outermost first (tower / tower-http, see [`router_with`]): request span + access log
-//! (`TraceLayer`) -> in-flight limit (load shedding over a concurrency limit: 429 `overloaded`,
-//! never queueing) -> body limit (`RequestBodyLimitLayer`: 413 for a declared length over the
-//! limit before anything is read, and for a body that grows past it while streaming; both are our
-//! JSON `payload_too_large`) -> route. Unknown paths and methods answer our JSON errors too.
+//! (`TraceLayer`) -> intake ([`intake`]: the request timeout, the route's body limit, 413
+//! `payload_too_large` for a declared length over it before anything is read or for a body that
+//! grows past it, 408 `request_timeout` for a silent body, sync callers authenticated before their
+//! body is read) -> in-flight limit (load shedding over a concurrency limit: 429 `overloaded`,
+//! never queueing; taken only once the body is in, so slow senders hold no slot) -> route.
+//! Unknown paths and methods answer our JSON errors too.
 //!
 //! Invariant: the access log records method, route template, status, latency and (once
 //! authenticated) the user id; never a raw path, a body, a token or personal data.
@@ -13,6 +15,7 @@
 //! the same layers.
 
 pub mod health;
+pub mod intake;
 pub mod login;
 pub mod me;
 pub mod reference;
@@ -20,16 +23,14 @@ pub mod reference;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes, HttpBody};
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::{Request, Response, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{Request, Response};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::error::Overloaded;
 use tower::{BoxError, ServiceBuilder};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tracing::{Span, field};
 
@@ -52,15 +53,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                 .on_eos(())
                 .on_failure(()),
         )
+        .layer(from_fn_with_state(state.clone(), intake::intake))
         .layer(HandleErrorLayer::new(shed_error))
         .load_shed()
         .layer(GlobalConcurrencyLimitLayer::with_semaphore(
             state.in_flight.clone(),
         ))
-        .map_response(typed_payload_too_large)
-        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
-        // The limit above covers every body; axum's own 2 MB default for extractors would only
-        // refuse bodies the configured limit allows.
+        // The intake has received every body under its limit; axum's own 2 MB default for
+        // extractors would only refuse bodies the configured limit allows.
         .layer(DefaultBodyLimit::disable());
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -117,22 +117,4 @@ async fn shed_error(err: BoxError) -> ApiError {
     } else {
         ApiError::internal(err)
     }
-}
-
-/// `RequestBodyLimitLayer` refuses an oversized declared length with a plain-text 413; clients
-/// match on our JSON code, so that answer becomes `payload_too_large` (our own 413s are JSON
-/// already and pass unchanged).
-fn typed_payload_too_large<B>(response: Response<B>) -> axum::response::Response
-where
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    let ours = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !ours {
-        return ApiError::PayloadTooLarge.into_response();
-    }
-    response.map(Body::new)
 }
