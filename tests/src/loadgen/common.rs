@@ -31,18 +31,12 @@ pub struct ServerProc {
 }
 
 impl ServerProc {
-    /// Starts the release server beside this executable with `--max-in-flight`, and without the
-    /// per-address connection cap: every simulated device connects from 127.0.0.1.
+    /// Starts the release server beside this executable with `--max-in-flight`.
     pub fn start(max_in_flight: usize) -> Result<Self> {
         let server = gridmate_test_harness::Server::try_start(
             &bin("gridmate-server"),
             None,
-            &[
-                "--max-in-flight",
-                &max_in_flight.to_string(),
-                "--max-connections-per-address",
-                "0",
-            ],
+            &["--max-in-flight", &max_in_flight.to_string()],
         )
         .context("starting gridmate-server")?;
         Ok(Self {
