@@ -368,3 +368,67 @@ async fn operators_list_and_purge_held_changes() {
     );
     assert!(server.try_admin(&["held", "purge"], None).is_err());
 }
+
+/// A server restored from a backup lacks what devices had acknowledged: their next pushes are
+/// changes whose parents it lacks. With room to hold one change per device, the second record is
+/// refused with `held_quota_exceeded`; the device answers it as it answers `Held`, sends the whole
+/// documents, and every record and edit arrives, nothing marked rejected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_honest_device_after_a_server_restore_loses_nothing() {
+    let mut server = Server(
+        gridmate_test_harness::Server::try_start(
+            &bin("gridmate-server"),
+            None,
+            &["--held-max-per-device", "1"],
+        )
+        .unwrap(),
+    );
+    server.add_user("wang.wei", "grid_worker", Z03, None);
+    let dev = Device::login(&server.url, "wang.wei").await.unwrap();
+    let mut rng = Rng::new(18);
+    let ids = [
+        synced_record(&dev, &mut rng).await,
+        synced_record(&dev, &mut rng).await,
+    ];
+    let port = server.port();
+    server.kill9();
+    let backup = tempfile::tempdir().unwrap();
+    copy_dir(&server.data, backup.path());
+    server.spawn(Some(port));
+    // Acknowledged after the backup, then edited again.
+    let edit_all = |address: &str| {
+        for id in ids {
+            dev.with(|s| s.edit(id, &json!({ "address": address })))
+                .unwrap();
+        }
+    };
+    edit_all("正东路 1 号");
+    dev.sync().await.unwrap();
+    edit_all("正东路 2 号");
+
+    // The restore: the server's data folder as it was before the first edits.
+    server.kill9();
+    std::fs::remove_dir_all(&server.data).unwrap();
+    copy_dir(backup.path(), &server.data);
+    server.spawn(Some(port));
+
+    let report = dev.sync().await.unwrap();
+    assert!(report.rejected.is_empty(), "{report:?}");
+    assert_eq!(report.held, 2, "{report:?}");
+    assert_eq!(dev.with(|s| s.counts().unwrap().pending), 0);
+    for id in ids {
+        assert_eq!(dumped(&server, id)["record"]["address"], "正东路 2 号");
+        assert_eq!(dumped(&server, id)["changes"], 3);
+    }
+    assert!(held_list(&server, &[]).is_empty());
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}

@@ -81,10 +81,11 @@ pub(super) fn actor_conflict() -> PushOutcome {
 }
 
 /// Holding the record's waiting changes would pass the device's or the user's held-change limit
-/// (`held::HeldLimits`); nothing of the record is stored.
+/// (`held::HeldLimits`); nothing of the record is stored. Devices answer it as they answer `Held`,
+/// by sending the record's whole history (`PushOutcome::wants_whole_history`).
 pub(super) fn held_quota_exceeded() -> PushOutcome {
     reject(
-        "held_quota_exceeded",
+        gridmate_domain::wire::HELD_QUOTA_EXCEEDED,
         "changes",
         "等待上级修改的数据过多，请先完整同步",
         "too many changes are waiting for their dependencies; sync the whole record first",
