@@ -10,7 +10,8 @@
 //!   document, which is decided as a new record (`push::push_one`).
 //! - A change is held only after the pusher's reach of the stored record was checked
 //!   (`authorize::may_reach`), and only within [`HeldLimits`] per device and per user (count and
-//!   bytes); over them the record is refused with `held_quota_exceeded` and nothing is stored.
+//!   bytes); over them the record is refused with `held_quota_exceeded` and nothing is stored
+//!   (devices answer it like `Held`: they send the whole document, which needs no holding).
 //! - A held change lives at most [`HeldLimits::max_age`] from its first arrival (pushing it again
 //!   does not renew it): every push batch first drops the expired ones (`expire`).
 //! - Held changes never stop anyone else's changes to the record: a push applies only its own
