@@ -24,6 +24,7 @@ use crate::model::{
 };
 use crate::reference::{self, ReferenceInputError};
 
+mod held_cmd;
 mod reference_cmd;
 use crate::scope::{Scope, ScopeError};
 use crate::server::{BoundServer, ServeError, TlsFiles, shutdown_signal};
@@ -31,7 +32,9 @@ use crate::state::{
     AppState, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TOKEN_DAYS, ServerConfig,
 };
 use crate::storage::{AccountStore, SqliteStorage, StorageError};
+use crate::sync::held::{self, HeldLimits};
 use crate::telemetry::LogFormat;
+pub use held_cmd::HeldCommand;
 use reference_cmd::{area, check_unit, unit, update_user};
 
 /// The demo password printed by `demo-seed`.
@@ -72,6 +75,9 @@ pub enum Command {
     /// Inspect synced records.
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Inspect and remove held changes (changes waiting for their dependencies).
+    #[command(subcommand)]
+    Held(HeldCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +176,22 @@ pub struct ServeArgs {
     /// built-in table when absent.
     #[arg(long, env = "GRIDMATE_DEADLINES")]
     pub deadlines: Option<PathBuf>,
+    /// Held changes (waiting for their dependencies) one device may have.
+    #[arg(long, env = "GRIDMATE_HELD_MAX_PER_DEVICE", default_value_t = held::DEFAULT_PER_DEVICE)]
+    pub held_max_per_device: u64,
+    /// Bytes of held changes one device may have.
+    #[arg(long, env = "GRIDMATE_HELD_MAX_BYTES_PER_DEVICE", default_value_t = held::DEFAULT_BYTES_PER_DEVICE)]
+    pub held_max_bytes_per_device: u64,
+    /// Held changes one user may have over all their devices.
+    #[arg(long, env = "GRIDMATE_HELD_MAX_PER_USER", default_value_t = held::DEFAULT_PER_USER)]
+    pub held_max_per_user: u64,
+    /// Bytes of held changes one user may have over all their devices.
+    #[arg(long, env = "GRIDMATE_HELD_MAX_BYTES_PER_USER", default_value_t = held::DEFAULT_BYTES_PER_USER)]
+    pub held_max_bytes_per_user: u64,
+    /// Days a held change is kept from its arrival (0: dropped at the next push).
+    #[arg(long, env = "GRIDMATE_HELD_MAX_AGE_DAYS", default_value_t = held::DEFAULT_MAX_AGE_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub held_max_age_days: u32,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -397,6 +419,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Area(cmd) => area(cmd),
         Command::Unit(cmd) => unit(cmd),
         Command::DemoSeed(d) => demo_seed(&d.data),
+        Command::Held(cmd) => held_cmd::held(cmd),
         Command::Record(RecordCommand::Dump { data, grid }) => {
             let db = SqliteStorage::open(&data.data)?;
             for r in crate::sync::admin::dump(&db, grid.as_deref())? {
@@ -420,6 +443,13 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         max_in_flight: args.max_in_flight,
         trust_forwarded_for: args.trust_forwarded_for,
         connections: args.connections.limits(args.trust_forwarded_for),
+        held: HeldLimits {
+            per_device: args.held_max_per_device,
+            bytes_per_device: args.held_max_bytes_per_device,
+            per_user: args.held_max_per_user,
+            bytes_per_user: args.held_max_bytes_per_user,
+            max_age: Duration::from_secs(u64::from(args.held_max_age_days) * 86_400),
+        },
         ..ServerConfig::default()
     };
     let limits = config.connections.clone();

@@ -18,6 +18,7 @@ use crate::auth::{LoginThrottle, ThrottleConfig};
 use crate::clock::Clock;
 use crate::limits::ConnectionLimits;
 use crate::storage::{AccountStore, SqliteStorage};
+use crate::sync::held::HeldLimits;
 use crate::sync::store::SyncStore;
 
 /// Default token lifetime: long, because grid workers may stay offline for weeks and must not be
@@ -43,6 +44,8 @@ pub struct ServerConfig {
     pub deadlines: DeadlineTable,
     /// Timeouts, small-body limits and the per-address connection cap.
     pub connections: ConnectionLimits,
+    /// How many changes may wait for their dependencies, and for how long (`sync::held`).
+    pub held: HeldLimits,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +58,7 @@ impl Default for ServerConfig {
             throttle: ThrottleConfig::default(),
             deadlines: DeadlineTable::default(),
             connections: ConnectionLimits::default(),
+            held: HeldLimits::default(),
         }
     }
 }

@@ -101,8 +101,8 @@ pub async fn push_changes(dev: &Device, id: RecordId, changes: Vec<wire::Change>
 
 /// `dev`'s user takes `action` on dispute `id` as the device holds it, and pushes it at once with
 /// the record's whole history on the device: a device never sends a change without the changes it
-/// follows (the server would hold it, and every other push of the record with it, until they
-/// came). The device's own store still sends its unsynced saves later; the server already has them.
+/// follows (the server would hold it until they came). The device's own store still sends its
+/// unsynced saves later; the server already has them.
 pub async fn act(
     dev: &Device,
     id: RecordId,

@@ -9,8 +9,9 @@
 //! undecodable Automerge bytes are `malformed_change`; a move to another grid and changes to
 //! immutable fields are `immutable_field` on the field (an `id` change is `id_mismatch`); a
 //! validation failure comes with its code and field path; in every case the record is left as it
-//! was and the rest of the batch commits. A change whose dependency is missing is `Held` (stored for
-//! nobody), and released, with its dependency, once the dependency arrives.
+//! was and the rest of the batch commits. A change whose dependency is missing is `Held`: for an
+//! unknown record nothing is stored; for a stored one it waits (stored for nobody) and is
+//! released, with its dependency, once the dependency arrives (tests/tests/held.rs has the rest).
 //!
 //! `a_change_that_panics_automerge_fails_one_record` is the regression test of the fuzzer's crash
 //! (fuzz/, docs/sync-protocol.md "Fuzzing"): a first change whose sequence number claims 3 makes
@@ -390,12 +391,12 @@ async fn bad_changes_are_refused_per_record() {
     );
     assert!(!server.dump().contains_key(&bad_id.meta.id.to_string()));
 
-    // Missing dependencies: the second change alone is held (stored for nobody); when the first
-    // arrives, both are stored and the record's head is the second.
+    // Missing dependencies. For a record the server does not know nothing is held (the device
+    // sends the whole document next). For a stored record the third change alone is held (stored
+    // for nobody); when the second arrives, both are stored and the record's head is the third.
     let (rec, mut doc) = new_record(&mut rng, Z03, "wang.wei");
     let first = raw(doc.get_changes(&[]));
-    let second = changes_by(doc, |d| d.put(ROOT, "address", "补发地址").unwrap());
-    assert_eq!((first.len(), second.len()), (1, 1));
+    let second = changes_by(doc.fork(), |d| d.put(ROOT, "address", "补发地址").unwrap());
     let resp = push_as(
         &worker,
         vec![PushDoc {
@@ -410,11 +411,7 @@ async fn bad_changes_are_refused_per_record() {
         resp.results[0].outcome
     );
     assert!(!server.dump().contains_key(&rec.meta.id.to_string()));
-    dispatcher.sync().await.unwrap();
-    assert!(
-        !dispatcher.record_ids().contains(&rec.meta.id),
-        "a held record is shown to nobody"
-    );
+    assert!(server.admin(&["held", "list", "--json"], None).is_empty());
     let resp = push_as(
         &worker,
         vec![PushDoc {
@@ -424,14 +421,49 @@ async fn bad_changes_are_refused_per_record() {
     )
     .await;
     assert_accepted(&resp.results[0].outcome);
-    let second_hash = automerge::Change::from_bytes(second[0].0.clone())
+    dispatcher.sync().await.unwrap();
+    for c in &second {
+        doc.apply_changes([automerge::Change::from_bytes(c.0.clone()).unwrap()])
+            .unwrap();
+    }
+    let third = changes_by(doc, |d| d.put(ROOT, "address", "再补地址").unwrap());
+    assert_eq!((second.len(), third.len()), (1, 1));
+    let resp = push_as(
+        &worker,
+        vec![PushDoc {
+            record_id: wire_id(rec.meta.id),
+            changes: third.clone(),
+        }],
+    )
+    .await;
+    assert!(
+        matches!(&resp.results[0].outcome, PushOutcome::Held { missing } if missing.len() == 1),
+        "{:?}",
+        resp.results[0].outcome
+    );
+    dispatcher.sync().await.unwrap();
+    assert_eq!(
+        dispatcher.change_count(rec.meta.id),
+        1,
+        "a held change is shown to nobody"
+    );
+    let resp = push_as(
+        &worker,
+        vec![PushDoc {
+            record_id: wire_id(rec.meta.id),
+            changes: second,
+        }],
+    )
+    .await;
+    assert_accepted(&resp.results[0].outcome);
+    let third_hash = automerge::Change::from_bytes(third[0].0.clone())
         .unwrap()
         .hash();
     let (heads, stored) = server.dump()[&rec.meta.id.to_string()].clone();
-    assert_eq!(heads, vec![second_hash.to_string()]);
-    assert_eq!(stored["address"], "补发地址");
+    assert_eq!(heads, vec![third_hash.to_string()]);
+    assert_eq!(stored["address"], "再补地址");
     dispatcher.sync().await.unwrap();
-    assert_eq!(dispatcher.change_count(rec.meta.id), 2);
+    assert_eq!(dispatcher.change_count(rec.meta.id), 3);
 }
 
 /// Skips one unsigned LEB128 number at `at`; the offset after it.

@@ -129,6 +129,23 @@ pub enum PushOutcome {
     },
 }
 
+/// The refusal of a record whose waiting changes would pass the server's held-change limits.
+/// Nothing of the record was stored; like `Held`, it asks for the record's whole history (which
+/// holds every dependency, so nothing of it needs holding).
+pub const HELD_QUOTA_EXCEEDED: &str = "held_quota_exceeded";
+
+impl PushOutcome {
+    /// Whether the device should push the record's whole history again: `Held`, or refused only
+    /// because the server will not hold more (`HELD_QUOTA_EXCEEDED`).
+    pub fn wants_whole_history(&self) -> bool {
+        match self {
+            Self::Held { .. } => true,
+            Self::Rejected { code, .. } => code == HELD_QUOTA_EXCEEDED,
+            Self::Accepted { .. } => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullPage {
     /// Changes new to this device, grouped by record, each record's changes in log order.

@@ -75,6 +75,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 5: each dispute's current assignee, and the assignments that ended (protocol 4 pulls).
     crate::sync::schema::ASSIGNMENT_MIGRATION,
+    // 6: held changes counted per device and user and expired by age (`sync::held`).
+    crate::sync::schema::HELD_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

@@ -6,6 +6,10 @@ pub mod admin;
 mod assigned;
 mod authorize;
 pub mod doc;
+pub mod held;
+pub mod held_admin;
+#[cfg(test)]
+mod held_tests;
 pub mod plan;
 pub mod plan_edit;
 #[cfg(test)]
@@ -60,6 +64,7 @@ pub async fn sync(
     };
     let unit = auth.unit.clone();
     let store = state.sync.clone();
+    let held = state.config.held.clone();
     let now = state.clock.now();
     let protocol = req.protocol;
     let (pushed, records) = (
@@ -72,7 +77,7 @@ pub async fn sync(
         } else {
             Some(
                 store
-                    .push(&who, req.push, now)
+                    .push(&who, req.push, (&held, now))
                     .map_err(ApiError::internal)?,
             )
         };

@@ -27,6 +27,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 
 use super::authorize::{Pushed, authorize};
 use super::doc::{load_document, sole_change};
+use super::held::HeldLimits;
 use super::plan_edit::{EditInput, EditPlan, PlannedEdit, plan_edit};
 use super::push::{
     ActorCache, LogRow, Pusher, Stored, insert_record, load_existing, log_change, push_one,
@@ -214,7 +215,7 @@ pub(super) fn commit_planned(
     tx: &Transaction<'_>,
     who: &Pusher,
     p: Planned,
-    now: Timestamp,
+    (limits, now): (&HeldLimits, Timestamp),
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
 ) -> Result<PushOutcome, StorageError> {
@@ -228,7 +229,7 @@ pub(super) fn commit_planned(
     let still_new =
         load_existing(tx, &id)?.is_none() && !has_held(tx, &id)? && !is_logged(tx, &hash)?;
     if !still_new {
-        return push_one(tx, who, doc, now, actors, logged);
+        return push_one(tx, who, doc, (limits, now), actors, logged);
     }
     // In `push_one`'s order: the actor's device first, then the record's own verdict.
     let unbound = match actors.unbound(tx, who, vec![actor.clone()])? {

@@ -16,6 +16,7 @@ use rusqlite::Transaction;
 
 use super::authorize::{Pushed, authorize, may_reach, new_changes};
 use super::doc::{decode_change, load, round_trips};
+use super::held::HeldLimits;
 use super::push::{
     ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, dependency_order, load_existing,
     log_change, push_one, update_record,
@@ -164,7 +165,7 @@ pub(super) fn commit_edit(
     tx: &Transaction<'_>,
     who: &Pusher,
     p: PlannedEdit,
-    now: Timestamp,
+    (limits, now): (&HeldLimits, Timestamp),
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
 ) -> Result<PushOutcome, StorageError> {
@@ -175,7 +176,7 @@ pub(super) fn commit_edit(
         decision,
     } = p;
     let Some(current) = load_existing(tx, &doc.record_id)? else {
-        return push_one(tx, who, doc, now, actors, logged);
+        return push_one(tx, who, doc, (limits, now), actors, logged);
     };
     let fresh_logged = match &decision {
         EditDecision::Accept { changes, .. } => changes
@@ -186,7 +187,7 @@ pub(super) fn commit_edit(
         EditDecision::Reject(_) => false,
     };
     if current.heads != basis || super::plan::has_held(tx, &doc.record_id)? || fresh_logged {
-        return push_one(tx, who, doc, now, actors, logged);
+        return push_one(tx, who, doc, (limits, now), actors, logged);
     }
     let unbound = match actors.unbound(tx, who, plan_actors)? {
         Ok(unbound) => unbound,

@@ -9,6 +9,7 @@ use gridmate_domain::fixtures::{self, Rng};
 use gridmate_domain::wire::{Change, PushDoc, PushOutcome};
 use gridmate_domain::{GridId, Record, Timestamp};
 
+use super::held::HeldLimits;
 use super::plan::plan_all;
 use super::push::{Pusher, load_record_doc, push_batch};
 use super::store::SyncStore;
@@ -87,14 +88,26 @@ fn an_edit_planned_against_older_heads_is_decided_again() {
     let (a1, a2, a3) = (ActorId::random(), ActorId::random(), ActorId::random());
     let (id, mut doc) = new_record(&mut rng, &a1);
     let first = as_document(id, &mut doc);
-    accepted(&db.push(&who, vec![first], now).unwrap().results[0].outcome);
+    accepted(
+        &db.push(&who, vec![first], (&HeldLimits::default(), now))
+            .unwrap()
+            .results[0]
+            .outcome,
+    );
 
     // Planned against the first version; another edit lands before the plan is committed.
     let late = edit(id, &mut doc, &a2, "正东路 1 号");
     let plans = db.read(|c| plan_all(c, &who, vec![late], now)).unwrap();
     let meanwhile = edit(id, &mut doc, &a3, "正东路 2 号");
-    accepted(&db.push(&who, vec![meanwhile], now).unwrap().results[0].outcome);
-    let batch = db.write(|c| push_batch(c, &who, plans, now)).unwrap();
+    accepted(
+        &db.push(&who, vec![meanwhile], (&HeldLimits::default(), now))
+            .unwrap()
+            .results[0]
+            .outcome,
+    );
+    let batch = db
+        .write(|c| push_batch(c, &who, plans, (&HeldLimits::default(), now)))
+        .unwrap();
 
     // Both edits are kept: two concurrent heads, three changes, none logged twice.
     let heads = accepted(&batch.results[0].outcome);
@@ -121,8 +134,15 @@ fn a_new_record_planned_before_it_arrived_another_way_is_not_logged_twice() {
             .map(|c| Change(c.raw_bytes().to_vec()))
             .collect(),
     };
-    let heads = accepted(&db.push(&who, vec![as_change], now).unwrap().results[0].outcome);
-    let batch = db.write(|c| push_batch(c, &who, plans, now)).unwrap();
+    let heads = accepted(
+        &db.push(&who, vec![as_change], (&HeldLimits::default(), now))
+            .unwrap()
+            .results[0]
+            .outcome,
+    );
+    let batch = db
+        .write(|c| push_batch(c, &who, plans, (&HeldLimits::default(), now)))
+        .unwrap();
     assert_eq!(accepted(&batch.results[0].outcome), heads);
     assert!(batch.logged.is_empty(), "nothing new to log");
     let mut stored = db.read(|c| load_record_doc(c, &id)).unwrap().unwrap();
@@ -150,8 +170,15 @@ fn a_rejected_plan_is_not_used_once_the_record_exists() {
         .read(|c| plan_all(c, &who, vec![forged_push], now))
         .unwrap();
     let real = as_document(id, &mut doc);
-    accepted(&db.push(&who, vec![real], now).unwrap().results[0].outcome);
-    let batch = db.write(|c| push_batch(c, &who, plans, now)).unwrap();
+    accepted(
+        &db.push(&who, vec![real], (&HeldLimits::default(), now))
+            .unwrap()
+            .results[0]
+            .outcome,
+    );
+    let batch = db
+        .write(|c| push_batch(c, &who, plans, (&HeldLimits::default(), now)))
+        .unwrap();
     match &batch.results[0].outcome {
         PushOutcome::Rejected { code, field, .. } => {
             assert_eq!(

@@ -6,8 +6,9 @@
 //!   blocks the others in the batch.
 //! - Idempotent: changes are keyed by hash; a retried, duplicated or reordered push finds them
 //!   logged and answers `Accepted` with the current heads, writing nothing.
-//! - A change whose dependencies are missing is held in `sync_held`, never dropped and never shown
-//!   to others, and is retried on the record's next push.
+//! - A change whose dependencies are missing is held in `sync_held` (scoped, bounded, expiring:
+//!   `held.rs`), never shown to others, and logged under its own pusher once a push brings what
+//!   it lacks. A held change never stops another change of the record from being accepted.
 //! - Nothing is logged that does not pass `validate_record`/`validate_update`, scope, creator and
 //!   actor checks; who pushed each change (user, device) and when is recorded with it.
 
@@ -23,6 +24,7 @@ use super::authorize::{Pushed, authorize, may_reach, new_changes};
 use super::doc::{
     all_changes, decode_change, decode_heads, encode_heads, load, load_document, round_trips,
 };
+use super::held::{self, HeldLimits, missing_of, split_ready};
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
 use super::refusal;
@@ -60,9 +62,12 @@ pub fn push_batch(
     conn: &mut Connection,
     who: &Pusher,
     plans: Vec<Plan>,
-    now: Timestamp,
+    (limits, now): (&HeldLimits, Timestamp),
 ) -> Result<PushBatch, StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Expired held changes go first: one index range, in the batch's transaction.
+    held::expire(&tx, limits, now)?;
+    let at = (limits, now);
     let mut actors = ActorCache::default();
     let mut results = Vec::with_capacity(plans.len());
     let mut logged: Vec<i64> = Vec::new();
@@ -70,9 +75,9 @@ pub fn push_batch(
         let record_id = plan.record_id();
         savepoint(&tx, "SAVEPOINT record")?;
         let pushed = match plan {
-            Plan::Locked(d) => push_one(&tx, who, d, now, &mut actors, &mut logged),
-            Plan::NewDocument(p) => commit_planned(&tx, who, *p, now, &mut actors, &mut logged),
-            Plan::Edit(p) => commit_edit(&tx, who, *p, now, &mut actors, &mut logged),
+            Plan::Locked(d) => push_one(&tx, who, d, at, &mut actors, &mut logged),
+            Plan::NewDocument(p) => commit_planned(&tx, who, *p, at, &mut actors, &mut logged),
+            Plan::Edit(p) => commit_edit(&tx, who, *p, at, &mut actors, &mut logged),
         };
         let outcome = match pushed {
             Ok(o) => o,
@@ -191,30 +196,121 @@ pub(super) fn push_one(
     tx: &Transaction<'_>,
     who: &Pusher,
     d: PushDoc,
-    now: Timestamp,
+    (limits, now): (&HeldLimits, Timestamp),
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
 ) -> Result<PushOutcome, StorageError> {
-    let record_id = RecordId::from_uuid(uuid::Uuid::from_bytes(d.record_id));
     let existing = load_existing(tx, &d.record_id)?;
     if let Some(e) = &existing
         && !reachable(tx, who, e)?
     {
         return Ok(refusal::record_out_of_scope());
     }
+    let fresh = match fresh_changes(tx, &d)? {
+        Ok(fresh) => fresh,
+        Err(refused) => return Ok(refused),
+    };
+    if fresh.is_empty() {
+        return Ok(nothing_new(existing.as_ref()));
+    }
+    let authors: Vec<Vec<u8>> = fresh
+        .iter()
+        .map(|c| c.actor_id().to_bytes().to_vec())
+        .collect();
+    let unbound = match actors.unbound(tx, who, authors)? {
+        Ok(unbound) => unbound,
+        Err(conflict) => return Ok(conflict),
+    };
+    let (mut doc, old) = match &existing {
+        Some(e) => {
+            let doc = load(e.snapshot.as_deref(), &tail_of(tx, e)?)
+                .map_err(|err| StorageError::Corrupt(err.to_string()))?;
+            let old = read_record(&doc)
+                .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
+            (doc, Some(old))
+        }
+        None => (AutoCommit::new(), None),
+    };
+    // Only this push's own changes whose dependencies the record holds are decided now: a change
+    // held for anyone else never stands in the way (it joins once its dependencies are there).
+    let (ready, waiting) = split_ready(&mut doc, fresh);
+    if ready.is_empty() && existing.is_none() {
+        // Nothing is held for an unknown record: the device sends its whole document next.
+        return Ok(PushOutcome::Held {
+            missing: missing_of(&mut doc, &waiting),
+        });
+    }
+    let mut progress = None;
+    if !ready.is_empty() {
+        let accepted = accept_own(tx, who, &d.record_id, &mut doc, old, ready, now)?;
+        match accepted {
+            Ok(p) => progress = Some(p),
+            Err(refused) => return Ok(refused),
+        }
+    }
+    if !waiting.is_empty()
+        && let Some(refused) = held::hold(tx, who, &d.record_id, &waiting, (limits, now))?
+    {
+        return Ok(refused);
+    }
+    for actor in unbound {
+        actors.bind(tx, actor, who, now)?;
+    }
+    if let Some((own, rowid, record)) = progress {
+        logged.extend_from_slice(&own);
+        let mut p = held::Progress {
+            record_id: &d.record_id,
+            rowid,
+            doc: &mut doc,
+            record,
+            last_seq: own.last().copied().unwrap_or(0),
+            logged: own.len() as i64,
+        };
+        held::complete(tx, &mut p, now, actors)?;
+        store_state(tx, existing.as_ref(), p)?;
+    }
+    if waiting.is_empty() {
+        Ok(PushOutcome::Accepted {
+            heads: doc.get_heads().iter().map(|h| h.0).collect(),
+        })
+    } else {
+        Ok(PushOutcome::Held {
+            missing: missing_of(&mut doc, &waiting),
+        })
+    }
+}
 
-    // Decode, and keep only what the server does not have yet (plus what it holds for this record).
+/// The answer to a push that brought nothing the server lacks: the stored heads (a retry).
+fn nothing_new(existing: Option<&Existing>) -> PushOutcome {
+    match existing {
+        Some(e) => PushOutcome::Accepted {
+            heads: decode_heads(&e.heads),
+        },
+        None => refusal::reject(
+            "missing_changes",
+            "changes",
+            "新记录缺少内容",
+            "a new record was pushed without its changes",
+        ),
+    }
+}
+
+/// The pushed changes the server has not logged yet, decoded (a document chunk, protocol v2,
+/// joins as the changes it holds); the refusal of an undecodable chunk.
+fn fresh_changes(
+    tx: &Transaction<'_>,
+    d: &PushDoc,
+) -> Result<Result<Vec<Change>, PushOutcome>, StorageError> {
     let mut fresh: Vec<Change> = Vec::new();
     let mut exists = tx.prepare_cached("SELECT 1 FROM sync_changes WHERE hash = ?1")?;
     for (i, raw) in d.changes.iter().enumerate() {
-        // A document chunk (protocol v2) joins this path as the changes it holds.
         let decoded = if is_document_chunk(&raw.0) {
             load_document(&raw.0).as_mut().and_then(all_changes)
         } else {
             decode_change(&raw.0).map(|c| vec![c])
         };
         let Some(decoded) = decoded else {
-            return Ok(refusal::undecodable(i));
+            return Ok(Err(refusal::undecodable(i)));
         };
         for c in decoded {
             if !exists.exists([c.hash().0.as_slice()])?
@@ -224,127 +320,81 @@ pub(super) fn push_one(
             }
         }
     }
-    // What this request itself carries (held changes from earlier pushes are added below).
-    let own: HashSet<ChangeHash> = fresh.iter().map(Change::hash).collect();
-    let mut held = tx.prepare_cached("SELECT hash, bytes FROM sync_held WHERE record_id = ?1")?;
-    let held_rows: Vec<(Vec<u8>, Vec<u8>)> = held
-        .query_map([d.record_id.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let had_held = !held_rows.is_empty();
-    for (hash, bytes) in held_rows {
-        if !fresh
-            .iter()
-            .any(|f| f.hash().0.as_slice() == hash.as_slice())
-            && !exists.exists([hash.as_slice()])?
-            && let Some(c) = decode_change(&bytes)
-        {
-            fresh.push(c);
-        }
-    }
-    if fresh.is_empty() {
-        return Ok(match &existing {
-            Some(e) => PushOutcome::Accepted {
-                heads: decode_heads(&e.heads),
-            },
-            None => refusal::reject(
-                "missing_changes",
-                "changes",
-                "新记录缺少内容",
-                "a new record was pushed without its changes",
-            ),
-        });
-    }
+    Ok(Ok(fresh))
+}
 
-    let authors: Vec<Vec<u8>> = fresh
-        .iter()
-        .map(|c| c.actor_id().to_bytes().to_vec())
-        .collect();
-    let unbound = match actors.unbound(tx, who, authors)? {
-        Ok(unbound) => unbound,
-        Err(conflict) => return Ok(conflict),
-    };
+/// What `accept_own` logged: the seqs, the record's rowid and the record now.
+type Logged = (Vec<i64>, i64, Record);
 
-    let (mut doc, old) = match &existing {
-        Some(e) => {
-            let tail = tail_of(tx, e)?;
-            let doc = load(e.snapshot.as_deref(), &tail)
-                .map_err(|err| StorageError::Corrupt(err.to_string()))?;
-            let old = read_record(&doc)
-                .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
-            (doc, Some(old))
-        }
-        None => (AutoCommit::new(), None),
-    };
+/// Applies, checks and logs the pusher's own `ready` changes (in dependency order), or refuses.
+fn accept_own(
+    tx: &Transaction<'_>,
+    who: &Pusher,
+    record_id: &[u8; 16],
+    doc: &mut AutoCommit,
+    old: Option<Record>,
+    ready: Vec<Change>,
+    now: Timestamp,
+) -> Result<Result<Logged, PushOutcome>, StorageError> {
     let before = doc.get_heads();
-    if guarded::apply_changes(&mut doc, fresh.clone()).is_err() {
-        return Ok(refusal::unappliable());
+    if guarded::apply_changes(doc, ready.clone()).is_err() {
+        return Ok(Err(refusal::unappliable()));
     }
-    let missing = doc.get_missing_deps(&[]);
-    if !missing.is_empty() {
-        hold(tx, who, &d.record_id, &fresh, now)?;
-        return Ok(PushOutcome::Held {
-            missing: missing.iter().map(|h| h.0).collect(),
-        });
-    }
-
-    let new = match read_record(&doc) {
+    let new = match read_record(doc) {
         Ok(r) => r,
-        Err(e) => {
-            return Ok(refusal::schema_mismatch(&e));
-        }
+        Err(e) => return Ok(Err(refusal::schema_mismatch(&e))),
     };
-    let fresh = dependency_order(fresh);
+    let ready = dependency_order(ready);
+    let id = RecordId::from_uuid(uuid::Uuid::from_bytes(*record_id));
     let pushed = Pushed {
-        id: &record_id,
+        id: &id,
         old: old.as_ref(),
         new: &new,
-        doc: &doc,
-        fresh: &new_changes(&fresh),
+        doc,
+        fresh: &new_changes(&ready),
     };
     if let Some(outcome) = authorize(who, &pushed, now) {
-        return Ok(outcome);
+        return Ok(Err(outcome));
     }
-    if !round_trips(&mut doc, &before, &fresh) {
-        return Ok(refusal::unencodable());
+    if !round_trips(doc, &before, &ready) {
+        return Ok(Err(refusal::unencodable()));
     }
-
-    // Accepted: log the new changes in dependency order, bind new actors, update the record row.
-    let rowid = match &existing {
+    let rowid = match load_existing(tx, record_id)? {
         Some(e) => e.rowid,
-        None => insert_record(tx, &d.record_id, &new)?,
+        None => insert_record(tx, record_id, &new)?,
     };
-    let mut last_seq = 0;
-    // `fresh` is exactly what the stored document lacked (no hash of it is logged), so it is
+    // `ready` is exactly what the stored document lacked (no hash of it is logged), so it is
     // logged as received, in dependency order; `doc.get_changes(&heads_before)` would re-encode
     // every change from the op set (a large share of a push's CPU: docs/benchmarks.md, W1).
-    for c in &fresh {
+    let mut seqs = Vec::with_capacity(ready.len());
+    let mut unheld = tx.prepare_cached("DELETE FROM sync_held WHERE hash = ?1")?;
+    for c in &ready {
         let row = LogRow {
             hash: c.hash(),
             actor: c.actor_id().to_bytes(),
             bytes: c.raw_bytes(),
         };
-        last_seq = log_change(tx, who, rowid, &new, &row, now)?;
-        if own.contains(&c.hash()) {
-            logged.push(last_seq);
-        }
+        seqs.push(log_change(tx, who, rowid, &new, &row, now)?);
+        // Held earlier and now pushed again with what it lacked.
+        unheld.execute([c.hash().0.as_slice()])?;
     }
-    for actor in unbound {
-        actors.bind(tx, actor, who, now)?;
-    }
-    if had_held {
-        tx.execute(
-            "DELETE FROM sync_held WHERE record_id = ?1",
-            [d.record_id.as_slice()],
-        )?;
-    }
-    let heads = doc.get_heads();
-    let tail = existing.as_ref().map_or(0, |e| e.tail_changes) + fresh.len() as i64;
+    Ok(Ok((seqs, rowid, new)))
+}
+
+/// Writes the record row after this push's changes (its own and completed held ones) were logged.
+fn store_state(
+    tx: &Transaction<'_>,
+    existing: Option<&Existing>,
+    p: held::Progress<'_>,
+) -> Result<(), StorageError> {
+    let heads = p.doc.get_heads();
+    let tail = existing.map_or(0, |e| e.tail_changes) + p.logged;
     let (snapshot, snapshot_seq, tail) = if tail > SNAPSHOT_AFTER {
-        (Some(doc.save()), last_seq, 0)
+        (Some(p.doc.save()), p.last_seq, 0)
     } else {
         (
-            existing.as_ref().and_then(|e| e.snapshot.clone()),
-            existing.as_ref().map_or(0, |e| e.snapshot_seq),
+            existing.and_then(|e| e.snapshot.clone()),
+            existing.map_or(0, |e| e.snapshot_seq),
             tail,
         )
     };
@@ -353,12 +403,9 @@ pub(super) fn push_one(
         snapshot: snapshot.as_deref(),
         snapshot_seq,
         tail,
-        last_seq,
+        last_seq: p.last_seq,
     };
-    update_record(tx, rowid, &new, &stored)?;
-    Ok(PushOutcome::Accepted {
-        heads: heads.iter().map(|h| h.0).collect(),
-    })
+    update_record(tx, p.rowid, &p.record, &stored)
 }
 
 /// One accepted change (or single-change document chunk) as it goes into the log.
@@ -533,30 +580,6 @@ pub(super) fn insert_record(
     tx.prepare_cached("INSERT OR IGNORE INTO sync_grids (grid_id) VALUES (?1)")?
         .execute([r.meta.grid_id.as_str()])?;
     Ok(rowid)
-}
-
-fn hold(
-    tx: &Transaction<'_>,
-    who: &Pusher,
-    record_id: &[u8; 16],
-    changes: &[Change],
-    now: Timestamp,
-) -> Result<(), StorageError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO sync_held (hash, record_id, bytes, pushed_by, pushed_device, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for c in changes {
-        stmt.execute(params![
-            c.hash().0.as_slice(),
-            record_id.as_slice(),
-            c.raw_bytes(),
-            who.user_id,
-            who.device_id,
-            now.millis()
-        ])?;
-    }
-    Ok(())
 }
 
 /// Reads a record's current document (for admin export and tests).

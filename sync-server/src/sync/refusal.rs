@@ -79,3 +79,26 @@ pub(super) fn actor_conflict() -> PushOutcome {
         "these changes were written by another device's actor",
     )
 }
+
+/// Holding the record's waiting changes would pass the device's or the user's held-change limit
+/// (`held::HeldLimits`); nothing of the record is stored. Devices answer it as they answer `Held`,
+/// by sending the record's whole history (`PushOutcome::wants_whole_history`).
+pub(super) fn held_quota_exceeded() -> PushOutcome {
+    reject(
+        gridmate_domain::wire::HELD_QUOTA_EXCEEDED,
+        "changes",
+        "等待上级修改的数据过多，请先完整同步",
+        "too many changes are waiting for their dependencies; sync the whole record first",
+    )
+}
+
+/// The account or device that pushed a held change is gone, disabled or revoked: the change is
+/// dropped when it could have been completed (audited only).
+pub(super) fn held_pusher_gone() -> PushOutcome {
+    reject(
+        "held_pusher_gone",
+        "changes",
+        "提交该修改的账户或设备已停用",
+        "the account or device that pushed this change is no longer active",
+    )
+}

@@ -119,3 +119,11 @@ CREATE TABLE sync_assignment_ends (
 CREATE INDEX sync_assignment_ends_user ON sync_assignment_ends (former_user, seq);
 CREATE INDEX sync_assignment_ends_unit ON sync_assignment_ends (former_unit, seq);
 "#;
+
+/// Held changes are counted per device and per user (`held::hold`) and expire by age
+/// (`held::expire`): each of those reads is an index range.
+pub const HELD_MIGRATION: &str = r#"
+CREATE INDEX sync_held_device ON sync_held (pushed_device);
+CREATE INDEX sync_held_user ON sync_held (pushed_by);
+CREATE INDEX sync_held_received ON sync_held (received_at);
+"#;

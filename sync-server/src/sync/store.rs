@@ -1,7 +1,7 @@
 //! The sync storage interface. The HTTP layer only sees this trait; SQLite implements it here. Any
 //! implementation gives the same two operations with the same guarantees:
 //! - `push`: one atomic batch; per record all-or-nothing; idempotent by change hash; returns the
-//!   seqs of the changes the request carried;
+//!   seqs of the changes the request carried; held changes within `HeldLimits`;
 //! - `pull`: one consistent snapshot; changes of the scope (and, protocol 4, of the records
 //!   assigned to the reader outside it) after the positions, in key order, paged, never past the
 //!   high-water mark read in that snapshot.
@@ -9,6 +9,7 @@
 use gridmate_domain::Timestamp;
 use gridmate_domain::wire::{PullPage, PullRequest, PushDoc};
 
+use super::held::HeldLimits;
 use super::plan::plan_all;
 use super::pull::{Reader, pull};
 use super::push::{PushBatch, Pusher, push_batch};
@@ -19,7 +20,7 @@ pub trait SyncStore: Send + Sync + 'static {
         &self,
         who: &Pusher,
         docs: Vec<PushDoc>,
-        now: Timestamp,
+        at: (&HeldLimits, Timestamp),
     ) -> Result<PushBatch, StorageError>;
     fn pull(
         &self,
@@ -34,11 +35,11 @@ impl SyncStore for SqliteStorage {
         &self,
         who: &Pusher,
         docs: Vec<PushDoc>,
-        now: Timestamp,
+        at: (&HeldLimits, Timestamp),
     ) -> Result<PushBatch, StorageError> {
         // The CPU-heavy checks run here, before the writer lock, beside other requests' work.
-        let plans = self.read(|c| plan_all(c, who, docs, now))?;
-        self.write(|c| push_batch(c, who, plans, now))
+        let plans = self.read(|c| plan_all(c, who, docs, at.1))?;
+        self.write(|c| push_batch(c, who, plans, at))
     }
 
     fn pull(

@@ -13,6 +13,7 @@ use gridmate_domain::{
     DisputeStatus, GridId, LogKind, Record, RecordBody, Role, Timestamp, WorkflowAction as A,
 };
 
+use super::held::HeldLimits;
 use super::plan::Plan;
 use super::push::{Pusher, push_batch};
 use super::store::SyncStore;
@@ -108,9 +109,18 @@ fn as_document(id: [u8; 16], doc: &mut AutoCommit) -> PushDoc {
 /// The outcome on the planned path and on the general path (for refusals: neither stores).
 fn both(db: &SqliteStorage, who: &Pusher, push: &PushDoc) -> [PushOutcome; 2] {
     let now = Timestamp::now();
-    let planned = db.push(who, vec![push.clone()], now).unwrap();
+    let planned = db
+        .push(who, vec![push.clone()], (&HeldLimits::default(), now))
+        .unwrap();
     let general = db
-        .write(|c| push_batch(c, who, vec![Plan::Locked(push.clone())], now))
+        .write(|c| {
+            push_batch(
+                c,
+                who,
+                vec![Plan::Locked(push.clone())],
+                (&HeldLimits::default(), now),
+            )
+        })
         .unwrap();
     [
         planned.results[0].outcome.clone(),
@@ -134,7 +144,9 @@ fn accepted(o: &PushOutcome) {
 }
 
 fn store(db: &SqliteStorage, who: &Pusher, push: PushDoc) {
-    let r = db.push(who, vec![push], Timestamp::now()).unwrap();
+    let r = db
+        .push(who, vec![push], (&HeldLimits::default(), Timestamp::now()))
+        .unwrap();
     accepted(&r.results[0].outcome);
 }
 

@@ -6,7 +6,8 @@
 //! Per record, `record_sync.synced_heads` are heads the server is known to hold (everything before
 //! them is on the server). A push sends the changes after them (from the record's outbox when it is
 //! current, `outbox.rs`, else from its document); an `Accepted` moves them to the
-//! heads that were pushed; `Held` clears them so that the next push sends the whole history;
+//! heads that were pushed; `Held` (and the refusal `held_quota_exceeded`, which stored nothing)
+//! clears them so that the next push sends the whole history;
 //! `Rejected` marks the record `rejected` with the server's reason and keeps every local change, so
 //! the user can see and fix it (a fix is a new edit: the record is pending again and the server
 //! judges the resulting state). Device positions advance in the same transaction that stores the
@@ -250,20 +251,12 @@ impl Store {
                         .execute(params![state.as_str(), rowid])?;
                     applied.accepted += 1;
                 }
-                PushOutcome::Held { .. } => {
-                    tx.execute(
-                        "UPDATE record_sync SET synced_heads = NULL, unsent = NULL, unsent_from = NULL,
-                         unsent_to = NULL WHERE record_rowid = ?1",
-                        [rowid],
-                    )?;
-                    applied.held += 1;
-                }
                 PushOutcome::Rejected {
                     code,
                     field,
                     message_zh,
                     message_en,
-                } => {
+                } if !res.outcome.wants_whole_history() => {
                     let reason =
                         serde_json::json!({"field": field, "zh-CN": message_zh, "en": message_en})
                             .to_string();
@@ -282,6 +275,15 @@ impl Store {
                         message_zh: message_zh.clone(),
                         message_en: message_en.clone(),
                     });
+                }
+                // Held, or refused only because the server holds no more: send it all again.
+                _ => {
+                    tx.execute(
+                        "UPDATE record_sync SET synced_heads = NULL, unsent = NULL, unsent_from = NULL,
+                         unsent_to = NULL WHERE record_rowid = ?1",
+                        [rowid],
+                    )?;
+                    applied.held += 1;
                 }
             }
         }

@@ -191,7 +191,7 @@ async fn sync_records(
         let held_now: Vec<[u8; 16]> = resp
             .results
             .iter()
-            .filter(|r| matches!(r.outcome, gridmate_domain::wire::PushOutcome::Held { .. }))
+            .filter(|r| r.outcome.wants_whole_history())
             .map(|r| r.record_id)
             .collect();
         if held_now.iter().any(|h| held_before.contains(h)) {

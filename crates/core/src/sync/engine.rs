@@ -2,9 +2,7 @@
 //! how long to wait after a failure, and what status to show. No IO, no clock, no randomness of
 //! its own (the caller passes them in), so every decision is unit-tested.
 
-use gridmate_domain::wire::{
-    PROTOCOL_VERSION, Position, PullRequest, PushOutcome, SyncRequest, SyncResponse,
-};
+use gridmate_domain::wire::{PROTOCOL_VERSION, Position, PullRequest, SyncRequest, SyncResponse};
 use serde::Serialize;
 
 use crate::store::Outgoing;
@@ -69,10 +67,7 @@ pub fn next_pull_page(current: u32, cfg: &SyncConfig) -> u32 {
 /// Whether another exchange is needed: the push batch was full (more may be pending), records were
 /// held (they go again with their whole history), or the pull page said there is more.
 pub fn needs_another_round(sent: usize, cfg: &SyncConfig, resp: &SyncResponse) -> bool {
-    let held = resp
-        .results
-        .iter()
-        .any(|r| matches!(r.outcome, PushOutcome::Held { .. }));
+    let held = resp.results.iter().any(|r| r.outcome.wants_whole_history());
     let more = resp.pull.as_ref().is_some_and(|p| p.more);
     sent >= cfg.max_push_records || held || more
 }
@@ -131,7 +126,7 @@ pub enum SyncStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gridmate_domain::wire::{PullPage, PushResult};
+    use gridmate_domain::wire::{PullPage, PushOutcome, PushResult};
 
     fn resp(outcomes: Vec<PushOutcome>, more: bool) -> SyncResponse {
         SyncResponse {
@@ -178,6 +173,21 @@ mod tests {
             1,
             &cfg,
             &resp(vec![PushOutcome::Held { missing: vec![] }], false)
+        ));
+        let refused = |code: &str| PushOutcome::Rejected {
+            code: code.into(),
+            field: "changes".into(),
+            message_zh: String::new(),
+            message_en: String::new(),
+        };
+        assert!(
+            needs_another_round(1, &cfg, &resp(vec![refused("held_quota_exceeded")], false)),
+            "the server holds no more: the whole history goes next"
+        );
+        assert!(!needs_another_round(
+            1,
+            &cfg,
+            &resp(vec![refused("out_of_scope")], false)
         ));
     }
 
