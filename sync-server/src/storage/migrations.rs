@@ -75,6 +75,13 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 5: each dispute's current assignee, and the assignments that ended (protocol 4 pulls).
     crate::sync::schema::ASSIGNMENT_MIGRATION,
+    // 6: token rotation: the token a rotation replaced, valid until the new one is first used.
+    // (SQLite cannot add a UNIQUE column: the uniqueness is an index.)
+    r#"
+    ALTER TABLE devices ADD COLUMN prev_token_hash BLOB;
+    ALTER TABLE devices ADD COLUMN prev_token_expires_at INTEGER;
+    CREATE UNIQUE INDEX devices_prev_token ON devices (prev_token_hash);
+    "#,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
