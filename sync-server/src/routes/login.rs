@@ -6,7 +6,8 @@
 //! device may still prove its password, with its own budget of 5 wrong tries. A wrong password
 //! from it is answered `too_many_attempts` like any blocked attempt, so a blocked caller never
 //! learns whether a password was right without holding a registered device's id. A right
-//! password resets the (user, address) and device keys, never the address key.
+//! password resets the (user, address) and device keys, never the address key; let through while
+//! blocked, only the device's key (the block stays for everyone else).
 //!
 //! Invariants: an unknown name costs one argon2 verification just like a known one and answers
 //! the same `invalid_credentials`; a disabled account, a revoked device or a device registered to
@@ -104,7 +105,14 @@ pub async fn login(
             });
         }
     };
-    state.throttle.record_success(&attempt.success_keys);
+    // Let through while blocked: the block stays for everyone else (an attacker sharing the
+    // address must not get a fresh budget each time the user signs in).
+    let reset = if blocked.is_some() {
+        std::slice::from_ref(&attempt.device_key)
+    } else {
+        attempt.success_keys.as_slice()
+    };
+    state.throttle.record_success(reset);
     tracing::Span::current().record("user_id", record.profile.id.0);
     if record.disabled {
         return Err(ApiError::UserDisabled);
