@@ -368,7 +368,6 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             base_window: Duration::from_secs(args.login_block_secs),
             ..ThrottleConfig::default()
         },
-        ..ServerConfig::default()
     };
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),

@@ -150,6 +150,7 @@ mod tests {
                 more,
                 scope: vec![],
                 revoked: vec![],
+                authors: vec![],
             }),
         }
     }
