@@ -26,6 +26,7 @@ use crate::reference::{self, ReferenceInputError};
 
 mod held_cmd;
 mod reference_cmd;
+use crate::auth::ThrottleConfig;
 use crate::scope::{Scope, ScopeError};
 use crate::server::{BoundServer, ServeError, TlsFiles, shutdown_signal};
 use crate::state::{
@@ -172,6 +173,19 @@ pub struct ServeArgs {
     /// Use the last X-Forwarded-For address as the client address (only behind a trusted proxy).
     #[arg(long, env = "GRIDMATE_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Failed logins of one user name from one address before sign-ins are slowed down there
+    /// (a device registered to that user still gets through with the right password).
+    #[arg(long, env = "GRIDMATE_LOGIN_USER_THRESHOLD", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_user_threshold: u32,
+    /// Failed logins from one address (any user name) before sign-ins from it are slowed down.
+    #[arg(long, env = "GRIDMATE_LOGIN_ADDRESS_THRESHOLD", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_address_threshold: u32,
+    /// The first slow-down window in seconds; it doubles with each further failure, up to 15 min.
+    #[arg(long, env = "GRIDMATE_LOGIN_BLOCK_SECS", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub login_block_secs: u64,
     /// A JSON file holding the deadline table devices work by (docs/dispute-workflow.md); the
     /// built-in table when absent.
     #[arg(long, env = "GRIDMATE_DEADLINES")]
@@ -450,7 +464,12 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             bytes_per_user: args.held_max_bytes_per_user,
             max_age: Duration::from_secs(u64::from(args.held_max_age_days) * 86_400),
         },
-        ..ServerConfig::default()
+        throttle: ThrottleConfig {
+            user_threshold: args.login_user_threshold,
+            ip_threshold: args.login_address_threshold,
+            base_window: Duration::from_secs(args.login_block_secs),
+            ..ThrottleConfig::default()
+        },
     };
     let limits = config.connections.clone();
     let tls = match (args.tls_cert, args.tls_key) {

@@ -27,6 +27,9 @@ pub enum ApiError {
     UserDisabled,
     #[error("device revoked")]
     DeviceRevoked,
+    /// The device id is registered to another user; a device belongs to its first user.
+    #[error("device registered to another user")]
+    DeviceBoundToOtherUser,
     /// Too many failed logins; the client may retry after `retry_after_secs`.
     #[error("too many attempts (retry after {retry_after_secs} s)")]
     TooManyAttempts { retry_after_secs: u64 },
@@ -88,6 +91,7 @@ impl ApiError {
         match self {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::UserDisabled | Self::DeviceRevoked => StatusCode::FORBIDDEN,
+            Self::DeviceBoundToOtherUser => StatusCode::CONFLICT,
             Self::TooManyAttempts { .. } | Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) | Self::MalformedBody | Self::UnsupportedProtocol(_) => {
                 StatusCode::BAD_REQUEST
@@ -107,6 +111,7 @@ impl ApiError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::UserDisabled => "user_disabled",
             Self::DeviceRevoked => "device_revoked",
+            Self::DeviceBoundToOtherUser => "device_bound_to_other_user",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Overloaded => "overloaded",
             Self::BadRequest(_) => "bad_request",
@@ -143,6 +148,10 @@ impl ApiError {
             Self::DeviceRevoked => msg(
                 "该设备已被注销，请联系指挥中心",
                 "This device has been revoked; contact the command centre",
+            ),
+            Self::DeviceBoundToOtherUser => msg(
+                "此设备已登记在另一位用户名下，不能用其他账号登录。换人使用这部手机时，请在应用中以自己的账号登录（应用会为每个账号单独建立本机数据和设备编号），或请指挥中心注销此设备",
+                "This device is registered to another user and cannot sign in as someone else. To hand the phone over, sign in with your own account in the app (each account gets its own local data and device id), or ask the command centre to revoke this device",
             ),
             Self::TooManyAttempts { .. } => msg(
                 "登录失败次数过多，请稍后再试",
@@ -195,6 +204,7 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::NotFound(_) => Self::NotFound,
             StorageError::DeviceRevoked => Self::DeviceRevoked,
+            StorageError::DeviceOfOtherUser => Self::DeviceBoundToOtherUser,
             other => Self::internal(other),
         }
     }
@@ -238,6 +248,11 @@ mod tests {
             (ApiError::InvalidCredentials, 401, "invalid_credentials"),
             (ApiError::UserDisabled, 403, "user_disabled"),
             (ApiError::DeviceRevoked, 403, "device_revoked"),
+            (
+                ApiError::DeviceBoundToOtherUser,
+                409,
+                "device_bound_to_other_user",
+            ),
             (
                 ApiError::TooManyAttempts {
                     retry_after_secs: 4,

@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode, header};
 use gridmate_domain::{LegalRole, Timestamp};
 use gridmate_server::auth::password;
 use gridmate_server::model::{
-    Area, DeviceInfo, NewUser, PublicProfile, Role, Session, User, UserAuthRecord,
+    Area, DeviceInfo, NewUser, PublicProfile, Role, Session, User, UserAuthRecord, UserId,
 };
 use gridmate_server::storage::{AccountStore, StorageError, TokenGrant};
 use gridmate_server::{AppState, ManualClock, Scope, ServerConfig, SqliteStorage, router};
@@ -351,6 +351,36 @@ async fn repeated_failures_slow_down_logins() {
 }
 
 #[tokio::test]
+async fn a_registered_device_passes_a_blocked_user_with_the_right_password() {
+    let e = env();
+    add_user(&e.db, "wang.wei");
+    let device = Uuid::now_v7();
+    login_ok(&e.app, "wang.wei", device).await;
+    for _ in 0..5 {
+        let (s, _, b) = call(&e.app, login_req("wang.wei", "wrong", Uuid::now_v7())).await;
+        assert_error(s, &b, 401, "invalid_credentials");
+    }
+    // An unknown device waits, whatever the password; the registered one does not.
+    let (s, _, b) = call(&e.app, login_req("wang.wei", PW, Uuid::now_v7())).await;
+    assert_error(s, &b, 429, "too_many_attempts");
+    let (s, _, b) = call(&e.app, login_req("wang.wei", "wrong", device)).await;
+    assert_error(s, &b, 429, "too_many_attempts");
+    login_ok(&e.app, "wang.wei", device).await;
+    // Getting through did not lift the block for others.
+    let (s, _, b) = call(&e.app, login_req("wang.wei", PW, Uuid::now_v7())).await;
+    assert_error(s, &b, 429, "too_many_attempts");
+    // Its own budget: five wrong passwords, then it waits like everyone.
+    for _ in 0..5 {
+        let (s, _, b) = call(&e.app, login_req("wang.wei", "wrong", device)).await;
+        assert_error(s, &b, 429, "too_many_attempts");
+    }
+    let (s, _, b) = call(&e.app, login_req("wang.wei", PW, device)).await;
+    assert_error(s, &b, 429, "too_many_attempts");
+    e.clock.advance_millis(1000);
+    login_ok(&e.app, "wang.wei", device).await;
+}
+
+#[tokio::test]
 async fn failures_from_one_address_are_throttled_across_names() {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteStorage::open(dir.path()).unwrap());
@@ -534,6 +564,20 @@ impl AccountStore for BrokenStore {
         Err(broken())
     }
     fn touch_device(&self, _: Uuid, _: Timestamp) -> Result<(), StorageError> {
+        Err(broken())
+    }
+    fn device_owner(&self, _: Uuid) -> Result<Option<UserId>, StorageError> {
+        Err(broken())
+    }
+    fn drop_device_tokens(&self, _: Uuid) -> Result<(), StorageError> {
+        Err(broken())
+    }
+    fn rotate_device_token(
+        &self,
+        _: &[u8; 32],
+        _: &[u8; 32],
+        _: Timestamp,
+    ) -> Result<(), StorageError> {
         Err(broken())
     }
     fn list_devices(&self, _: Option<&str>) -> Result<Vec<DeviceInfo>, StorageError> {

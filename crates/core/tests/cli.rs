@@ -497,6 +497,7 @@ fn carry(cli: &Cli, from: &str, to: &str, id: &str) {
         positions: vec![],
         more: false,
         revoked: vec![],
+        authors: vec![],
         scope: vec!["jingkou-zhengdonglu".into()],
     };
     open(to)

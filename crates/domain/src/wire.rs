@@ -1,4 +1,4 @@
-//! The sync wire format (protocol version 4, see docs/sync-protocol.md): one request carries a
+//! The sync wire format (protocol version 5, see docs/sync-protocol.md): one request carries a
 //! push and a pull, one response their results. Framing: the 4-byte magic `GMS1`, then a zstd frame
 //! holding the postcard encoding of the message. Automerge changes travel as their raw bytes; the
 //! whole batch is compressed together, which is where the bytes are saved (a batch of 250 records
@@ -20,10 +20,12 @@ use crate::ids::GridId;
 /// 4: a page also brings the disputes assigned to the user (or the user's unit) outside the
 /// user's scope, from the position [`ASSIGNED_POSITION`], and lists in [`PullPage::revoked`] the
 /// ones that are no longer assigned.
-pub const PROTOCOL_VERSION: u16 = 4;
-/// Request versions a server answers, each in its own response layout: version 2 and 3 apps keep
-/// syncing (their pages carry no projections, or no assigned records) until they are updated.
-pub const SERVED_VERSIONS: [u16; 3] = [2, 3, PROTOCOL_VERSION];
+/// 5: a page names the authenticated author of its changes ([`PullPage::authors`]).
+pub const PROTOCOL_VERSION: u16 = 5;
+/// Request versions a server answers, each in its own response layout: version 2, 3 and 4 apps
+/// keep syncing (their pages carry no projections, no assigned records, or no authors) until
+/// they are updated.
+pub const SERVED_VERSIONS: [u16; 4] = [2, 3, 4, PROTOCOL_VERSION];
 /// The position of the records assigned to the user outside the user's scope (protocol 4): a
 /// pseudo-area of the positions list that no area id can be (a colon is not in a [`GridId`]),
 /// followed by the user's unit when the position was given (see [`assigned_position`]).
@@ -160,6 +162,18 @@ pub struct PullPage {
     /// Protocol 4: records outside the scope that were assigned to the user (or the user's unit)
     /// and no longer are: the device drops them.
     pub revoked: Vec<Uuid>,
+    /// Protocol 5: for every Automerge actor that wrote a change of `docs`, the user the server
+    /// bound it to when it first received a change of that actor (from that user's device). This,
+    /// not the name a change message carries, is who wrote the change.
+    pub authors: Vec<Author>,
+}
+
+/// An Automerge actor and the user name the server authenticated its changes as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    #[serde(with = "serde_bytes")]
+    pub actor: Vec<u8>,
+    pub user: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +263,7 @@ pub fn encode_response(r: &SyncResponse) -> Vec<u8> {
     match r.protocol {
         2 => encode(&v2::SyncResponse::from(r)),
         3 => encode(&v3::SyncResponse::from(r)),
+        4 => encode(&v4::SyncResponse::from(r)),
         _ => encode(r),
     }
 }
@@ -310,8 +325,54 @@ pub fn check_limits(r: &SyncRequest) -> Result<(), WireError> {
     Ok(())
 }
 
-/// The response layout of protocol 3 (requests are the same in 2, 3 and 4): a page without
-/// `revoked`.
+/// The response layout of protocol 4 (requests are the same in 2 to 5): a page without
+/// `authors`.
+pub mod v4 {
+    use serde::{Deserialize, Serialize};
+
+    use super::{Position, PulledDoc, PushResult, Uuid};
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SyncResponse {
+        pub protocol: u16,
+        pub server_time_ms: i64,
+        pub results: Vec<PushResult>,
+        pub pull: Option<PullPage>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PullPage {
+        pub docs: Vec<PulledDoc>,
+        pub positions: Vec<Position>,
+        pub more: bool,
+        pub scope: Vec<String>,
+        pub revoked: Vec<Uuid>,
+    }
+
+    impl From<&super::SyncResponse> for SyncResponse {
+        fn from(r: &super::SyncResponse) -> Self {
+            Self {
+                protocol: r.protocol,
+                server_time_ms: r.server_time_ms,
+                results: r.results.clone(),
+                pull: r.pull.as_ref().map(|p| PullPage {
+                    docs: p.docs.clone(),
+                    positions: p.positions.clone(),
+                    more: p.more,
+                    scope: p.scope.clone(),
+                    revoked: p.revoked.clone(),
+                }),
+            }
+        }
+    }
+
+    /// Decodes a version-4 response (what an app of that version reads; for tests).
+    pub fn decode_response(bytes: &[u8]) -> Result<SyncResponse, super::WireError> {
+        super::decode(bytes)
+    }
+}
+
+/// The response layout of protocol 3: a page without `revoked`.
 pub mod v3 {
     use serde::{Deserialize, Serialize};
 
@@ -466,6 +527,10 @@ mod tests {
                 more: false,
                 scope: vec!["jingkou".into()],
                 revoked: vec![[5; 16]],
+                authors: vec![Author {
+                    actor: vec![1, 2, 3],
+                    user: "wang.wei".into(),
+                }],
             }),
         };
         assert_eq!(decode_response(&encode_response(&resp)).unwrap(), resp);
@@ -495,6 +560,10 @@ mod tests {
                 more: true,
                 scope: vec!["jingkou".into()],
                 revoked: vec![[6; 16]],
+                authors: vec![Author {
+                    actor: vec![9; 16],
+                    user: "li.na".into(),
+                }],
             }),
         };
         let old = v2::decode_response(&encode_response(&resp(2))).unwrap();
@@ -502,16 +571,20 @@ mod tests {
         assert_eq!(page.docs[0].changes, doc.changes);
         assert_eq!(page.docs[0].record_id, doc.record_id);
         assert!(page.more);
-        // Version 3 keeps the projection, without `revoked`; version 4 has both; an older body
-        // is not a version-4 response.
+        // Version 3 keeps the projection, without `revoked`; an older body is not a current
+        // response.
         let v3 = v3::decode_response(&encode_response(&resp(3))).unwrap();
         assert_eq!(v3.pull.unwrap().docs, vec![doc.clone()]);
+        // Version 4 keeps `revoked`, without `authors`; version 5 has everything.
+        let v4 = v4::decode_response(&encode_response(&resp(4))).unwrap();
+        assert_eq!(v4.pull.unwrap().revoked, vec![[6; 16]]);
         assert_eq!(
-            decode_response(&encode_response(&resp(4))).unwrap(),
-            resp(4)
+            decode_response(&encode_response(&resp(5))).unwrap(),
+            resp(5)
         );
         assert!(decode_response(&encode_response(&resp(2))).is_err());
         assert!(decode_response(&encode_response(&resp(3))).is_err());
+        assert!(decode_response(&encode_response(&resp(4))).is_err());
     }
 
     #[test]

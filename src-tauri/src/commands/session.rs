@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use gridmate_core::sync::{SignIn, check_user_name, sign_in};
+use gridmate_core::sync::{SignIn, check_user_name, sign_in, sign_out};
 use tauri::{AppHandle, State};
 
 use super::with_store;
@@ -74,10 +74,11 @@ pub async fn login(
 }
 
 /// Without `force`, refuses while records are unsynced: the UI warns first. With it, the session
-/// ends but the store (and every record in it) stays on the device.
+/// ends but the store (and every record in it) stays on the device. The token dies at the server
+/// when it can be reached; offline, the device signs out all the same.
 #[tauri::command]
 pub async fn logout(state: State<'_, AppState>, force: bool) -> Result<(), AppError> {
-    with_store(state.store()?, move |s| Ok(s.unbind_server(force)?)).await?;
+    sign_out(&state.store()?, force).await?;
     state.stop();
     Ok(())
 }

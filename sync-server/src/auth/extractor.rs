@@ -38,6 +38,18 @@ pub struct AuthContext {
     /// The unit the user acts for, if any.
     pub unit: Option<String>,
     pub device_id: Uuid,
+    /// The storage key of the token this request came with (logout and rotation act on it).
+    pub token_hash: TokenHash,
+}
+
+/// A token's SHA-256, kept out of `Debug` output like the token itself.
+#[derive(Clone, Copy)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl std::fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenHash(<redacted>)")
+    }
 }
 
 impl<S> FromRequestParts<S> for AuthContext
@@ -58,6 +70,7 @@ where
             .ok_or(ApiError::Unauthorized)?;
         let now = state.clock.now();
         let accounts = state.accounts.clone();
+        let token_hash = TokenHash(hash);
         let session = blocking(move || {
             let Some(session) = accounts.session_by_token_hash(&hash)? else {
                 return Err(ApiError::Unauthorized);
@@ -95,6 +108,7 @@ where
             scope: p.scope,
             unit: p.unit,
             device_id: session.device_id,
+            token_hash,
         })
     }
 }

@@ -1,7 +1,9 @@
-//! Failed-login slow-down. Consecutive failures are counted per user name and per client address;
-//! once a key reaches its threshold, every further attempt on that key is refused (before any
-//! password work) until an exponentially growing window has passed: 1 s, 2 s, 4 s, ... capped at
-//! 15 min. A successful login resets the keys it used.
+//! Failed-login slow-down. Consecutive failures are counted per client address, per (user name,
+//! client address) and, for a device already registered to the user it signs in as, per device;
+//! once a key reaches its threshold, attempts on that key are refused until an exponentially
+//! growing window has passed: 1 s, 2 s, 4 s, ... capped at 15 min. There is deliberately no key
+//! per user name alone: whoever knows a name could then keep its owner locked out from anywhere.
+//! The rule that uses these keys (and lets a registered device through) is in `routes::login`.
 //!
 //! Invariants: pure in-memory state with time passed in (`now`), so it is testable without
 //! sleeping; memory is bounded (see [`MAX_ENTRIES`]); the state is per process and intentionally
@@ -13,11 +15,13 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use gridmate_domain::Timestamp;
+use uuid::Uuid;
 
 /// Tunables. The per-address threshold is higher than the per-user one because a whole command
 /// centre may share one NAT address, and one worker's typos must not lock out their colleagues.
 #[derive(Debug, Clone)]
 pub struct ThrottleConfig {
+    /// Failures of one user name from one address (and of one registered device).
     pub user_threshold: u32,
     pub ip_threshold: u32,
     pub base_window: Duration,
@@ -41,22 +45,43 @@ impl Default for ThrottleConfig {
 /// What a failure is counted against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ThrottleKey {
-    /// A normalized user name (known or not: unknown names are throttled the same way).
-    User(String),
     /// A client address; IPv6 is bucketed by /64 because one host usually owns a whole /64.
     Ip(IpAddr),
+    /// A normalized user name (known or not: unknown names are throttled the same way) tried
+    /// from one client address (bucketed like [`ThrottleKey::Ip`]).
+    UserAt(String, IpAddr),
+    /// A device registered to the user it signs in as: the budget of wrong passwords it may try
+    /// while its address or (user, address) key is blocked.
+    Device(Uuid),
 }
 
 impl ThrottleKey {
     pub fn ip(addr: IpAddr) -> Self {
-        match addr.to_canonical() {
-            IpAddr::V6(v6) => {
-                let mut seg = v6.segments();
-                seg[4..].fill(0);
-                Self::Ip(IpAddr::from(seg))
-            }
-            v4 => Self::Ip(v4),
+        Self::Ip(bucket(addr))
+    }
+
+    /// The (user, address) key; an unknown address (no connection info) is one shared bucket.
+    pub fn user_at(name: &str, addr: Option<IpAddr>) -> Self {
+        let addr = addr.map_or(IpAddr::from([0u8; 4]), bucket);
+        Self::UserAt(name.to_owned(), addr)
+    }
+
+    fn threshold(&self, config: &ThrottleConfig) -> u32 {
+        match self {
+            Self::Ip(_) => config.ip_threshold,
+            Self::UserAt(..) | Self::Device(_) => config.user_threshold,
         }
+    }
+}
+
+fn bucket(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mut seg = v6.segments();
+            seg[4..].fill(0);
+            IpAddr::from(seg)
+        }
+        v4 => v4,
     }
 }
 
@@ -109,10 +134,7 @@ impl LoginThrottle {
         }
         let forget_ms = duration_ms(self.config.forget_after);
         for key in keys {
-            let threshold = match key {
-                ThrottleKey::User(_) => self.config.user_threshold,
-                ThrottleKey::Ip(_) => self.config.ip_threshold,
-            };
+            let threshold = key.threshold(&self.config);
             let e = entries.entry(key.clone()).or_insert(Entry {
                 failures: 0,
                 last_failure: now,
@@ -129,7 +151,9 @@ impl LoginThrottle {
         }
     }
 
-    /// Forgets the failures of every key (after a successful login).
+    /// Forgets the failures of every key (after a successful login: the caller passes the keys
+    /// that belong to the user, never the address key, which an insider could otherwise reset
+    /// between guesses at other accounts with a login of their own).
     pub fn record_success(&self, keys: &[ThrottleKey]) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         for key in keys {
@@ -178,7 +202,7 @@ mod tests {
     }
 
     fn user() -> Vec<ThrottleKey> {
-        vec![ThrottleKey::User("wang.wei".into())]
+        vec![ThrottleKey::user_at("wang.wei", None)]
     }
 
     #[test]
@@ -226,7 +250,15 @@ mod tests {
             th.record_failure(&keys, t(0));
         }
         assert!(th.check(&keys, t(0)).is_err());
-        assert!(th.check(&[ThrottleKey::User("li.na".into())], t(0)).is_ok());
+        assert!(
+            th.check(&[ThrottleKey::user_at("li.na", None)], t(0))
+                .is_ok()
+        );
+        let elsewhere = ThrottleKey::user_at("wang.wei", Some("10.0.0.9".parse().unwrap()));
+        assert!(
+            th.check(&[elsewhere], t(0)).is_ok(),
+            "the same name from another address"
+        );
         th.record_success(&keys);
         assert!(th.check(&keys, t(0)).is_ok());
         th.record_failure(&keys, t(0));
@@ -241,12 +273,15 @@ mod tests {
         let th = LoginThrottle::new(ThrottleConfig::default());
         let ip = ThrottleKey::ip("10.0.0.7".parse().unwrap());
         for i in 0..19 {
-            th.record_failure(&[ThrottleKey::User(format!("u{i}")), ip.clone()], t(0));
+            th.record_failure(
+                &[ThrottleKey::user_at(&format!("u{i}"), None), ip.clone()],
+                t(0),
+            );
         }
         assert!(th.check(std::slice::from_ref(&ip), t(0)).is_ok());
-        th.record_failure(&[ThrottleKey::User("u19".into()), ip.clone()], t(0));
+        th.record_failure(&[ThrottleKey::user_at("u19", None), ip.clone()], t(0));
         assert_eq!(
-            th.check(&[ThrottleKey::User("fresh".into()), ip], t(0)),
+            th.check(&[ThrottleKey::user_at("fresh", None), ip], t(0)),
             Err(1)
         );
     }

@@ -1,9 +1,18 @@
 //! `POST /v1/login`: exchanges user name + password for a device-bound bearer token.
 //!
-//! Invariants: the slow-down is checked before any password work; an unknown name costs one
-//! argon2 verification just like a known one and answers the same `invalid_credentials`; a
-//! disabled account or revoked device is only revealed to a caller who knew the password; the
-//! plaintext token exists only in the response.
+//! The slow-down rule: failures count per client address (20) and per (user name, address) (5);
+//! when either key is blocked, the attempt is refused with `too_many_attempts` before any
+//! password work, unless the device id is registered to that user (and not revoked): such a
+//! device may still prove its password, with its own budget of 5 wrong tries. A wrong password
+//! from it is answered `too_many_attempts` like any blocked attempt, so a blocked caller never
+//! learns whether a password was right without holding a registered device's id. A right
+//! password resets the (user, address) and device keys, never the address key; let through while
+//! blocked, only the device's key (the block stays for everyone else).
+//!
+//! Invariants: an unknown name costs one argon2 verification just like a known one and answers
+//! the same `invalid_credentials`; a disabled account, a revoked device or a device registered to
+//! another user (`device_bound_to_other_user`: a device belongs to its first user) is only
+//! revealed to a caller who knew the password; the plaintext token exists only in the response.
 
 use std::time::Duration;
 
@@ -17,7 +26,7 @@ use crate::auth::token;
 use crate::auth::{ClientIp, ThrottleKey};
 use crate::error::{ApiError, blocking};
 use crate::json::ApiJson;
-use crate::model::{PublicProfile, normalize_user_name};
+use crate::model::{PublicProfile, UserAuthRecord, normalize_user_name};
 use crate::state::AppState;
 use crate::storage::TokenGrant;
 
@@ -66,27 +75,14 @@ pub async fn login(
     if req.password.is_empty() || req.password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::InvalidCredentials);
     }
-    // An impossible name is throttled under a fixed key so that garbage cannot mint new keys.
     let name = normalize_user_name(&req.user);
-    let mut keys = vec![ThrottleKey::User(
-        name.clone().unwrap_or_else(|| "<invalid>".to_owned()),
-    )];
-    if let Some(ip) = ip {
-        keys.push(ThrottleKey::ip(ip));
-    }
-    state
-        .throttle
-        .check(&keys, state.clock.now())
-        .map_err(|retry_after_secs| ApiError::TooManyAttempts { retry_after_secs })?;
-
-    let accounts = state.accounts.clone();
-    let record = match name {
-        Some(n) => blocking(move || Ok(accounts.user_for_login(&n)?)).await?,
-        None => None,
-    };
+    let attempt = Attempt::of(&state, name, ip, req.device_id).await?;
+    // A blocked attempt from anything but a registered device of that user is refused before
+    // any password work: its answer and its time do not depend on the password.
+    let blocked = attempt.blocked(&state)?;
 
     let password = req.password;
-    let stored = record.as_ref().map(|r| r.password_hash.clone());
+    let stored = attempt.record.as_ref().map(|r| r.password_hash.clone());
     let ok = state
         .hash_pool
         .run(move || match stored {
@@ -96,43 +92,143 @@ pub async fn login(
         .await?;
 
     let now = state.clock.now();
-    let record = match (ok, record) {
+    let record = match (ok, attempt.record) {
         (true, Some(r)) => r,
         _ => {
-            state.throttle.record_failure(&keys, now);
+            state.throttle.record_failure(&attempt.failure_keys, now);
             tracing::info!("login failed: invalid credentials");
-            return Err(ApiError::InvalidCredentials);
+            // A blocked registered device with a wrong password is answered as any blocked
+            // attempt is.
+            return Err(match blocked {
+                Some(retry_after_secs) => ApiError::TooManyAttempts { retry_after_secs },
+                None => ApiError::InvalidCredentials,
+            });
         }
     };
-    state.throttle.record_success(&keys);
+    // Let through while blocked: the block stays for everyone else (an attacker sharing the
+    // address must not get a fresh budget each time the user signs in).
+    let reset = if blocked.is_some() {
+        std::slice::from_ref(&attempt.device_key)
+    } else {
+        attempt.success_keys.as_slice()
+    };
+    state.throttle.record_success(reset);
     tracing::Span::current().record("user_id", record.profile.id.0);
     if record.disabled {
         return Err(ApiError::UserDisabled);
     }
+    let token = grant_token(&state, &record, req.device_id, device_name).await?;
+    tracing::info!(device_id = %req.device_id, "login succeeded");
+    Ok(Json(LoginResponse {
+        token,
+        user: record.profile,
+        device_id: req.device_id,
+    }))
+}
 
+/// One login attempt's account, device and slow-down keys (`docs/security.md`, the throttle rule).
+struct Attempt {
+    record: Option<UserAuthRecord>,
+    /// The device id is registered (not revoked) to the user of that name.
+    registered_device: bool,
+    device_key: ThrottleKey,
+    /// What a refusal is checked against: the address and the (user, address) keys.
+    keys: Vec<ThrottleKey>,
+    /// What a wrong password counts against: `keys`, and the device's key when registered.
+    failure_keys: Vec<ThrottleKey>,
+    /// What a right password resets: the user's own keys, never the address's.
+    success_keys: Vec<ThrottleKey>,
+}
+
+impl Attempt {
+    async fn of(
+        state: &AppState,
+        name: Option<String>,
+        ip: Option<std::net::IpAddr>,
+        device_id: Uuid,
+    ) -> Result<Self, ApiError> {
+        // An impossible name is throttled under a fixed key so that garbage cannot mint new keys.
+        let user_key = ThrottleKey::user_at(name.as_deref().unwrap_or("<invalid>"), ip);
+        let mut keys = vec![user_key.clone()];
+        keys.extend(ip.map(ThrottleKey::ip));
+        // Both reads happen for every attempt, so their cost tells nothing either.
+        let accounts = state.accounts.clone();
+        let (record, owner) = blocking(move || {
+            let record = match name {
+                Some(n) => accounts.user_for_login(&n)?,
+                None => None,
+            };
+            Ok((record, accounts.device_owner(device_id)?))
+        })
+        .await?;
+        let registered_device = matches!((&record, owner), (Some(r), Some(o)) if r.profile.id == o);
+        let device_key = ThrottleKey::Device(device_id);
+        let mut failure_keys = keys.clone();
+        let mut success_keys = vec![user_key];
+        if registered_device {
+            failure_keys.push(device_key.clone());
+            success_keys.push(device_key.clone());
+        }
+        Ok(Self {
+            record,
+            registered_device,
+            device_key,
+            keys,
+            failure_keys,
+            success_keys,
+        })
+    }
+
+    /// `Ok(None)` when not blocked; `Ok(Some(retry))` when blocked but a registered device of the
+    /// user may still prove its password (its own budget is not used up); otherwise the refusal.
+    fn blocked(&self, state: &AppState) -> Result<Option<u64>, ApiError> {
+        let now = state.clock.now();
+        let Err(retry_after_secs) = state.throttle.check(&self.keys, now) else {
+            return Ok(None);
+        };
+        let device_may_try = self.registered_device
+            && state
+                .throttle
+                .check(std::slice::from_ref(&self.device_key), now)
+                .is_ok();
+        if device_may_try {
+            Ok(Some(retry_after_secs))
+        } else {
+            Err(ApiError::TooManyAttempts { retry_after_secs })
+        }
+    }
+}
+
+/// Issues and stores a token for (user, device); the plaintext token is only returned.
+pub(super) async fn grant_token(
+    state: &AppState,
+    record: &UserAuthRecord,
+    device_id: Uuid,
+    device_name: String,
+) -> Result<String, ApiError> {
     let issued = token::generate();
-    let lifetime_ms = i64::try_from(
+    let now = state.clock.now();
+    let grant = TokenGrant {
+        user_id: record.profile.id,
+        device_id,
+        device_name,
+        token_hash: issued.hash,
+        expires_at: now.plus_millis(token_lifetime_ms(state)),
+        now,
+    };
+    let accounts = state.accounts.clone();
+    blocking(move || Ok(accounts.issue_device_token(&grant)?)).await?;
+    Ok(issued.token)
+}
+
+/// The configured token lifetime in ms (capped at a century).
+pub(super) fn token_lifetime_ms(state: &AppState) -> i64 {
+    i64::try_from(
         state
             .config
             .token_lifetime
             .min(Duration::from_secs(100 * 365 * 86_400))
             .as_millis(),
     )
-    .unwrap_or(i64::MAX);
-    let grant = TokenGrant {
-        user_id: record.profile.id,
-        device_id: req.device_id,
-        device_name,
-        token_hash: issued.hash,
-        expires_at: now.plus_millis(lifetime_ms),
-        now,
-    };
-    let accounts = state.accounts.clone();
-    blocking(move || Ok(accounts.issue_device_token(&grant)?)).await?;
-    tracing::info!(device_id = %req.device_id, "login succeeded");
-    Ok(Json(LoginResponse {
-        token: issued.token,
-        user: record.profile,
-        device_id: req.device_id,
-    }))
+    .unwrap_or(i64::MAX)
 }

@@ -19,6 +19,7 @@ pub mod intake;
 pub mod login;
 pub mod me;
 pub mod reference;
+pub mod session;
 
 use std::time::Duration;
 
@@ -65,6 +66,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/v1/login", post(login::login))
+        .route("/v1/logout", post(session::logout))
+        .route("/v1/token", post(session::rotate))
         .route("/v1/me", get(me::me))
         .route("/v1/reference", get(reference::reference))
         .route("/v1/sync", post(crate::sync::sync))

@@ -77,6 +77,13 @@ pub const MIGRATIONS: &[&str] = &[
     crate::sync::schema::ASSIGNMENT_MIGRATION,
     // 6: held changes counted per device and user and expired by age (`sync::held`).
     crate::sync::schema::HELD_MIGRATION,
+    // 7: token rotation: the token a rotation replaced, valid until the new one is first used.
+    // (SQLite cannot add a UNIQUE column: the uniqueness is an index.)
+    r#"
+    ALTER TABLE devices ADD COLUMN prev_token_hash BLOB;
+    ALTER TABLE devices ADD COLUMN prev_token_expires_at INTEGER;
+    CREATE UNIQUE INDEX devices_prev_token ON devices (prev_token_hash);
+    "#,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

@@ -39,6 +39,9 @@ pub enum StorageError {
     UserExists,
     #[error("device revoked")]
     DeviceRevoked,
+    /// The device id is registered to another user (a device belongs to its first user).
+    #[error("device registered to another user")]
+    DeviceOfOtherUser,
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
 }
@@ -91,15 +94,36 @@ pub trait AccountStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<(), StorageError>;
 
-    /// Binds a new token to (user, device), replacing any token the device had (also when the
-    /// device last belonged to another user: one install, one signed-in user).
-    /// [`StorageError::DeviceRevoked`] if the device was revoked.
+    /// Binds a new token to (user, device), replacing any token the device had.
+    /// [`StorageError::DeviceRevoked`] if the device was revoked;
+    /// [`StorageError::DeviceOfOtherUser`] if the device id is registered to another user (a
+    /// device belongs to the user who first signed in with it), and then nothing changes.
     fn issue_device_token(&self, grant: &TokenGrant) -> Result<(), StorageError>;
 
     /// The session a token hash belongs to, whatever its state (expired, revoked, disabled):
-    /// the caller decides what to refuse.
+    /// the caller decides what to refuse. The hash may be the device's current token or the one
+    /// it replaced at its last rotation, which stays valid until the current one is first used.
+    /// Looking up the current token forgets the replaced one (the device holds the new token).
     fn session_by_token_hash(&self, token_hash: &[u8; 32])
     -> Result<Option<Session>, StorageError>;
+
+    /// The user a device id is registered to, when it is registered and not revoked.
+    fn device_owner(&self, device_id: Uuid) -> Result<Option<UserId>, StorageError>;
+
+    /// Server-side logout: the device's tokens (current and replaced) stop working at once. The
+    /// device stays registered to its user.
+    fn drop_device_tokens(&self, device_id: Uuid) -> Result<(), StorageError>;
+
+    /// Token rotation for the device of `session_hash` (the token the caller authenticated
+    /// with): the new token becomes current. When the caller used the current token, that one is
+    /// kept as the replaced token; when it used the replaced one (the answer to an earlier
+    /// rotation was lost), the replaced one stays and the unused current one is dropped.
+    fn rotate_device_token(
+        &self,
+        session_hash: &[u8; 32],
+        new_hash: &[u8; 32],
+        expires_at: Timestamp,
+    ) -> Result<(), StorageError>;
 
     /// Records that the device was just seen.
     fn touch_device(&self, device_id: Uuid, now: Timestamp) -> Result<(), StorageError>;

@@ -257,6 +257,51 @@ fn read_device(row: &Row<'_>) -> Result<DeviceInfo, StorageError> {
     })
 }
 
+/// The session of a token hash (current or replaced), and whether it matched the current token
+/// while a replaced one is still kept.
+fn read_session(
+    c: &Connection,
+    token_hash: &[u8; 32],
+) -> Result<Option<(Session, bool)>, StorageError> {
+    let row = c
+        .prepare_cached(&format!(
+            "SELECT {}, u.disabled_at, d.device_id, d.revoked_at, d.last_seen_at, \
+               CASE WHEN d.token_hash = ?1 THEN d.token_expires_at ELSE d.prev_token_expires_at END, \
+               d.token_hash = ?1 AND d.prev_token_hash IS NOT NULL \
+             FROM devices d JOIN users u ON u.id = d.user_id \
+             WHERE d.token_hash = ?1 OR d.prev_token_hash = ?1",
+            ProfileCols::SELECT
+        ))?
+        .query_row([&token_hash[..]], |r| {
+            Ok((
+                ProfileCols::read(r, 0)?,
+                r.get::<_, Option<i64>>(ProfileCols::LEN)?,
+                r.get::<_, String>(ProfileCols::LEN + 1)?,
+                r.get::<_, Option<i64>>(ProfileCols::LEN + 2)?,
+                r.get::<_, Option<i64>>(ProfileCols::LEN + 3)?,
+                r.get::<_, Option<i64>>(ProfileCols::LEN + 4)?,
+                r.get::<_, bool>(ProfileCols::LEN + 5)?,
+            ))
+        })
+        .optional()?;
+    let Some((cols, disabled_at, device_id, revoked_at, last_seen_at, expires_at, forget_prev)) =
+        row
+    else {
+        return Ok(None);
+    };
+    let session = Session {
+        profile: cols.into_profile(c)?,
+        user_disabled: disabled_at.is_some(),
+        device_id: parse_uuid(&device_id)?,
+        device_revoked: revoked_at.is_some(),
+        // A token row without expiry cannot exist (both are set and cleared together);
+        // treat it as already expired rather than as eternal.
+        expires_at: ts(expires_at.unwrap_or(0))?,
+        last_seen_at: opt_ts(last_seen_at)?,
+    };
+    Ok(Some((session, forget_prev)))
+}
+
 impl AccountStore for SqliteStorage {
     fn ping(&self) -> Result<(), StorageError> {
         self.read(|c| {
@@ -398,7 +443,8 @@ impl AccountStore for SqliteStorage {
                 params![id, password_hash, now.millis()],
             )?;
             tx.execute(
-                "UPDATE devices SET token_hash = NULL, token_expires_at = NULL WHERE user_id = ?1",
+                "UPDATE devices SET token_hash = NULL, token_expires_at = NULL, \
+                 prev_token_hash = NULL, prev_token_expires_at = NULL WHERE user_id = ?1",
                 [id],
             )?;
             tx.commit()?;
@@ -410,17 +456,26 @@ impl AccountStore for SqliteStorage {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let device = g.device_id.hyphenated().to_string();
-            let revoked: Option<Option<i64>> = tx
-                .query_row("SELECT revoked_at FROM devices WHERE device_id = ?1", [&device], |r| r.get(0))
+            let existing: Option<(i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT user_id, revoked_at FROM devices WHERE device_id = ?1",
+                    [&device],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
-            if let Some(Some(_)) = revoked {
-                return Err(StorageError::DeviceRevoked);
+            match existing {
+                Some((_, Some(_))) => return Err(StorageError::DeviceRevoked),
+                Some((owner, None)) if owner != g.user_id.0 => {
+                    return Err(StorageError::DeviceOfOtherUser);
+                }
+                _ => {}
             }
             tx.execute(
                 "INSERT INTO devices (device_id, user_id, name, token_hash, token_expires_at, created_at, last_login_at, last_seen_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6) \
-                 ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id, name = excluded.name, \
+                 ON CONFLICT (device_id) DO UPDATE SET name = excluded.name, \
                    token_hash = excluded.token_hash, token_expires_at = excluded.token_expires_at, \
+                   prev_token_hash = NULL, prev_token_expires_at = NULL, \
                    last_login_at = excluded.last_login_at, last_seen_at = excluded.last_seen_at",
                 params![device, g.user_id.0, g.device_name, &g.token_hash[..], g.expires_at.millis(), g.now.millis()],
             )?;
@@ -433,40 +488,70 @@ impl AccountStore for SqliteStorage {
         &self,
         token_hash: &[u8; 32],
     ) -> Result<Option<Session>, StorageError> {
+        let found = self.read(|c| read_session(c, token_hash))?;
+        let Some((session, forget_prev)) = found else {
+            return Ok(None);
+        };
+        if forget_prev {
+            // The device used its new token: it holds it, so the replaced one may die now.
+            self.write(|c| {
+                c.prepare_cached(
+                    "UPDATE devices SET prev_token_hash = NULL, prev_token_expires_at = NULL \
+                     WHERE token_hash = ?1",
+                )?
+                .execute([&token_hash[..]])?;
+                Ok(())
+            })?;
+        }
+        Ok(Some(session))
+    }
+
+    fn device_owner(&self, device_id: Uuid) -> Result<Option<UserId>, StorageError> {
         self.read(|c| {
-            let row = c
-                .query_row(
-                    &format!(
-                        "SELECT {}, u.disabled_at, d.device_id, d.revoked_at, d.token_expires_at, d.last_seen_at \
-                         FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1",
-                        ProfileCols::SELECT
-                    ),
-                    [&token_hash[..]],
-                    |r| {
-                        Ok((
-                            ProfileCols::read(r, 0)?,
-                            r.get::<_, Option<i64>>(ProfileCols::LEN)?,
-                            r.get::<_, String>(ProfileCols::LEN + 1)?,
-                            r.get::<_, Option<i64>>(ProfileCols::LEN + 2)?,
-                            r.get::<_, Option<i64>>(ProfileCols::LEN + 3)?,
-                            r.get::<_, Option<i64>>(ProfileCols::LEN + 4)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((cols, disabled_at, device_id, revoked_at, expires_at, last_seen_at)) = row else {
-                return Ok(None);
-            };
-            Ok(Some(Session {
-                profile: cols.into_profile(c)?,
-                user_disabled: disabled_at.is_some(),
-                device_id: parse_uuid(&device_id)?,
-                device_revoked: revoked_at.is_some(),
-                // A token row without expiry cannot exist (both are set and cleared together);
-                // treat it as already expired rather than as eternal.
-                expires_at: ts(expires_at.unwrap_or(0))?,
-                last_seen_at: opt_ts(last_seen_at)?,
-            }))
+            Ok(c.prepare_cached(
+                "SELECT user_id FROM devices WHERE device_id = ?1 AND revoked_at IS NULL",
+            )?
+            .query_row([device_id.hyphenated().to_string()], |r| r.get(0))
+            .optional()?
+            .map(UserId))
+        })
+    }
+
+    fn drop_device_tokens(&self, device_id: Uuid) -> Result<(), StorageError> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE devices SET token_hash = NULL, token_expires_at = NULL, \
+                 prev_token_hash = NULL, prev_token_expires_at = NULL WHERE device_id = ?1",
+                [device_id.hyphenated().to_string()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn rotate_device_token(
+        &self,
+        session_hash: &[u8; 32],
+        new_hash: &[u8; 32],
+        expires_at: Timestamp,
+    ) -> Result<(), StorageError> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Called with the current token: it becomes the replaced one. Called with the
+            // replaced one: it stays, and the current one (never used) is dropped.
+            let n = tx.execute(
+                "UPDATE devices SET prev_token_hash = token_hash, prev_token_expires_at = token_expires_at, \
+                 token_hash = ?2, token_expires_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                params![&session_hash[..], &new_hash[..], expires_at.millis()],
+            )? + tx.execute(
+                "UPDATE devices SET token_hash = ?2, token_expires_at = ?3 \
+                 WHERE prev_token_hash = ?1 AND revoked_at IS NULL",
+                params![&session_hash[..], &new_hash[..], expires_at.millis()],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound("token"));
+            }
+            tx.commit()?;
+            Ok(())
         })
     }
 
@@ -665,6 +750,88 @@ mod tests {
             s.list_devices(Some("nobody")),
             Err(StorageError::NotFound("user"))
         ));
+    }
+
+    #[test]
+    fn a_device_belongs_to_its_first_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        let wang = s.create_user(&worker("wang.wei"), "h", t(1000)).unwrap();
+        let li = s.create_user(&worker("li.na"), "h", t(1000)).unwrap();
+        let device = Uuid::now_v7();
+        let grant = |user: UserId, hash: u8| TokenGrant {
+            user_id: user,
+            device_id: device,
+            device_name: "Phone".into(),
+            token_hash: [hash; 32],
+            expires_at: t(99_000),
+            now: t(2000),
+        };
+        s.issue_device_token(&grant(wang.id, 1)).unwrap();
+        assert!(matches!(
+            s.issue_device_token(&grant(li.id, 2)),
+            Err(StorageError::DeviceOfOtherUser)
+        ));
+        let still = s.session_by_token_hash(&[1; 32]).unwrap().unwrap();
+        assert_eq!(still.profile.id, wang.id, "the first user stays signed in");
+        assert!(s.session_by_token_hash(&[2; 32]).unwrap().is_none());
+        assert_eq!(s.device_owner(device).unwrap(), Some(wang.id));
+        assert_eq!(s.device_owner(Uuid::now_v7()).unwrap(), None);
+        s.revoke_device(device, t(3000)).unwrap();
+        assert_eq!(s.device_owner(device).unwrap(), None, "revoked");
+    }
+
+    #[test]
+    fn rotation_keeps_the_old_token_until_the_new_one_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        let p = s.create_user(&worker("wang.wei"), "h", t(1000)).unwrap();
+        let device = Uuid::now_v7();
+        s.issue_device_token(&TokenGrant {
+            user_id: p.id,
+            device_id: device,
+            device_name: "Phone".into(),
+            token_hash: [1; 32],
+            expires_at: t(10_000),
+            now: t(1000),
+        })
+        .unwrap();
+        s.rotate_device_token(&[1; 32], &[2; 32], t(20_000))
+            .unwrap();
+        // The answer was lost: the device rotates again with its old token.
+        assert!(s.session_by_token_hash(&[1; 32]).unwrap().is_some());
+        s.rotate_device_token(&[1; 32], &[3; 32], t(30_000))
+            .unwrap();
+        assert!(
+            s.session_by_token_hash(&[2; 32]).unwrap().is_none(),
+            "never used, dropped"
+        );
+        assert_eq!(
+            s.session_by_token_hash(&[1; 32])
+                .unwrap()
+                .unwrap()
+                .expires_at,
+            t(10_000),
+            "the old token keeps its own expiry"
+        );
+        // The first use of the new token ends the old one.
+        let new = s.session_by_token_hash(&[3; 32]).unwrap().unwrap();
+        assert_eq!(new.expires_at, t(30_000));
+        assert!(s.session_by_token_hash(&[1; 32]).unwrap().is_none());
+        assert!(matches!(
+            s.rotate_device_token(&[1; 32], &[4; 32], t(40_000)),
+            Err(StorageError::NotFound("token"))
+        ));
+        s.drop_device_tokens(device).unwrap();
+        assert!(
+            s.session_by_token_hash(&[3; 32]).unwrap().is_none(),
+            "logged out"
+        );
+        assert_eq!(
+            s.device_owner(device).unwrap(),
+            Some(p.id),
+            "still registered"
+        );
     }
 
     #[test]

@@ -100,7 +100,8 @@ impl Feed {
         let mut changes = tx.prepare_cached(
             "SELECT c.seq, r.id, c.grid_id, c.bytes,
                  CASE WHEN c.seq = r.last_seq AND ?3 THEN r.projection END,
-                 CASE WHEN c.seq = r.last_seq AND ?3 THEN r.heads END
+                 CASE WHEN c.seq = r.last_seq AND ?3 THEN r.heads END,
+                 c.actor
              FROM sync_changes c JOIN sync_records r ON r.rowid = c.record_rowid
              WHERE c.record_rowid = ?1 AND c.seq > ?2 AND c.seq <= ?4
              ORDER BY c.seq",
@@ -241,6 +242,7 @@ mod tests {
             user_name: "chen.jing",
             unit,
             assigned: true,
+            authors: true,
         };
         let req = PullRequest {
             positions: positions

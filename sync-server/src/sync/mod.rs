@@ -89,6 +89,7 @@ pub async fn sync(
             user_name: &who.user_name,
             unit: unit.as_deref(),
             assigned: protocol >= 4,
+            authors: protocol >= 5,
         };
         let pull = match &req.pull {
             Some(p) => Some(store.pull(&reader, p, skip).map_err(ApiError::internal)?),

@@ -17,11 +17,16 @@
 //! change has a key: its seq, except that a record assigned after the position sends its whole
 //! history keyed at the seq of the assigning change. The page is cut on keys, never inside a run
 //! of one key, so every position (the cut) still means "everything keyed up to here is stored".
+//!
+//! Protocol 5: the page names, per actor of its changes, the user the server bound that actor to
+//! (`authors`): the authenticated author, whatever name a change message claims.
 
 use std::collections::{HashMap, HashSet};
 
-use gridmate_domain::wire::{Change, Position, Projection, PullPage, PullRequest, PulledDoc};
-use rusqlite::{Connection, params};
+use gridmate_domain::wire::{
+    Author, Change, Position, Projection, PullPage, PullRequest, PulledDoc,
+};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::assigned;
 use super::doc::decode_heads;
@@ -46,6 +51,8 @@ pub(super) struct Row {
     /// On the record's last logged change, when its first one is after the position: the
     /// projection and the heads it was read at.
     pub projection: Option<(Vec<u8>, Vec<u8>)>,
+    /// The Automerge actor that wrote the change.
+    pub actor: Vec<u8>,
 }
 
 impl Row {
@@ -65,6 +72,7 @@ impl Row {
                 (Some(p), Some(h)) if !p.is_empty() && !h.is_empty() => Some((p, h)),
                 _ => None,
             },
+            actor: r.get(6)?,
         })
     }
 }
@@ -73,7 +81,8 @@ impl Row {
 /// the row of a record's last change, and only when all its changes are after the position.
 const COLUMNS: &str = "c.seq, r.id, c.grid_id, c.bytes,
     CASE WHEN c.seq = r.last_seq AND r.first_seq > ?1 THEN r.projection END,
-    CASE WHEN c.seq = r.last_seq AND r.first_seq > ?1 THEN r.heads END";
+    CASE WHEN c.seq = r.last_seq AND r.first_seq > ?1 THEN r.heads END,
+    c.actor";
 
 /// Who pulls: the user's current scope, name and unit; `assigned` when the request's protocol
 /// knows assigned records and revocations (4 and later).
@@ -83,6 +92,8 @@ pub struct Reader<'a> {
     pub user_name: &'a str,
     pub unit: Option<&'a str>,
     pub assigned: bool,
+    /// The request's protocol names the authors of pulled changes (5 and later).
+    pub authors: bool,
 }
 
 /// One page for the reader from the device's positions. `skip` lists the seqs (ascending) this
@@ -116,6 +127,11 @@ pub fn pull(
         Some(feed) => feed.revoked(&tx, who, cut)?,
         None => Vec::new(),
     };
+    let authors = if who.authors {
+        authors_of(&tx, &rows, skip)?
+    } else {
+        Vec::new()
+    };
     tx.finish()?;
 
     let mut positions: Vec<Position> = scope
@@ -138,7 +154,34 @@ pub fn pull(
         more,
         scope: scope.areas().map(|a| a.as_str().to_owned()).collect(),
         revoked,
+        authors,
     })
+}
+
+/// The user each actor of the page's changes is bound to (`sync_actors`: the user whose device
+/// first pushed a change of it). Every logged change's actor is bound in the transaction that
+/// logged it; an actor bound to a deleted user has no author and is left out.
+fn authors_of(tx: &Connection, rows: &[Row], skip: &[i64]) -> Result<Vec<Author>, StorageError> {
+    let mut seen: HashSet<&[u8]> = HashSet::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT u.name FROM sync_actors a JOIN users u ON u.id = a.user_id WHERE a.actor = ?1",
+    )?;
+    let mut out = Vec::new();
+    for r in rows {
+        if skip.binary_search(&r.seq).is_ok() || !seen.insert(r.actor.as_slice()) {
+            continue;
+        }
+        let user: Option<String> = stmt
+            .query_row([r.actor.as_slice()], |row| row.get(0))
+            .optional()?;
+        if let Some(user) = user {
+            out.push(Author {
+                actor: r.actor.clone(),
+                user,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The device's position in `area` (0 when it has none).
@@ -291,6 +334,7 @@ mod tests {
             grid_id: "jingkou".into(),
             bytes: vec![0; len],
             projection: None,
+            actor: vec![1; 16],
         }
     }
 

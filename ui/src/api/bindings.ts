@@ -699,7 +699,7 @@ export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in
 
 export type ConflictValue = { value: JsonValue, 
 /**
- * The user named in the writing change's message.
+ * Who wrote it, as the history names authors (`history.rs`): never a change message's claim.
  */
 by?: string | null, at: string, };
 
@@ -719,7 +719,9 @@ export type HistoryEntry = {
  */
 change: string, at: string, 
 /**
- * The user named in the change message, or `None` for a foreign writer.
+ * The user the server authenticated the change as; this store's user for its own changes
+ * the server has not named yet; `None` when unknown (e.g. pulled before the server named
+ * authors). Never the name a change message claims.
  */
 by?: string | null, 
 /**

@@ -130,12 +130,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         )?,
         Command::Sync => super::sync_cmd::sync(&path, &cli.account, json)?,
         Command::Status => super::sync_cmd::status(&path, &cli.account, json)?,
-        Command::Logout { force } => {
-            Store::open(&path, &cli.account)?.unbind_server(force)?;
-            if !json {
-                outln!("signed out");
-            }
-        }
+        Command::Logout { force } => super::sync_cmd::logout(&path, &cli.account, force, json)?,
     }
     Ok(())
 }

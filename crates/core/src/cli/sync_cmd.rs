@@ -1,12 +1,12 @@
-//! `login`, `sync` and `status`: the CLI over the sync driver (`sign_in`, `sync_once`, `finish`),
-//! on a small tokio runtime.
+//! `login`, `sync`, `status` and `logout`: the CLI over the sync driver (`sign_in`, `sync_once`,
+//! `finish`, `sign_out`), on a small tokio runtime.
 
 use std::io::BufRead;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gridmate_core::Store;
-use gridmate_core::sync::{SignIn, SyncConfig, SyncStatus, finish, sign_in, sync_once};
+use gridmate_core::sync::{SignIn, SyncConfig, SyncStatus, finish, sign_in, sign_out, sync_once};
 
 use super::output::{outln, print_json};
 use super::report::CliError;
@@ -59,6 +59,20 @@ pub fn login(
             server.trim().trim_end_matches('/'),
             resp.user.scope.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// Signs out on this device, and at the server when it can be reached (the token dies there).
+pub fn logout(path: &Path, account: &str, force: bool, json: bool) -> Result<(), CliError> {
+    let store = Arc::new(Mutex::new(Store::open(path, account)?));
+    let at_server = runtime()?.block_on(sign_out(&store, force))?;
+    if json {
+        print_json(&serde_json::json!({"signed_out": true, "server_confirmed": at_server}));
+    } else if at_server {
+        outln!("signed out");
+    } else {
+        outln!("signed out on this device (the server could not be reached)");
     }
     Ok(())
 }

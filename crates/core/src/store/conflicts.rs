@@ -13,7 +13,7 @@ use super::{Store, StoreError};
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct ConflictValue {
     pub value: serde_json::Value,
-    /// The user named in the writing change's message.
+    /// Who wrote it, as the history names authors (`history.rs`): never a change message's claim.
     pub by: Option<String>,
     pub at: Timestamp,
 }
@@ -41,10 +41,7 @@ impl Store {
                     .and_then(|h| doc.get_change_meta_by_hash(&h))
                 {
                     Some(m) => (
-                        m.message
-                            .as_deref()
-                            .and_then(|msg| msg.rsplit(':').next().map(str::to_owned))
-                            .filter(|s| !s.is_empty()),
+                        self.author_of(&m.actor.to_hex_string())?,
                         Timestamp::from_millis(m.timestamp.saturating_mul(1000))
                             .unwrap_or(Timestamp::now()),
                     ),

@@ -1,10 +1,17 @@
-//! The history of a record, read from its document's changes: for each change, who (from the
-//! change message the writer left), when (the writer's clock), what operation, and which fields it
-//! touched (from Automerge's diff between the change's dependencies and the change itself).
-//! Times are device clocks; the server keeps its own receipt times and authenticated pushers.
+//! The history of a record, read from its document's changes: for each change, who, when (the
+//! writer's clock), what operation (from the change message), and which fields it touched (from
+//! Automerge's diff between the change's dependencies and the change itself).
+//!
+//! Who wrote a change is never taken from its message (a device can write any name there): it is
+//! the user the server authenticated the change's actor as (`change_authors`, from pulls), or,
+//! for an actor of this store the server has not named (unsent or unconfirmed local work), the
+//! store's own user; otherwise unknown. Times are device clocks.
+
+use std::collections::HashMap;
 
 use automerge::{Patch, PatchAction, Prop};
 use gridmate_domain::{RecordId, Timestamp};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::{Store, StoreError};
@@ -28,7 +35,9 @@ pub struct HistoryEntry {
     /// The change hash, hex.
     pub change: String,
     pub at: Timestamp,
-    /// The user named in the change message, or `None` for a foreign writer.
+    /// The user the server authenticated the change as; this store's user for its own changes
+    /// the server has not named yet; `None` when unknown (e.g. pulled before the server named
+    /// authors). Never the name a change message claims.
     pub by: Option<String>,
     /// The writing actor (hex), which tells two devices of one user apart.
     pub actor: String,
@@ -47,8 +56,17 @@ impl Store {
             .map(|m| m.into_owned())
             .collect();
         let mut out = Vec::with_capacity(metas.len());
+        let mut authors: HashMap<automerge::ActorId, Option<String>> = HashMap::new();
         for m in metas {
-            let (op, by) = parse_message(m.message.as_deref());
+            let op = parse_op(m.message.as_deref());
+            let by = match authors.get(&m.actor) {
+                Some(by) => by.clone(),
+                None => {
+                    let by = self.author_of(&m.actor.to_hex_string())?;
+                    authors.insert(m.actor.clone().into_owned(), by.clone());
+                    by
+                }
+            };
             let patches = doc.diff(&m.deps, &[m.hash]);
             out.push(HistoryEntry {
                 change: m.hash.to_string(),
@@ -66,21 +84,61 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// The author of an actor's changes: the server's word, else this store's user when the actor
+    /// is one this store wrote with, else unknown.
+    pub(super) fn author_of(&self, actor_hex: &str) -> Result<Option<String>, StoreError> {
+        let named: Option<String> = self
+            .conn
+            .prepare_cached("SELECT user FROM change_authors WHERE actor = ?1")?
+            .query_row([actor_hex], |r| r.get(0))
+            .optional()?;
+        if named.is_some() {
+            return Ok(named);
+        }
+        let ours: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM actors WHERE actor = ?1)")?
+            .query_row([actor_hex], |r| r.get(0))?;
+        Ok(ours.then(|| self.user.clone()))
+    }
 }
 
-fn parse_message(msg: Option<&str>) -> (HistoryOp, Option<String>) {
+#[cfg(test)]
+impl Store {
+    /// What a server would name as the authors of `doc`'s actors, as far as this store knows them
+    /// (for tests that hand one store's changes to another as a pull page).
+    pub(crate) fn authors_for(
+        &self,
+        doc: &mut automerge::AutoCommit,
+    ) -> Vec<gridmate_domain::wire::Author> {
+        let mut out: Vec<gridmate_domain::wire::Author> = Vec::new();
+        for m in doc.get_changes_meta(&[]) {
+            let actor = m.actor.to_bytes().to_vec();
+            if out.iter().any(|a| a.actor == actor) {
+                continue;
+            }
+            if let Ok(Some(user)) = self.author_of(&m.actor.to_hex_string()) {
+                out.push(gridmate_domain::wire::Author { actor, user });
+            }
+        }
+        out
+    }
+}
+
+/// The operation a change message names (`gridmate:<op>:<claimed user>`); the claimed user is
+/// ignored (see the module header).
+fn parse_op(msg: Option<&str>) -> HistoryOp {
     let Some(rest) = msg.and_then(|m| m.strip_prefix("gridmate:")) else {
-        return (HistoryOp::Other, None);
+        return HistoryOp::Other;
     };
-    let (op, user) = rest.split_once(':').unwrap_or((rest, ""));
-    let op = match op {
+    match rest.split_once(':').map_or(rest, |(op, _)| op) {
         "create" => HistoryOp::Create,
         "edit" => HistoryOp::Edit,
         "delete" => HistoryOp::Delete,
         "act" => HistoryOp::Act,
         _ => HistoryOp::Other,
-    };
-    (op, (!user.is_empty()).then(|| user.to_owned()))
+    }
 }
 
 /// The field path of each patch: the path to the object, plus the key it touched when the object

@@ -135,6 +135,14 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX records_assignee_unit ON records (assignee_unit, status)
         WHERE assignee_unit IS NOT NULL AND deleted_at IS NULL;
     "#,
+    // 9: who the server says wrote with each actor (protocol 5 pulls): the history's authors
+    // (store/history.rs). Empty on upgrade: changes pulled before show no author.
+    r#"
+    CREATE TABLE change_authors (
+        actor TEXT PRIMARY KEY,
+        user  TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams

@@ -62,6 +62,7 @@ fn pull_into(from: &Store, to: &mut Store, id: RecordId) {
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
         revoked: vec![],
+        authors: vec![],
     };
     to.apply_pull(&page, &mut Applied::default()).unwrap();
 }

@@ -97,6 +97,7 @@ impl Store {
             Ok(())
         };
         merge_streamed(&page.docs, locals, &mut store_one)?;
+        note_authors(&tx, &page.authors)?;
         // Records assigned to the user outside the scope stay; revoked ones go (reference.rs).
         let (assigned, revoked) = super::reference::note_page(&tx, page)?;
         applied.revoked += revoked;
@@ -115,6 +116,23 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Keeps who the server says wrote with each actor (the history's authors). The server's word
+/// replaces any earlier one: it is the only source of this table.
+fn note_authors(
+    tx: &rusqlite::Transaction<'_>,
+    authors: &[gridmate_domain::wire::Author],
+) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO change_authors (actor, user) VALUES (?1, ?2)
+         ON CONFLICT (actor) DO UPDATE SET user = excluded.user",
+    )?;
+    for a in authors {
+        let hex: String = a.actor.iter().map(|b| format!("{b:02x}")).collect();
+        stmt.execute([&hex, &a.user])?;
+    }
+    Ok(())
 }
 
 impl Store {

@@ -27,6 +27,7 @@ fn bind(s: &mut Store) {
         display_name: None,
         scope: vec![ELSEWHERE.into()],
         unit: None,
+        token_issued_at: None,
     })
     .unwrap();
 }
@@ -67,6 +68,7 @@ fn page(from: &Store, ids: &[RecordId], scope: &str, revoked: &[RecordId]) -> Pu
         more: false,
         scope: vec![scope.into()],
         revoked: revoked.iter().map(|id| *id.as_uuid().as_bytes()).collect(),
+        authors: vec![],
     }
 }
 

@@ -73,6 +73,10 @@ pub struct ServerBinding {
     /// The unit the user acts for: a workflow event names it (`by_unit`).
     #[serde(default)]
     pub unit: Option<String>,
+    /// When this device received `token` (device clock, ms); `None` for a binding written before
+    /// tokens were rotated: rotated at the next sync.
+    #[serde(default)]
+    pub token_issued_at: Option<i64>,
 }
 
 impl Store {
@@ -107,6 +111,25 @@ impl Store {
         self.meta("server_binding")?
             .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Automerge(e.to_string())))
             .transpose()
+    }
+
+    /// Replaces the binding's token after a rotation, in one statement, only if the binding still
+    /// holds `old` (a sign-in meanwhile wins); `at` is when the new token arrived. Whether it did.
+    pub fn replace_token(&mut self, old: &str, new: &str, at: i64) -> Result<bool, StoreError> {
+        let Some(mut b) = self.server_binding()? else {
+            return Ok(false);
+        };
+        if b.token != old {
+            return Ok(false);
+        }
+        b.token = new.to_owned();
+        b.token_issued_at = Some(at);
+        let json = serde_json::to_string(&b).map_err(|e| StoreError::Automerge(e.to_string()))?;
+        self.conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'server_binding'",
+            [json],
+        )?;
+        Ok(true)
     }
 
     /// Forgets the server (logout). Refused while records are unsynced unless `force`.

@@ -420,8 +420,76 @@ fn pull_from(from: &Store, to: &mut Store, id: gridmate_domain::RecordId) {
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
         revoked: vec![],
+        authors: from.authors_for(&mut doc),
     };
     to.apply_pull(&page, &mut Applied::default()).unwrap();
+}
+
+#[test]
+fn history_names_the_server_s_author_never_a_change_message_s_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(&dir);
+    let mut b = Store::open(&dir.path().join("b.db"), "li.na").unwrap();
+    let r = a
+        .create_json(dispute("楼上漏水", "2026-11-01T09:00:00+08:00"))
+        .unwrap();
+    pull_from(&a, &mut b, r.id());
+    // A change written outside the app that claims to be zhao.min's.
+    let mut doc = automerge::AutoCommit::load(&b.export_doc(r.id()).unwrap()).unwrap();
+    let forger = automerge::ActorId::random();
+    doc.set_actor(forger.clone());
+    let before = doc.get_heads();
+    let old = gridmate_domain::document::read_record(&doc).unwrap();
+    let mut new = old.clone();
+    new.meta.updated_at = old.meta.updated_at.plus_millis(1000);
+    gridmate_domain::document::write_changes(&mut doc, Some(&old), &new).unwrap();
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default().with_message("gridmate:edit:zhao.min"),
+    );
+    let change = doc.get_changes(&before)[0].raw_bytes().to_vec();
+    let page = |authors| gridmate_domain::wire::PullPage {
+        docs: vec![gridmate_domain::wire::PulledDoc {
+            record_id: *r.id().as_uuid().as_bytes(),
+            grid_id: "jingkou-zhengdonglu-03".into(),
+            changes: vec![gridmate_domain::wire::Change(change.clone())],
+            projection: None,
+        }],
+        positions: vec![],
+        more: false,
+        scope: vec!["jingkou-zhengdonglu".into()],
+        revoked: vec![],
+        authors,
+    };
+    let forged_by = |s: &Store| {
+        s.history(r.id())
+            .unwrap()
+            .into_iter()
+            .find(|h| h.actor == forger.to_hex_string())
+            .unwrap()
+            .by
+    };
+    // Not named by the server: unknown, not the claim.
+    b.apply_pull(&page(vec![]), &mut Applied::default())
+        .unwrap();
+    assert_eq!(forged_by(&b), None);
+    // Named: the authenticated pusher.
+    let real = gridmate_domain::wire::Author {
+        actor: forger.to_bytes().to_vec(),
+        user: "chen.jing".into(),
+    };
+    b.apply_pull(&page(vec![real]), &mut Applied::default())
+        .unwrap();
+    assert_eq!(forged_by(&b).as_deref(), Some("chen.jing"));
+    // The creation, pulled with its author, and b's own unsent edit, by b's user.
+    b.edit(r.id(), &json!({"summary": "复查"})).unwrap();
+    let by: Vec<Option<String>> = b
+        .history(r.id())
+        .unwrap()
+        .into_iter()
+        .map(|h| h.by)
+        .collect();
+    assert_eq!(by.first().unwrap().as_deref(), Some("wang.wei"));
+    assert_eq!(by.last().unwrap().as_deref(), Some("li.na"));
 }
 
 #[test]
@@ -595,6 +663,7 @@ fn page_of(from: &Store, ids: &[gridmate_domain::RecordId], projection: bool) ->
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
         revoked: vec![],
+        authors: vec![],
     }
 }
 
@@ -801,7 +870,7 @@ fn a_new_store_searches_with_the_ascii_tokenizer_and_an_upgraded_one_keeps_its_i
             .unwrap();
         assert_eq!(s.search("漏水", None, 10).unwrap()[0].id, again.id());
         // And without what later steps added (the outbox, step 6; imports, step 7; the workflow
-        // columns, step 8).
+        // columns, step 8; the change authors, step 9).
         s.conn
             .execute_batch(
                 "DROP INDEX records_assignee_user;
@@ -814,6 +883,7 @@ fn a_new_store_searches_with_the_ascii_tokenizer_and_an_upgraded_one_keeps_its_i
                  ALTER TABLE record_sync DROP COLUMN unsent;
                  ALTER TABLE record_sync DROP COLUMN unsent_from;
                  ALTER TABLE record_sync DROP COLUMN unsent_to;
+                 DROP TABLE change_authors;
                  PRAGMA user_version = 4;",
             )
             .unwrap();
@@ -842,6 +912,7 @@ fn page_with(id: gridmate_domain::RecordId, chunks: Vec<Vec<u8>>) -> wire::PullP
         more: false,
         scope: vec!["jingkou-zhengdonglu".into()],
         revoked: vec![],
+        authors: vec![],
     }
 }
 

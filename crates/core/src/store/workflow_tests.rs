@@ -91,6 +91,7 @@ fn pull(from: &Store, to: &mut Store, id: RecordId, projection: bool) {
         positions: vec![],
         more: false,
         revoked: vec![],
+        authors: from.authors_for(&mut doc),
         scope: vec![TOWNSHIP.into()],
     };
     to.apply_pull(&page, &mut Applied::default()).unwrap();

@@ -129,6 +129,9 @@ pub async fn sync_once(
     });
     let outcome = sync_records(store, client, cfg, progress).await;
     keep_reference(store, fetch).await;
+    if outcome.is_ok() {
+        super::session::rotate_if_due(store, client).await;
+    }
     outcome
 }
 
@@ -460,6 +463,7 @@ mod tests {
                 display_name: None,
                 scope: vec!["jingkou-zhengdonglu-03".into()],
                 unit: None,
+                token_issued_at: None,
             })
             .unwrap();
         }

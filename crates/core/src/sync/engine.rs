@@ -145,6 +145,7 @@ mod tests {
                 more,
                 scope: vec![],
                 revoked: vec![],
+                authors: vec![],
             }),
         }
     }

@@ -5,6 +5,7 @@
 pub mod driver;
 pub mod engine;
 mod messages;
+pub mod session;
 pub mod sign_in;
 pub mod transport;
 
@@ -14,5 +15,6 @@ pub use driver::{
 };
 pub use engine::{SyncConfig, SyncStatus};
 pub use messages::server_message_zh;
+pub use session::{TOKEN_ROTATE_AFTER_MS, rotate_token, sign_out};
 pub use sign_in::{SignIn, check_user_name, is_valid_user_name, sign_in};
 pub use transport::{SyncClient, TransportError};

@@ -62,6 +62,7 @@ pub async fn sign_in(store: &SharedStore, req: &SignIn<'_>) -> Result<LoginRespo
         display_name: resp.user.display_name.clone(),
         scope: resp.user.scope.clone(),
         unit: resp.user.unit.clone(),
+        token_issued_at: Some(gridmate_domain::Timestamp::now().millis()),
     };
     with_store(store, move |s| s.bind_server(&binding)).await?;
     Ok(resp)

@@ -1,4 +1,4 @@
-//! HTTP transport (reqwest): login, the sync exchange and the reference data. Refuses plain HTTP to anything but
+//! HTTP transport (reqwest): login, logout, token rotation, the sync exchange and the reference data. Refuses plain HTTP to anything but
 //! loopback unless the user explicitly allowed it; classifies failures into what the driver does
 //! next (retry later, ask the user to sign in again, give up with a reason).
 
@@ -74,6 +74,18 @@ pub struct LoginResponse {
     pub device_id: String,
 }
 
+/// A rotated token (`POST /v1/token`).
+#[derive(Clone, Deserialize)]
+pub struct RotatedToken {
+    pub token: String,
+}
+
+impl std::fmt::Debug for RotatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RotatedToken(<redacted>)")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     base: String,
@@ -139,6 +151,11 @@ impl SyncClient {
         &self.base
     }
 
+    /// The bearer token this client sends.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     pub async fn login(
         &self,
         user: &str,
@@ -158,6 +175,33 @@ impl SyncClient {
         resp.json()
             .await
             .map_err(|e| TransportError::Decode(e.to_string()))
+    }
+
+    /// `POST /v1/logout`: the token dies at the server.
+    pub async fn logout(&self) -> Result<(), TransportError> {
+        self.post_authorized("logout").await.map(drop)
+    }
+
+    /// `POST /v1/token`: a new token for this device. The old one keeps working until the new one
+    /// is first used, so a lost answer costs nothing (docs/sync-protocol.md, "Tokens").
+    pub async fn rotate_token(&self) -> Result<RotatedToken, TransportError> {
+        self.post_authorized("token")
+            .await?
+            .json()
+            .await
+            .map_err(|e| TransportError::Decode(e.to_string()))
+    }
+
+    async fn post_authorized(&self, route: &str) -> Result<reqwest::Response, TransportError> {
+        let mut rb = self.http.post(format!("{}/v1/{route}", self.base));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| TransportError::Network(e.without_url().to_string()))?;
+        check(resp).await
     }
 
     /// The signed-in user's reference data (`GET /v1/reference`): area and unit names,
