@@ -30,6 +30,9 @@ use crate::state::{
     AppState, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TOKEN_DAYS, ServerConfig,
 };
 use crate::storage::{AccountStore, SqliteStorage, StorageError};
+use crate::sync::limits::{
+    DEFAULT_BUDGET_BYTES, DEFAULT_BUDGET_RECORDS, DEFAULT_BUDGET_WINDOW_SECS, WriteBudget,
+};
 use crate::telemetry::LogFormat;
 use reference_cmd::{area, check_unit, unit, update_user};
 
@@ -169,6 +172,19 @@ pub struct ServeArgs {
     /// built-in table when absent.
     #[arg(long, env = "GRIDMATE_DEADLINES")]
     pub deadlines: Option<PathBuf>,
+    /// Records (new records and saved edits) one user may push per budget window; beyond it a
+    /// push is answered 429 `write_budget_exceeded` (pulls still work).
+    #[arg(long, env = "GRIDMATE_WRITE_BUDGET_RECORDS", default_value_t = DEFAULT_BUDGET_RECORDS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_budget_records: u64,
+    /// Bytes of changes one user may push per budget window.
+    #[arg(long, env = "GRIDMATE_WRITE_BUDGET_BYTES", default_value_t = DEFAULT_BUDGET_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_budget_bytes: u64,
+    /// The write budget's window in seconds.
+    #[arg(long, env = "GRIDMATE_WRITE_BUDGET_WINDOW_SECS", default_value_t = DEFAULT_BUDGET_WINDOW_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub write_budget_window_secs: u64,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -348,6 +364,11 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         max_body_bytes: args.max_body_bytes,
         max_in_flight: args.max_in_flight,
         trust_forwarded_for: args.trust_forwarded_for,
+        write_budget: WriteBudget {
+            records: args.write_budget_records,
+            bytes: args.write_budget_bytes,
+            window: Duration::from_secs(args.write_budget_window_secs),
+        },
         ..ServerConfig::default()
     };
     let tls = match (args.tls_cert, args.tls_key) {

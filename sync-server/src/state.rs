@@ -17,6 +17,7 @@ use crate::auth::password;
 use crate::auth::{LoginThrottle, ThrottleConfig};
 use crate::clock::Clock;
 use crate::storage::{AccountStore, SqliteStorage};
+use crate::sync::limits::WriteBudget;
 use crate::sync::store::SyncStore;
 
 /// Default token lifetime: long, because grid workers may stay offline for weeks and must not be
@@ -39,6 +40,8 @@ pub struct ServerConfig {
     pub throttle: ThrottleConfig,
     /// The deadline table devices work by (`GET /v1/reference`).
     pub deadlines: DeadlineTable,
+    /// Each user's write budget (records and bytes pushed per window).
+    pub write_budget: WriteBudget,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +53,7 @@ impl Default for ServerConfig {
             trust_forwarded_for: false,
             throttle: ThrottleConfig::default(),
             deadlines: DeadlineTable::default(),
+            write_budget: WriteBudget::default(),
         }
     }
 }

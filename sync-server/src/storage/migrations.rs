@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 5: each dispute's current assignee, and the assignments that ended (protocol 4 pulls).
     crate::sync::schema::ASSIGNMENT_MIGRATION,
+    // 6: each user's pushes by time, so the write budget (`sync::limits`) is counted cheaply.
+    r#"
+    CREATE INDEX sync_changes_pushed_by ON sync_changes (pushed_by, received_at);
+    CREATE INDEX sync_held_pushed_by ON sync_held (pushed_by, received_at);
+    "#,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

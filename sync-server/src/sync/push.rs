@@ -25,7 +25,7 @@ use super::doc::{
 };
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
-use super::refusal;
+use super::{limits, refusal};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -264,20 +264,25 @@ pub(super) fn push_one(
         Err(conflict) => return Ok(conflict),
     };
 
-    let (mut doc, old) = match &existing {
+    let (mut doc, old, stored_bytes) = match &existing {
         Some(e) => {
             let tail = tail_of(tx, e)?;
             let doc = load(e.snapshot.as_deref(), &tail)
                 .map_err(|err| StorageError::Corrupt(err.to_string()))?;
             let old = read_record(&doc)
                 .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
-            (doc, Some(old))
+            (doc, Some(old), limits::stored_bytes(tx, e.rowid)?)
         }
-        None => (AutoCommit::new(), None),
+        None => (AutoCommit::new(), None, 0),
     };
+    let stored = limits::stored_size(&mut doc, stored_bytes);
     let before = doc.get_heads();
     if guarded::apply_changes(&mut doc, fresh.clone()).is_err() {
         return Ok(refusal::unappliable());
+    }
+    // Held changes count too: what is held is stored, and joins the history once completed.
+    if let Some(refused) = limits::history_refusal(stored, &fresh) {
+        return Ok(refused);
     }
     let missing = doc.get_missing_deps(&[]);
     if !missing.is_empty() {
