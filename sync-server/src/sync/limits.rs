@@ -146,3 +146,95 @@ pub(super) fn history_refusal(stored: HistorySize, fresh: &[Change]) -> Option<P
         .err()
         .map(|e| refusal::rule(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use automerge::AutoCommit;
+    use gridmate_domain::document::write_changes;
+    use gridmate_domain::fixtures::{self, Rng};
+    use gridmate_domain::{GridId, Role};
+
+    use super::*;
+    use crate::scope::Scope;
+    use crate::storage::SqliteStorage;
+    use crate::sync::push::Pusher;
+    use crate::sync::store::SyncStore;
+
+    const GRID: &str = "jingkou-zhengdonglu-03";
+
+    fn new_record(rng: &mut Rng, at: Timestamp) -> PushDoc {
+        let rec = fixtures::record(rng, GridId::parse(GRID).unwrap(), at, "wang.wei");
+        let mut doc = AutoCommit::new();
+        write_changes(&mut doc, None, &rec).unwrap();
+        PushDoc {
+            record_id: *rec.meta.id.as_uuid().as_bytes(),
+            changes: vec![gridmate_domain::wire::Change(doc.save_nocompress())],
+        }
+    }
+
+    /// Three records logged at t, t+1 s and t+2 s against a budget of three per 10 s: the wait
+    /// is until the oldest ones that must leave have left, counted from the log, to the second.
+    #[test]
+    fn the_wait_is_until_enough_of_the_window_frees() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(dir.path()).unwrap();
+        let who = Pusher {
+            user_id: 1,
+            user_name: "wang.wei".into(),
+            role: Role::GridWorker,
+            device_id: "device-1".into(),
+            scope: Scope::parse_list(GRID).unwrap(),
+            unit: None,
+        };
+        let t = Timestamp::now().plus_millis(-60_000);
+        let mut rng = Rng::new(3);
+        for s in 0..3 {
+            let at = t.plus_millis(s * 1000);
+            let batch = db.push(&who, vec![new_record(&mut rng, at)], at).unwrap();
+            assert_eq!(batch.logged.len(), 1);
+        }
+        let budget = WriteBudget {
+            records: 3,
+            bytes: 1 << 30,
+            window: Duration::from_secs(10),
+        };
+        let one = Usage {
+            records: 1,
+            bytes: 10,
+        };
+        let wait = |incoming: Usage, now_ms: i64| {
+            db.read(|c| budget_wait(c, 1, &budget, incoming, t.plus_millis(now_ms)))
+                .unwrap()
+        };
+        // At t+2.5 s one more must wait for the first (logged at t) to leave at t+10 s.
+        assert_eq!(wait(one, 2_500), Some(8));
+        // Two more wait for the second, at t+11 s.
+        let two = Usage {
+            records: 2,
+            bytes: 20,
+        };
+        assert_eq!(wait(two, 2_500), Some(9));
+        // Pulls carry nothing; another user has their own budget; past the window it fits.
+        assert_eq!(wait(Usage::default(), 2_500), None);
+        assert_eq!(
+            db.read(|c| budget_wait(c, 2, &budget, one, t.plus_millis(2_500)))
+                .unwrap(),
+            None
+        );
+        assert_eq!(wait(one, 10_000), None);
+        // Larger than the whole budget: waits for an empty window, then goes through.
+        let huge = Usage {
+            records: 5,
+            bytes: 10,
+        };
+        assert_eq!(wait(huge, 2_500), Some(10));
+        assert_eq!(wait(huge, 12_001), None);
+        // By bytes alone.
+        let tight = WriteBudget { bytes: 1, ..budget };
+        let by_bytes = db
+            .read(|c| budget_wait(c, 1, &tight, one, t.plus_millis(2_500)))
+            .unwrap();
+        assert_eq!(by_bytes, Some(10));
+    }
+}

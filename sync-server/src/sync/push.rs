@@ -9,7 +9,8 @@
 //! - A change whose dependencies are missing is held in `sync_held`, never dropped and never shown
 //!   to others, and is retried on the record's next push.
 //! - Nothing is logged that does not pass `validate_record`/`validate_update`, scope, creator and
-//!   actor checks; who pushed each change (user, device) and when is recorded with it.
+//!   actor checks, nor anything that takes the record's history past its bound (`limits`); who
+//!   pushed each change (user, device) and when is recorded with it.
 
 use std::collections::{HashMap, HashSet};
 
