@@ -122,7 +122,11 @@ fn server_path(body: &[u8]) {
         if !doc.get_missing_deps(&[]).is_empty() {
             continue; // held: the server stores the bytes and reads nothing
         }
-        assert_eq!(ops_of(&mut doc), size.ops, "the change graph counts what was applied");
+        assert_eq!(
+            ops_of(&mut doc),
+            size.ops,
+            "the change graph counts what was applied"
+        );
         if read_record(&doc).is_err() {
             continue;
         }
