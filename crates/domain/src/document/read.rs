@@ -69,6 +69,16 @@ const DISPUTE_KEYS: &[&str] = &[
 const LOCATION_KEYS: &[&str] = &["lat", "lon", "accuracy_m"];
 const VOLUNTEER_KEYS: &[&str] = &["name", "legal_role"];
 const PARTY_KEYS: &[&str] = &["name", "role", "phone", "id_number"];
+/// The root keys a record of `kind` may hold.
+pub(super) fn root_keys(kind: RecordKind) -> [&'static [&'static str]; 2] {
+    let own = match kind {
+        RecordKind::PatrolVisit => PATROL_VISIT_KEYS,
+        RecordKind::LegalEducation => LEGAL_EDUCATION_KEYS,
+        RecordKind::Dispute => DISPUTE_KEYS,
+    };
+    [COMMON_KEYS, own]
+}
+
 /// The longest part of an unknown key echoed in the error's field path.
 const SHOWN_KEY_CHARS: usize = 40;
 
@@ -81,12 +91,7 @@ pub fn read_record<D: ReadDoc>(doc: &D) -> Res<Record> {
     }
     let kind_s = r.string(&ROOT, "kind", "kind")?;
     let kind = RecordKind::parse(&kind_s).ok_or_else(|| invalid("kind", &kind_s))?;
-    let own_keys = match kind {
-        RecordKind::PatrolVisit => PATROL_VISIT_KEYS,
-        RecordKind::LegalEducation => LEGAL_EDUCATION_KEYS,
-        RecordKind::Dispute => DISPUTE_KEYS,
-    };
-    r.only(&ROOT, "", &[COMMON_KEYS, own_keys])?;
+    r.only(&ROOT, "", &root_keys(kind))?;
     let id_s = r.string(&ROOT, "id", "id")?;
     let grid_s = r.string(&ROOT, "grid_id", "grid_id")?;
     let meta = RecordMeta {
