@@ -1,8 +1,11 @@
 //! Everything the sync server does with an untrusted `POST /v1/sync` body before SQL
 //! (`sync-server/src/sync/`): `wire::decode_request` (magic, zstd, postcard, limits), then per
 //! pushed record: decode each change (`Change::from_bytes`), apply them to a fresh document, look
-//! for missing dependencies, and read the record with the shared schema (`read_record`); or, for a
-//! record sent as one document chunk (protocol v2), load it and check it as `sync/plan.rs` does.
+//! for missing dependencies, measure the record's history against its bound
+//! (`document::limits`), and read the record with the shared schema (`read_record`: unknown keys,
+//! foreign types); or, for a record sent as one document chunk (protocol v2), load it and check it
+//! as `sync/plan.rs` does. The history measure from the change graph must equal the sum over the
+//! changes applied (the server adds the two).
 //!
 //! Each input is tried twice: as the HTTP body, and as the postcard message inside a valid frame
 //! (`GMS1` + a zstd frame of raw blocks, built here). The second way lets the fuzzer reach the
@@ -20,6 +23,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
 
 use automerge::{AutoCommit, Change};
+use gridmate_domain::document::limits::{HistoryLimits, HistorySize, ops_of};
 use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::wire::{MAGIC, decode_request};
 use libfuzzer_sys::fuzz_target;
@@ -83,6 +87,11 @@ fn server_path(body: &[u8]) {
                 one && doc.save_nocompress() == only.0
             });
             if sole == Some(true) {
+                let size = HistorySize {
+                    bytes: only.0.len() as u64,
+                    ops: ops_of(&mut doc),
+                };
+                let _ = HistoryLimits::default().check(size);
                 let _ = read_record(&doc);
                 let _ = doc.get_heads();
             } else {
@@ -105,9 +114,19 @@ fn server_path(body: &[u8]) {
         if !matches!(contained(|| doc.apply_changes(changes)), Some(Ok(()))) {
             continue; // the server discards the document and refuses the record
         }
+        let mut distinct = applied.clone();
+        distinct.sort_unstable_by_key(Change::hash);
+        distinct.dedup_by_key(|c| c.hash());
+        let size = HistorySize::of_changes(&distinct);
+        let _ = HistoryLimits::default().check(size);
         if !doc.get_missing_deps(&[]).is_empty() {
             continue; // held: the server stores the bytes and reads nothing
         }
+        assert_eq!(
+            ops_of(&mut doc),
+            size.ops,
+            "the change graph counts what was applied"
+        );
         if read_record(&doc).is_err() {
             continue;
         }

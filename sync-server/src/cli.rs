@@ -34,6 +34,9 @@ use crate::state::{
 };
 use crate::storage::{AccountStore, SqliteStorage, StorageError};
 use crate::sync::held::{self, HeldLimits};
+use crate::sync::limits::{
+    DEFAULT_BUDGET_BYTES, DEFAULT_BUDGET_RECORDS, DEFAULT_BUDGET_WINDOW_SECS, WriteBudget,
+};
 use crate::telemetry::LogFormat;
 pub use held_cmd::HeldCommand;
 use reference_cmd::{area, check_unit, unit, update_user};
@@ -206,6 +209,19 @@ pub struct ServeArgs {
     #[arg(long, env = "GRIDMATE_HELD_MAX_AGE_DAYS", default_value_t = held::DEFAULT_MAX_AGE_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub held_max_age_days: u32,
+    /// Records (new records and saved edits) one user may push per budget window; beyond it a
+    /// push is answered 429 `write_budget_exceeded` (pulls still work).
+    #[arg(long, env = "GRIDMATE_WRITE_BUDGET_RECORDS", default_value_t = DEFAULT_BUDGET_RECORDS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_budget_records: u64,
+    /// Bytes of changes one user may push per budget window.
+    #[arg(long, env = "GRIDMATE_WRITE_BUDGET_BYTES", default_value_t = DEFAULT_BUDGET_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_budget_bytes: u64,
+    /// The write budget's window in seconds.
+    #[arg(long, env = "GRIDMATE_WRITE_BUDGET_WINDOW_SECS", default_value_t = DEFAULT_BUDGET_WINDOW_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub write_budget_window_secs: u64,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -469,6 +485,11 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             ip_threshold: args.login_address_threshold,
             base_window: Duration::from_secs(args.login_block_secs),
             ..ThrottleConfig::default()
+        },
+        write_budget: WriteBudget {
+            records: args.write_budget_records,
+            bytes: args.write_budget_bytes,
+            window: Duration::from_secs(args.write_budget_window_secs),
         },
     };
     let limits = config.connections.clone();

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// Too many requests in flight on the server; retry after a second.
     #[error("overloaded")]
     Overloaded,
+    /// The user pushed more than their write budget allows in the window (`sync::limits`).
+    #[error("write budget exceeded (retry after {retry_after_secs} s)")]
+    WriteBudgetExceeded { retry_after_secs: u64 },
     /// The request is malformed; the message says what (never echoing submitted values).
     #[error("bad request: {}", .0.en)]
     BadRequest(Localized),
@@ -92,7 +95,9 @@ impl ApiError {
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::UserDisabled | Self::DeviceRevoked => StatusCode::FORBIDDEN,
             Self::DeviceBoundToOtherUser => StatusCode::CONFLICT,
-            Self::TooManyAttempts { .. } | Self::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } | Self::Overloaded | Self::WriteBudgetExceeded { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::BadRequest(_) | Self::MalformedBody | Self::UnsupportedProtocol(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -114,6 +119,7 @@ impl ApiError {
             Self::DeviceBoundToOtherUser => "device_bound_to_other_user",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::Overloaded => "overloaded",
+            Self::WriteBudgetExceeded { .. } => "write_budget_exceeded",
             Self::BadRequest(_) => "bad_request",
             Self::MalformedBody => "malformed_body",
             Self::UnsupportedProtocol(_) => "unsupported_protocol",
@@ -128,7 +134,8 @@ impl ApiError {
     /// Seconds for the `Retry-After` header, when the client should retry later.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Self::TooManyAttempts { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            Self::TooManyAttempts { retry_after_secs }
+            | Self::WriteBudgetExceeded { retry_after_secs } => Some((*retry_after_secs).max(1)),
             Self::Overloaded => Some(1),
             _ => None,
         }
@@ -160,6 +167,11 @@ impl ApiError {
             Self::Overloaded => msg(
                 "服务器繁忙，请稍后再试",
                 "The server is busy; try again shortly",
+            ),
+            Self::WriteBudgetExceeded { .. } => msg(
+                "本时段上传的记录已达上限，记录已保存在本机，稍后将自动上传",
+                "You have uploaded as much as is allowed for now; your records stay on this \
+                 device and will be uploaded automatically later",
             ),
             Self::BadRequest(m) => m.clone(),
             Self::MalformedBody => msg("同步请求格式错误", "The sync request is malformed"),
@@ -261,6 +273,13 @@ mod tests {
                 "too_many_attempts",
             ),
             (ApiError::Overloaded, 429, "overloaded"),
+            (
+                ApiError::WriteBudgetExceeded {
+                    retry_after_secs: 60,
+                },
+                429,
+                "write_budget_exceeded",
+            ),
             (ApiError::bad_request("坏", "bad"), 400, "bad_request"),
             (ApiError::MalformedBody, 400, "malformed_body"),
             (

@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::limits::ConnectionLimits;
 use crate::storage::{AccountStore, SqliteStorage};
 use crate::sync::held::HeldLimits;
+use crate::sync::limits::WriteBudget;
 use crate::sync::store::SyncStore;
 
 /// Default token lifetime: long, because grid workers may stay offline for weeks and must not be
@@ -46,6 +47,8 @@ pub struct ServerConfig {
     pub connections: ConnectionLimits,
     /// How many changes may wait for their dependencies, and for how long (`sync::held`).
     pub held: HeldLimits,
+    /// Each user's write budget (records and bytes pushed per window).
+    pub write_budget: WriteBudget,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +62,7 @@ impl Default for ServerConfig {
             deadlines: DeadlineTable::default(),
             connections: ConnectionLimits::default(),
             held: HeldLimits::default(),
+            write_budget: WriteBudget::default(),
         }
     }
 }

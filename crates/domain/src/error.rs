@@ -29,6 +29,8 @@ pub enum ErrorCode {
     UnsupportedSchemaVersion,
     ForbiddenAction,
     DuplicateEvent,
+    /// A record's history (its changes, all of them ever) grew past the limit.
+    HistoryTooLarge,
 }
 
 impl ErrorCode {
@@ -55,6 +57,7 @@ impl ErrorCode {
             Self::UnsupportedSchemaVersion => "unsupported_schema_version",
             Self::ForbiddenAction => "forbidden_action",
             Self::DuplicateEvent => "duplicate_event",
+            Self::HistoryTooLarge => "history_too_large",
         }
     }
 }

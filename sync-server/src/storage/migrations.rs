@@ -84,6 +84,11 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE devices ADD COLUMN prev_token_expires_at INTEGER;
     CREATE UNIQUE INDEX devices_prev_token ON devices (prev_token_hash);
     "#,
+    // 8: each user's pushes by time, so the write budget (`sync::limits`) is counted cheaply.
+    r#"
+    CREATE INDEX sync_changes_pushed_by ON sync_changes (pushed_by, received_at);
+    CREATE INDEX sync_held_pushed_by ON sync_held (pushed_by, received_at);
+    "#,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

@@ -10,6 +10,7 @@ pub mod held;
 pub mod held_admin;
 #[cfg(test)]
 mod held_tests;
+pub mod limits;
 pub mod plan;
 pub mod plan_edit;
 #[cfg(test)]
@@ -66,6 +67,9 @@ pub async fn sync(
     let store = state.sync.clone();
     let held = state.config.held.clone();
     let now = state.clock.now();
+    if !req.push.is_empty() {
+        check_budget(&state, who.user_id, limits::Usage::of_push(&req.push), now).await?;
+    }
     let protocol = req.protocol;
     let (pushed, records) = (
         req.push.len(),
@@ -110,6 +114,31 @@ pub async fn sync(
         .await
         .map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, wire::CONTENT_TYPE)], bytes).into_response())
+}
+
+/// Refuses an exchange that pushes more than the user's write budget leaves (429 with the
+/// seconds until it fits); a pull-only exchange is never asked.
+async fn check_budget(
+    state: &AppState,
+    user_id: i64,
+    incoming: limits::Usage,
+    now: gridmate_domain::Timestamp,
+) -> Result<(), ApiError> {
+    let db = state.db.clone();
+    let budget = state.config.write_budget;
+    let wait = tokio::task::spawn_blocking(move || {
+        db.read(|c| limits::budget_wait(c, user_id, &budget, incoming, now))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    match wait {
+        None => Ok(()),
+        Some(retry_after_secs) => {
+            tracing::info!(user = user_id, retry_after_secs, "write budget exceeded");
+            Err(ApiError::WriteBudgetExceeded { retry_after_secs })
+        }
+    }
 }
 
 /// The typed API error of a body that did not decode (docs/sync-protocol.md, "Errors"). The

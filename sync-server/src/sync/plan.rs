@@ -19,6 +19,7 @@
 //! the re-encoding guarantee (`round_trips`, or `sole_change` for a document chunk).
 
 use automerge::ChangeHash;
+use gridmate_domain::document::limits::{HistoryLimits, HistorySize, ops_of};
 use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
 use gridmate_domain::workflow::verify::NewChange;
@@ -108,10 +109,12 @@ fn classify(conn: &Connection, d: PushDoc) -> Result<Input, StorageError> {
     match load_existing(conn, &d.record_id)? {
         Some(existing) if !has_held(conn, &d.record_id)? => {
             let tail = tail_of(conn, &existing)?;
+            let stored_bytes = super::limits::stored_bytes(conn, existing.rowid)?;
             Ok(Input::Edit(Box::new(EditInput {
                 doc: d,
                 existing,
                 tail,
+                stored_bytes,
             })))
         }
         _ => Ok(Input::Locked(d)),
@@ -186,9 +189,16 @@ fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
         hash,
         deps: Vec::new(),
     }];
-    let decision = match read_record(&doc) {
-        Err(e) => Decision::Reject(refusal::schema_mismatch(&e)),
-        Ok(record) => {
+    // The history is the one change, logged as it came (the chunk's bytes), checked where
+    // `push_one` checks it: after applying, before reading the record.
+    let history = HistorySize {
+        bytes: only.0.len() as u64,
+        ops: ops_of(&mut doc),
+    };
+    let decision = match (HistoryLimits::default().check(history), read_record(&doc)) {
+        (Err(too_large), _) => Decision::Reject(refusal::rule(&too_large)),
+        (Ok(()), Err(e)) => Decision::Reject(refusal::schema_mismatch(&e)),
+        (Ok(()), Ok(record)) => {
             let pushed = Pushed {
                 id: &record_id,
                 old: None,

@@ -21,7 +21,7 @@ use super::push::{
     ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, dependency_order, load_existing,
     log_change, push_one, update_record,
 };
-use super::refusal;
+use super::{limits, refusal};
 use crate::storage::StorageError;
 
 /// An edit as read before planning: the push, the stored record and its changes after the snapshot.
@@ -30,6 +30,8 @@ pub(super) struct EditInput {
     pub doc: PushDoc,
     pub existing: Existing,
     pub tail: Vec<Vec<u8>>,
+    /// The bytes of the record's logged changes (its history on the server).
+    pub stored_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -75,6 +77,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
         doc: d,
         existing,
         tail,
+        stored_bytes,
     } = input;
     let planned = |actors, decision| {
         EditPlan::Planned(Box::new(PlannedEdit {
@@ -118,9 +121,13 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
             actors.push(a);
         }
     }
+    let stored = limits::stored_size(&mut doc, stored_bytes);
     let before = doc.get_heads();
     if guarded::apply_changes(&mut doc, fresh.clone()).is_err() {
         let refused = refusal::unappliable();
+        return planned(actors, EditDecision::Reject(refused));
+    }
+    if let Some(refused) = limits::history_refusal(stored, &fresh) {
         return planned(actors, EditDecision::Reject(refused));
     }
     if !doc.get_missing_deps(&[]).is_empty() {

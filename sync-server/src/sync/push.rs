@@ -10,7 +10,8 @@
 //!   `held.rs`), never shown to others, and logged under its own pusher once a push brings what
 //!   it lacks. A held change never stops another change of the record from being accepted.
 //! - Nothing is logged that does not pass `validate_record`/`validate_update`, scope, creator and
-//!   actor checks; who pushed each change (user, device) and when is recorded with it.
+//!   actor checks, nor anything that takes the record's history past its bound (`limits`); who
+//!   pushed each change (user, device) and when is recorded with it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,7 +28,7 @@ use super::doc::{
 use super::held::{self, HeldLimits, missing_of, split_ready};
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
-use super::refusal;
+use super::{limits, refusal};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -196,7 +197,7 @@ pub(super) fn push_one(
     tx: &Transaction<'_>,
     who: &Pusher,
     d: PushDoc,
-    (limits, now): (&HeldLimits, Timestamp),
+    (held_limits, now): (&HeldLimits, Timestamp),
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
 ) -> Result<PushOutcome, StorageError> {
@@ -221,16 +222,21 @@ pub(super) fn push_one(
         Ok(unbound) => unbound,
         Err(conflict) => return Ok(conflict),
     };
-    let (mut doc, old) = match &existing {
+    let (mut doc, old, stored_bytes) = match &existing {
         Some(e) => {
             let doc = load(e.snapshot.as_deref(), &tail_of(tx, e)?)
                 .map_err(|err| StorageError::Corrupt(err.to_string()))?;
             let old = read_record(&doc)
                 .map_err(|err| StorageError::Corrupt(format!("stored record unreadable: {err}")))?;
-            (doc, Some(old))
+            (doc, Some(old), limits::stored_bytes(tx, e.rowid)?)
         }
-        None => (AutoCommit::new(), None),
+        None => (AutoCommit::new(), None, 0),
     };
+    // Changes about to be held count too: what is held is stored, and joins the history later.
+    let stored = limits::stored_size(&mut doc, stored_bytes);
+    if let Some(refused) = limits::history_refusal(stored, &fresh) {
+        return Ok(refused);
+    }
     // Only this push's own changes whose dependencies the record holds are decided now: a change
     // held for anyone else never stands in the way (it joins once its dependencies are there).
     let (ready, waiting) = split_ready(&mut doc, fresh);
@@ -249,7 +255,7 @@ pub(super) fn push_one(
         }
     }
     if !waiting.is_empty()
-        && let Some(refused) = held::hold(tx, who, &d.record_id, &waiting, (limits, now))?
+        && let Some(refused) = held::hold(tx, who, &d.record_id, &waiting, (held_limits, now))?
     {
         return Ok(refused);
     }

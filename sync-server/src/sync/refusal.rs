@@ -60,10 +60,11 @@ pub(super) fn unencodable() -> PushOutcome {
     )
 }
 
-/// The merged document does not fit the record schema.
+/// The merged document does not fit the record schema: `unknown_field` for a key the schema does
+/// not define, `invalid_type` for a value of another Automerge type, else `schema_mismatch`.
 pub(super) fn schema_mismatch(e: &SchemaError) -> PushOutcome {
     reject(
-        "schema_mismatch",
+        e.code(),
         e.field(),
         "记录结构不符合要求",
         &format!("the document does not fit the record schema: {e}"),

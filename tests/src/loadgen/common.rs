@@ -31,12 +31,22 @@ pub struct ServerProc {
 }
 
 impl ServerProc {
-    /// Starts the release server beside this executable with `--max-in-flight`.
+    /// Starts the release server beside this executable with `--max-in-flight` (and no write
+    /// budget to speak of).
     pub fn start(max_in_flight: usize) -> Result<Self> {
         let server = gridmate_test_harness::Server::try_start(
             &bin("gridmate-server"),
             None,
-            &["--max-in-flight", &max_in_flight.to_string()],
+            // A load generator pushes what a township's workers push in weeks: the per-user
+            // write budget (`sync::limits`) would pace it, and capacity is what is measured.
+            &[
+                "--max-in-flight",
+                &max_in_flight.to_string(),
+                "--write-budget-records",
+                "1000000000",
+                "--write-budget-bytes",
+                "1000000000000",
+            ],
         )
         .context("starting gridmate-server")?;
         Ok(Self {

@@ -6,7 +6,7 @@
 
 export type Localized = { "zh-CN": string, en: string, };
 
-export type ErrorCode = "required" | "too_long" | "too_many" | "out_of_range" | "invalid_value" | "invalid_type" | "invalid_json" | "unknown_field" | "immutable_field" | "invalid_grid_id" | "invalid_phone" | "invalid_id_number" | "invalid_coordinate" | "invalid_characters" | "date_in_future" | "date_too_old" | "date_order" | "invalid_status" | "unsupported_schema_version" | "forbidden_action" | "duplicate_event";
+export type ErrorCode = "required" | "too_long" | "too_many" | "out_of_range" | "invalid_value" | "invalid_type" | "invalid_json" | "unknown_field" | "immutable_field" | "invalid_grid_id" | "invalid_phone" | "invalid_id_number" | "invalid_coordinate" | "invalid_characters" | "date_in_future" | "date_too_old" | "date_order" | "invalid_status" | "unsupported_schema_version" | "forbidden_action" | "duplicate_event" | "history_too_large";
 
 export type FieldError = { code: ErrorCode, field: string, message: Localized, };
 

@@ -5,6 +5,8 @@
 
 use automerge::AutoCommit;
 use automerge::transaction::CommitOptions;
+use gridmate_domain::ValidationErrors;
+use gridmate_domain::document::limits::{HistoryLimits, HistorySize, ops_of};
 use gridmate_domain::document::write_changes;
 use gridmate_domain::input::{RecordDraft, apply_patch, parse_draft};
 use gridmate_domain::validate::{validate_new, validate_update};
@@ -149,6 +151,16 @@ impl Store {
         let before = doc.get_heads();
         write_changes(doc, Some(old), new)?;
         self.commit(doc, op, now);
+        // The bound the server holds the record's history to, by operations (the encoded bytes
+        // of a record's changes are not kept here; the server checks those): a save past it
+        // would never sync, so the worker learns now. `doc` is this call's copy, dropped unsaved.
+        let size = HistorySize {
+            bytes: 0,
+            ops: ops_of(doc),
+        };
+        HistoryLimits::default()
+            .check(size)
+            .map_err(|e| StoreError::Invalid(ValidationErrors::single(e)))?;
         // This save's change, for the outbox: cheap now (one small change), dear at push time.
         let changes = doc.get_changes(&before);
         let state = self.new_sync_state()?;

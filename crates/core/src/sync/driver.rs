@@ -21,8 +21,8 @@ use super::engine::{
     SyncConfig, SyncStatus, backoff_ms, build_request, first_pull_page, needs_another_round,
     next_pull_page, prefetch,
 };
-use super::transport::{SyncClient, Traffic, TransportError};
-use crate::store::{Applied, Rejection, Store, StoreError, SyncLogEntry, SyncLogError};
+use super::transport::{SyncClient, Traffic, TransportError, WRITE_BUDGET_EXCEEDED};
+use crate::store::{Applied, Outgoing, Rejection, Store, StoreError, SyncLogEntry, SyncLogError};
 use gridmate_domain::reference::ReferenceData;
 use gridmate_domain::wire::SyncResponse;
 
@@ -54,6 +54,14 @@ impl SyncError {
 
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Transport(t) if t.is_retryable())
+    }
+
+    /// How long the server asked to wait before trying again (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Transport(t) => t.retry_after(),
+            _ => None,
+        }
     }
 }
 
@@ -165,22 +173,13 @@ async fn sync_records(
     // The next page of a long pull, fetched while the current one was stored (`prefetch`).
     let mut prefetched: Option<(SyncResponse, Traffic)> = None;
     let mut pull_page = first_pull_page(cfg);
+    // Set once the server refuses this sync's pushes (the user's write budget): the rest of the
+    // sync only pulls, and the sync ends with that refusal.
+    let mut push_refused: Option<TransportError> = None;
     for round in 1..=cfg.max_rounds {
         let (outgoing, cut_by_bytes, resp, traffic) = match prefetched.take() {
             Some((resp, traffic)) => (Vec::new(), false, resp, traffic),
-            None => {
-                let c = *cfg;
-                let ((outgoing, cut_by_bytes), positions) = with_store(store, move |s| {
-                    Ok((
-                        s.collect_outgoing_batch(c.max_push_records, c.max_push_bytes)?,
-                        s.sync_positions()?,
-                    ))
-                })
-                .await?;
-                let req = build_request(&outgoing, positions, pull_page);
-                let (resp, traffic) = client.sync(&req).await?;
-                (outgoing, cut_by_bytes, resp, traffic)
-            }
+            None => exchange(store, client, cfg, pull_page, &mut push_refused).await?,
         };
         report.exchanges += 1;
         report.bytes_sent += traffic.sent;
@@ -242,13 +241,53 @@ async fn sync_records(
             pulled: report.pulled_records as u64,
         });
         if !again {
-            return Ok(report);
+            return match push_refused {
+                Some(e) => Err(e.into()),
+                None => Ok(report),
+            };
         }
     }
     Err(SyncError::Stuck(format!(
         "more than {} exchanges in one sync",
         cfg.max_rounds
     )))
+}
+
+/// One exchange: pushes the next batch (unless the server refused this sync's pushes) and pulls
+/// the next page. A push refused for the user's write budget keeps the batch pending (nothing of
+/// it was applied) and is made again pull-only, so a worker over budget still receives their
+/// assignments; `push_refused` then holds the refusal.
+async fn exchange(
+    store: &SharedStore,
+    client: &SyncClient,
+    cfg: &SyncConfig,
+    pull_page: u32,
+    push_refused: &mut Option<TransportError>,
+) -> Result<(Vec<Outgoing>, bool, SyncResponse, Traffic), SyncError> {
+    let c = *cfg;
+    let pushing = push_refused.is_none();
+    let (batch, positions) = with_store(store, move |s| {
+        let batch = if pushing {
+            s.collect_outgoing_batch(c.max_push_records, c.max_push_bytes)?
+        } else {
+            (Vec::new(), false)
+        };
+        Ok((batch, s.sync_positions()?))
+    })
+    .await?;
+    let (outgoing, cut_by_bytes) = batch;
+    let req = build_request(&outgoing, positions.clone(), pull_page);
+    match client.sync(&req).await {
+        Ok((resp, traffic)) => Ok((outgoing, cut_by_bytes, resp, traffic)),
+        Err(e) if e.code() == WRITE_BUDGET_EXCEEDED && !outgoing.is_empty() => {
+            let (resp, traffic) = client
+                .sync(&build_request(&[], positions, pull_page))
+                .await?;
+            *push_refused = Some(e);
+            Ok((Vec::new(), false, resp, traffic))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The sync log's entry for one sync's outcome.
@@ -401,12 +440,15 @@ pub fn spawn_sync_loop(store: SharedStore, cfg: SyncConfig, t: LoopTimings) -> S
                     wait = t.periodic;
                 }
                 Err(e) if e.is_retryable() => {
+                    // Never sooner than the server asked (`Retry-After`: overload, the budget).
+                    let asked = e.retry_after().map_or(0, |d| d.as_millis() as u64);
                     let ms = backoff_ms(
                         attempt,
                         t.backoff_base.as_millis() as u64,
                         t.backoff_cap.as_millis() as u64,
                         rand::random(),
-                    );
+                    )
+                    .max(asked);
                     attempt = attempt.saturating_add(1);
                     let status = if matches!(e, SyncError::Transport(TransportError::Network(_))) {
                         SyncStatus::Offline {

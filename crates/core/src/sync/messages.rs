@@ -65,6 +65,7 @@ pub fn server_message_zh(code: &str) -> &'static str {
         "device_revoked" => "此设备已被停用",
         "unauthorized" => "登录已失效，请重新登录",
         "overloaded" => "服务器繁忙，请稍后再试",
+        "write_budget_exceeded" => "本时段上传的记录已达上限，记录已保存在本机，稍后将自动上传",
         _ => "服务器返回错误",
     }
 }

@@ -9,6 +9,10 @@ use gridmate_domain::reference::ReferenceData;
 use gridmate_domain::wire::{self, CONTENT_TYPE, SyncRequest, SyncResponse};
 use serde::{Deserialize, Serialize};
 
+/// The server's code for a push beyond the user's write budget (HTTP 429 with `Retry-After`):
+/// nothing of the exchange was applied; pulls still work.
+pub const WRITE_BUDGET_EXCEEDED: &str = "write_budget_exceeded";
+
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     #[error("`{0}` is not a valid server address")]
@@ -42,7 +46,19 @@ impl TransportError {
         }
     }
 
-    /// Whether waiting and trying again can help (network, overload, server trouble).
+    /// The wait the server asked for (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Server {
+                retry_after_s: Some(s),
+                ..
+            } => Some(Duration::from_secs(*s)),
+            _ => None,
+        }
+    }
+
+    /// Whether waiting and trying again can help (network, overload, the write budget, server
+    /// trouble).
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Network(_) => true,

@@ -13,11 +13,14 @@
 //!
 //! Invariants: `write_record` only emits operations for fields that differ from the previous
 //! version; `read_record` refuses any document that does not fit the schema with a typed
-//! `SchemaError` and never panics.
+//! `SchemaError` and never panics: a key the schema does not define (at the root for the record's
+//! kind, in `location`, in a party or a volunteer) is `UnknownField`, a value of another Automerge
+//! type is `WrongType`. `limits` bounds what a record's history may grow to.
 
 mod chunk;
 pub mod guarded;
 mod history;
+pub mod limits;
 mod read;
 mod workflow;
 mod write;
@@ -33,6 +36,9 @@ pub use write::{new_document, write_changes};
 pub enum SchemaError {
     #[error("document field `{0}` is missing")]
     Missing(String),
+    /// A key the schema does not define for this kind of record (or nested map).
+    #[error("document field `{0}` is not part of the schema")]
+    UnknownField(String),
     #[error("document field `{field}` should be {expected}")]
     WrongType {
         field: String,
@@ -47,9 +53,20 @@ pub enum SchemaError {
 }
 
 impl SchemaError {
+    /// The stable error code a refusal carries (`unknown_field`, `invalid_type`, or the generic
+    /// `schema_mismatch`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownField(_) => crate::ErrorCode::UnknownField.as_str(),
+            Self::WrongType { .. } => crate::ErrorCode::InvalidType.as_str(),
+            _ => "schema_mismatch",
+        }
+    }
+
     pub fn field(&self) -> &str {
         match self {
             Self::Missing(f)
+            | Self::UnknownField(f)
             | Self::WrongType { field: f, .. }
             | Self::InvalidValue { field: f, .. }
             | Self::Automerge { field: f, .. } => f,

@@ -1,6 +1,8 @@
 //! Document -> record. Reads the root map field by field and refuses, with the field's path,
 //! anything that does not fit the schema: a missing field, a wrong type, an unknown enum value, a
-//! malformed id. Works on any `ReadDoc` (a live document or one loaded from untrusted bytes).
+//! malformed id, and a key the schema does not define (a record may hold only what its kind
+//! defines: anything else would travel to every device unseen). Works on any `ReadDoc` (a live
+//! document or one loaded from untrusted bytes).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -17,6 +19,69 @@ use crate::time::Timestamp;
 
 type Res<T> = Result<T, SchemaError>;
 
+/// The root keys every record has.
+const COMMON_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "schema_version",
+    "grid_id",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+];
+const PATROL_VISIT_KEYS: &[&str] = &[
+    "visited_at",
+    "location",
+    "address",
+    "subject_kind",
+    "subject_name",
+    "findings",
+    "hazards",
+    "follow_up_needed",
+    "follow_up_due_at",
+    "volunteers",
+    "dispute_ids",
+];
+const LEGAL_EDUCATION_KEYS: &[&str] = &[
+    "held_at",
+    "topic",
+    "format",
+    "location",
+    "address",
+    "audience_count",
+    "speakers",
+    "materials",
+    "notes",
+];
+const DISPUTE_KEYS: &[&str] = &[
+    "reported_at",
+    "source",
+    "dispute_category",
+    "location",
+    "address",
+    "parties",
+    "summary",
+    "risk_level",
+    "status",
+    super::workflow::KEY,
+];
+const LOCATION_KEYS: &[&str] = &["lat", "lon", "accuracy_m"];
+const VOLUNTEER_KEYS: &[&str] = &["name", "legal_role"];
+const PARTY_KEYS: &[&str] = &["name", "role", "phone", "id_number"];
+/// The root keys a record of `kind` may hold.
+pub(super) fn root_keys(kind: RecordKind) -> [&'static [&'static str]; 2] {
+    let own = match kind {
+        RecordKind::PatrolVisit => PATROL_VISIT_KEYS,
+        RecordKind::LegalEducation => LEGAL_EDUCATION_KEYS,
+        RecordKind::Dispute => DISPUTE_KEYS,
+    };
+    [COMMON_KEYS, own]
+}
+
+/// The longest part of an unknown key echoed in the error's field path.
+const SHOWN_KEY_CHARS: usize = 40;
+
 /// Reads the record a document holds.
 pub fn read_record<D: ReadDoc>(doc: &D) -> Res<Record> {
     let r = Rd::new(doc);
@@ -26,6 +91,7 @@ pub fn read_record<D: ReadDoc>(doc: &D) -> Res<Record> {
     }
     let kind_s = r.string(&ROOT, "kind", "kind")?;
     let kind = RecordKind::parse(&kind_s).ok_or_else(|| invalid("kind", &kind_s))?;
+    r.only(&ROOT, "", &root_keys(kind))?;
     let id_s = r.string(&ROOT, "id", "id")?;
     let grid_s = r.string(&ROOT, "grid_id", "grid_id")?;
     let meta = RecordMeta {
@@ -170,6 +236,23 @@ impl<'a, D: ReadDoc> Rd<'a, D> {
         fields
     }
 
+    /// Refuses the first key (in byte order, so every peer names the same one) of the map `obj`
+    /// that none of `allowed` lists; `prefix` is the map's path (`"parties[0]."`, or empty).
+    fn only(&self, obj: &ObjId, prefix: &str, allowed: &[&[&str]]) -> Res<()> {
+        let fields = self.fields(obj);
+        let unknown = fields
+            .keys()
+            .filter(|k| !allowed.iter().any(|set| set.contains(&k.as_str())))
+            .min();
+        match unknown {
+            None => Ok(()),
+            Some(k) => {
+                let shown: String = k.chars().take(SHOWN_KEY_CHARS).collect();
+                Err(SchemaError::UnknownField(format!("{prefix}{shown}")))
+            }
+        }
+    }
+
     fn scalar(&self, obj: &ObjId, key: &str, path: &str) -> Res<ScalarValue> {
         match self.fields(obj).get(key) {
             None => Err(SchemaError::Missing(path.to_owned())),
@@ -272,6 +355,7 @@ impl<'a, D: ReadDoc> Rd<'a, D> {
         let Some(id) = self.object(&ROOT, "location", "location", ObjType::Map)? else {
             return Ok(None);
         };
+        self.only(&id, "location.", &[LOCATION_KEYS])?;
         let acc = match self.scalar(&id, "accuracy_m", "location.accuracy_m")? {
             ScalarValue::Null => None,
             _ => Some(self.f64(&id, "accuracy_m", "location.accuracy_m")?),
@@ -328,6 +412,7 @@ impl<'a, D: ReadDoc> Rd<'a, D> {
             .map(|i| {
                 let p = format!("{key}[{i}]");
                 let el = self.element(&id, i, &p)?;
+                self.only(&el, &format!("{p}."), &[VOLUNTEER_KEYS])?;
                 Ok(LegalVolunteer {
                     name: self.string(&el, "name", &format!("{p}.name"))?,
                     legal_role: self.enumeration(
@@ -347,6 +432,7 @@ impl<'a, D: ReadDoc> Rd<'a, D> {
             .map(|i| {
                 let p = format!("parties[{i}]");
                 let el = self.element(&id, i, &p)?;
+                self.only(&el, &format!("{p}."), &[PARTY_KEYS])?;
                 Ok(Party {
                     name: self.opt_string(&el, "name", &format!("{p}.name"))?,
                     role: self.enumeration(&el, "role", &format!("{p}.role"), PartyRole::parse)?,

@@ -350,3 +350,67 @@ fn documents_that_do_not_fit_are_refused() {
         "a dispute document read as a visit misses its fields"
     );
 }
+
+/// Anything the schema does not define is refused at its path: a key the kind does not have (at
+/// the root or in a nested map) as `unknown_field`, a value of another Automerge type as
+/// `invalid_type`.
+#[test]
+fn unknown_keys_and_foreign_types_are_refused_at_their_path() {
+    let r = sample(RecordKind::Dispute);
+    let mut good = new_document(&r).unwrap();
+    let mut refused = |f: &dyn Fn(&mut AutoCommit)| {
+        let mut doc = good.fork();
+        f(&mut doc);
+        let e = read_record(&doc).unwrap_err();
+        (e.code(), e.field().to_owned())
+    };
+    let unknown = |f: &str| ("unknown_field", f.to_owned());
+    let wrong = |f: &str| ("invalid_type", f.to_owned());
+    assert_eq!(
+        refused(&|d| d.put(ROOT, "zz_extra", 1).map(drop).unwrap()),
+        unknown("zz_extra")
+    );
+    // A field of another kind is just as foreign.
+    let other_kind = |d: &mut AutoCommit| d.put(ROOT, "topic", "x").map(drop).unwrap();
+    assert_eq!(refused(&other_kind), unknown("topic"));
+    let nested = |d: &mut AutoCommit| {
+        let loc = d.put_object(ROOT, "location", ObjType::Map).unwrap();
+        d.put(&loc, "lat", 32.2).unwrap();
+        d.put(&loc, "lon", 119.4).unwrap();
+        d.put(&loc, "accuracy_m", ScalarValue::Null).unwrap();
+        d.put(&loc, "altitude", 5.0).unwrap();
+    };
+    assert_eq!(refused(&nested), unknown("location.altitude"));
+    let party = |d: &mut AutoCommit| {
+        let list = d.put_object(ROOT, "parties", ObjType::List).unwrap();
+        let p = d.insert_object(&list, 0, ObjType::Map).unwrap();
+        for (k, v) in [
+            ("name", "张三"),
+            ("role", "applicant"),
+            ("phone", "13800000000"),
+        ] {
+            d.put(&p, k, v).unwrap();
+        }
+        d.put(&p, "id_number", ScalarValue::Null).unwrap();
+        d.put_object(&p, "hidden", ObjType::Text).unwrap();
+    };
+    assert_eq!(refused(&party), unknown("parties[0].hidden"));
+    let text_for_scalar = |d: &mut AutoCommit| {
+        d.put_object(ROOT, "risk_level", ObjType::Text)
+            .map(drop)
+            .unwrap()
+    };
+    assert_eq!(refused(&text_for_scalar), wrong("risk_level"));
+    let map_for_list = |d: &mut AutoCommit| {
+        d.put_object(ROOT, "parties", ObjType::Map)
+            .map(drop)
+            .unwrap()
+    };
+    assert_eq!(refused(&map_for_list), wrong("parties"));
+    let list_for_text = |d: &mut AutoCommit| {
+        d.put_object(ROOT, "summary", ObjType::List)
+            .map(drop)
+            .unwrap()
+    };
+    assert_eq!(refused(&list_for_text), wrong("summary"));
+}

@@ -71,8 +71,21 @@ pub fn write_changes(doc: &mut AutoCommit, old: Option<&Record>, new: &Record) -
         opt_ts(m.deleted_at),
     )?;
 
-    // A kind never changes (validation refuses it); a mismatch here writes the body fresh.
+    // A kind never changes (validation refuses it); a mismatch here writes the body fresh, and
+    // removes the old kind's keys, so the document still fits the schema (`read_record` refuses
+    // keys of another kind) and the change is refused for what it is.
     let same_kind = old.map(|o| o.kind() == new.kind()).unwrap_or(false);
+    if old.is_some() && !same_kind {
+        let allowed = super::read::root_keys(new.kind());
+        let foreign: Vec<String> = w
+            .doc
+            .keys(ROOT)
+            .filter(|k| !allowed.iter().any(|set| set.contains(&k.as_str())))
+            .collect();
+        for k in foreign {
+            w.doc.delete(ROOT, k.as_str())?;
+        }
+    }
     let w = &mut W {
         doc: w.doc,
         fresh: !same_kind,
