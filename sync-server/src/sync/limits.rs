@@ -150,6 +150,7 @@ pub(super) fn history_refusal(stored: HistorySize, fresh: &[Change]) -> Option<P
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use crate::sync::held::HeldLimits;
     use automerge::AutoCommit;
     use gridmate_domain::document::write_changes;
     use gridmate_domain::fixtures::{self, Rng};
@@ -191,7 +192,13 @@ mod tests {
         let mut rng = Rng::new(3);
         for s in 0..3 {
             let at = t.plus_millis(s * 1000);
-            let batch = db.push(&who, vec![new_record(&mut rng, at)], at).unwrap();
+            let batch = db
+                .push(
+                    &who,
+                    vec![new_record(&mut rng, at)],
+                    (&HeldLimits::default(), at),
+                )
+                .unwrap();
             assert_eq!(batch.logged.len(), 1);
         }
         let budget = WriteBudget {
