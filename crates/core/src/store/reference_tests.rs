@@ -27,6 +27,7 @@ fn bind(s: &mut Store) {
         display_name: None,
         scope: vec![ELSEWHERE.into()],
         unit: None,
+        ca_cert: None,
     })
     .unwrap();
 }

@@ -72,6 +72,10 @@ pub struct ServerBinding {
     /// The unit the user acts for: a workflow event names it (`by_unit`).
     #[serde(default)]
     pub unit: Option<String>,
+    /// The operator's own CA certificate (PEM) given at sign-in, trusted beside the bundled roots
+    /// by every later sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 impl Store {
