@@ -30,6 +30,11 @@ pub struct LoginRequest {
     pub password: String,
     #[serde(default)]
     pub allow_insecure: bool,
+    /// The operator's own CA certificate (PEM text) for a server a private CA certified; blank or
+    /// absent for none.
+    #[serde(default)]
+    #[cfg_attr(test, ts(optional))]
+    pub ca_cert: Option<String>,
 }
 
 /// What the app starts with before anyone signs in.

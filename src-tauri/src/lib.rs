@@ -47,7 +47,8 @@ pub fn run() {
                 Some(d) => PathBuf::from(d),
                 None => app.path().app_data_dir()?,
             };
-            std::fs::create_dir_all(&data_dir)?;
+            // Owner-only data folder (created so, or tightened): records hold personal data.
+            gridmate_core::store::files::private_data_dir(&data_dir)?;
             let state = AppState::new(data_dir);
             // Reopen the last account straight away: the app works offline from the first frame.
             if let Some(account) = state.remembered_account() {

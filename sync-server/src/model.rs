@@ -38,6 +38,10 @@ pub enum AccountInputError {
     LegalRoleNotAllowed,
     #[error("display name too long (at most 64 characters)")]
     DisplayNameTooLong,
+    /// A control or invisible format character (a direction override makes the name read
+    /// backwards in every list that shows it): `gridmate_domain::rules::is_clean_name`.
+    #[error("display name holds a control or invisible formatting character")]
+    DisplayNameInvalidCharacters,
     #[error("scope is empty: give at least one area id")]
     EmptyScope,
     #[error("password must be 8 to 1024 bytes long")]
@@ -101,6 +105,12 @@ impl NewUser {
             .is_some_and(|d| d.chars().count() > 64)
         {
             return Err(AccountInputError::DisplayNameTooLong);
+        }
+        if display_name
+            .as_deref()
+            .is_some_and(|d| !gridmate_domain::rules::is_clean_name(d))
+        {
+            return Err(AccountInputError::DisplayNameInvalidCharacters);
         }
         if scope.is_empty() {
             return Err(AccountInputError::EmptyScope);

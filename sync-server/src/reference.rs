@@ -23,7 +23,9 @@ use crate::scope::Scope;
 pub enum ReferenceInputError {
     #[error("invalid {field}: use 1-64 characters of a-z, 0-9 and '-' (not at either end)")]
     InvalidId { field: &'static str },
-    #[error("invalid {field}: use 1 to 64 characters, without control characters")]
+    #[error(
+        "invalid {field}: use 1 to 64 characters, without control or invisible formatting characters"
+    )]
     InvalidName { field: &'static str },
     #[error("unit `{0}` does not exist (add it with `gridmate-server unit add`)")]
     UnknownUnit(String),
@@ -48,7 +50,9 @@ impl ReferenceInputError {
     pub fn message_zh(&self) -> String {
         match self {
             Self::InvalidId { .. } => "编号只能由 1-64 个小写字母、数字和“-”组成".to_owned(),
-            Self::InvalidName { .. } => "名称须为 1-64 个字符，且不含控制字符".to_owned(),
+            Self::InvalidName { .. } => {
+                "名称须为 1-64 个字符，且不含控制字符或不可见的格式字符".to_owned()
+            }
             Self::UnknownUnit(id) => format!("单位 {id} 不存在"),
         }
     }
@@ -64,10 +68,12 @@ pub fn unit_id(raw: &str) -> Result<String, ReferenceInputError> {
     parse_id(raw, "unit").map(|g| g.as_str().to_owned())
 }
 
-/// A display name (of an area, a unit): trimmed, 1-64 characters, no control characters.
+/// A display name (of an area, a unit): trimmed, 1-64 characters, no control or invisible
+/// format characters (the text rule of records: `gridmate_domain::rules::is_clean_name`).
 pub fn parse_name(raw: &str, field: &'static str) -> Result<String, ReferenceInputError> {
     let name = raw.trim();
-    let ok = (1..=64).contains(&name.chars().count()) && !name.chars().any(char::is_control);
+    let ok =
+        (1..=64).contains(&name.chars().count()) && gridmate_domain::rules::is_clean_name(name);
     ok.then(|| name.to_owned())
         .ok_or(ReferenceInputError::InvalidName { field })
 }

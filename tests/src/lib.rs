@@ -87,6 +87,7 @@ impl Device {
             password: PASSWORD,
             allow_insecure: false,
             device_name: "test device",
+            ca_cert: None,
         };
         sign_in(&store, &req).await?;
         Ok(Self {

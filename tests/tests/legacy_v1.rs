@@ -90,6 +90,7 @@ async fn legacy_device(dir: &Path, user: &str, url: &str) -> Arc<Mutex<Store>> {
         password: PASSWORD,
         allow_insecure: false,
         device_name: "legacy device",
+        ca_cert: None,
     };
     sign_in(&store, &req).await.unwrap();
     store

@@ -69,6 +69,33 @@ describe('screens', () => {
     w.unmount()
   })
 
+  it('sign-in: an untrusted certificate opens Advanced, where the organisation\'s CA is pasted and sent', async () => {
+    on('session_get', null)
+    let attempts = 0
+    on('login', () => {
+      if (attempts++ === 0) throw { code: 'tls_untrusted', message: { 'zh-CN': '证书不受信任', en: 'untrusted' } }
+      signedInBridge()
+      return session
+    })
+    const { w, router } = await boot('/')
+    await w.find('[data-testid="login-server"] input').setValue('https://sync.gov.example')
+    await w.find('[data-testid="login-user"] input').setValue('wang.fang')
+    await w.find('[data-testid="login-password"] input').setValue('secret')
+    click(byTestId('login-submit'))
+    await settle()
+    expect(byTestId('login-error')?.getAttribute('data-code')).toBe('tls_untrusted')
+    expect(byTestId('login-error')?.textContent).toContain('自建 CA')
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
+    await waitFor(() => byTestId('login-ca-cert')?.querySelector('textarea'))
+    await w.find('[data-testid="login-ca-cert"] textarea').setValue(`  ${pem}\n`)
+    click(byTestId('login-submit'))
+    await waitFor(() => router.currentRoute.value.name === 'home')
+    expect(callsOf('login').at(-1)).toEqual({
+      req: { server: 'https://sync.gov.example', user: 'wang.fang', password: 'secret', allow_insecure: false, ca_cert: pem },
+    })
+    w.unmount()
+  })
+
   it('the sign-in form starts with the installation\'s server address, and home shows the sync the sign-in started', async () => {
     on('session_get', null)
     on('app_defaults', { server_url: 'http://127.0.0.1:8477' })

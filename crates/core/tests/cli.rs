@@ -540,3 +540,79 @@ fn show_marks_an_event_that_lost_a_concurrent_race() {
     let record: Value = serde_json::from_str(&d(&["--json", "show", &id])).unwrap();
     assert_eq!(record["workflow"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn an_account_name_that_leaves_the_data_folder_is_refused_and_nothing_is_created() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let outside = root.path().join("outside");
+    let absolute = outside.to_str().unwrap().to_owned();
+    for account in ["..", "a/b", "", &absolute, "../outside", "."] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gridmate"))
+            .args([
+                "--data",
+                data.to_str().unwrap(),
+                "--account",
+                account,
+                "--json",
+                "list",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{account:?}");
+        let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["errors"][0]["field"], "account", "{err}");
+        let names: Vec<_> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(names.is_empty(), "{account:?} created {names:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_store_are_owner_only_even_when_the_folder_existed() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for pre_existing in [false, true] {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        if pre_existing {
+            std::fs::create_dir_all(data.join("accounts/local")).unwrap();
+            for d in [&data, &data.join("accounts"), &data.join("accounts/local")] {
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_gridmate"))
+            .args(["--data", data.to_str().unwrap(), "add", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(dispute().to_string().as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for d in [&data, &data.join("accounts"), &data.join("accounts/local")] {
+            assert_eq!(mode(d), 0o700, "{}", d.display());
+        }
+        let db = data.join("accounts/local/gridmate.db");
+        assert_eq!(mode(&db), 0o600);
+        for companion in ["gridmate.db-wal", "gridmate.db-shm"] {
+            let p = data.join("accounts/local").join(companion);
+            if p.exists() {
+                assert_eq!(mode(&p), 0o600, "{companion}");
+            }
+        }
+    }
+}

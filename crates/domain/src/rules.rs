@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::enums::RecordKind;
-pub use crate::validate::TextRule;
+pub use crate::validate::{TextRule, first_forbidden_char, is_always_refused};
 
 const fn rule(required: bool, max_chars: usize, multiline: bool) -> TextRule {
     TextRule {
@@ -57,6 +57,12 @@ pub fn is_user_name(s: &str) -> bool {
         && s.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
         })
+}
+
+/// Whether a one-line name (a user's display name, a device, an area, a unit) holds only
+/// characters text fields accept: the same rule as every record's text (`validate/chars.rs`).
+pub fn is_clean_name(s: &str) -> bool {
+    first_forbidden_char(s, false).is_none()
 }
 
 /// Fields that never change after a record is created (`validate_update` refuses a change).

@@ -64,6 +64,7 @@ pub async fn login(
         password: &req.password,
         allow_insecure: req.allow_insecure,
         device_name: "GridMate app",
+        ca_cert: req.ca_cert.as_deref(),
     };
     sign_in(&store, &sign).await?;
     let session = state.start(&app, &user, store)?;

@@ -103,11 +103,8 @@ pub(super) fn update_user(
     if display_name.is_some_and(|d| d.chars().count() > 64) {
         return Err(AccountInputError::DisplayNameTooLong.into());
     }
-    if display_name.is_some_and(|d| d.chars().any(char::is_control)) {
-        return Err(ReferenceInputError::InvalidName {
-            field: "display_name",
-        }
-        .into());
+    if display_name.is_some_and(|d| !gridmate_domain::rules::is_clean_name(d)) {
+        return Err(AccountInputError::DisplayNameInvalidCharacters.into());
     }
     let store = SqliteStorage::open(data)?;
     if store.user_by_name(&name)?.is_none() {

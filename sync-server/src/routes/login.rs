@@ -72,6 +72,14 @@ pub async fn login(
             "device_name must be 1-100 characters",
         ));
     }
+    // A direction override or zero-width character would disguise the device in `device list`,
+    // where an admin picks the one to revoke.
+    if !gridmate_domain::rules::is_clean_name(&device_name) {
+        return Err(ApiError::bad_request(
+            "设备名称含有控制字符或不可见的格式字符",
+            "device_name holds a control or invisible formatting character",
+        ));
+    }
     if req.password.is_empty() || req.password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::InvalidCredentials);
     }

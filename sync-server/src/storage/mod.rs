@@ -7,6 +7,7 @@
 //! tokens are stored, never tokens.
 
 pub mod migrations;
+mod private_fs;
 pub mod reference;
 pub mod sqlite;
 

@@ -15,7 +15,7 @@ use gridmate_domain::{GridId, LegalRole, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{AccountStore, StorageError, TokenGrant, migrations};
+use super::{AccountStore, StorageError, TokenGrant, migrations, private_fs};
 use crate::model::{
     Area, AreaLevel, DeviceInfo, NewUser, PublicProfile, Role, Session, User, UserAuthRecord,
     UserId,
@@ -40,13 +40,13 @@ pub struct SqliteStorage {
 
 impl SqliteStorage {
     /// Opens (creating if needed) `dir/server.db`, configures it and migrates it to the latest
-    /// schema. Creates `dir` with mode 0700 if missing: the database holds password hashes.
+    /// schema. The directory is made (or tightened to) 0700 and the files 0600 (`private_fs`): the
+    /// database holds password hashes.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StorageError> {
         let dir = dir.as_ref();
-        if !dir.exists() {
-            create_private_dir(dir)?;
-        }
+        private_fs::private_dir(dir)?;
         let path = dir.join(DB_FILE);
+        private_fs::create_private_file(&path)?;
         let mut writer = open_connection(&path)?;
         // WAL is a property of the file; setting it once from the writer is enough.
         let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -56,6 +56,7 @@ impl SqliteStorage {
             )));
         }
         migrations::migrate(&mut writer)?;
+        private_fs::tighten_companions(&path)?;
         Ok(Self {
             path,
             writer: Mutex::new(writer),
@@ -109,20 +110,6 @@ impl SqliteStorage {
 /// transaction when its `Transaction` dropped, so the connection is still consistent.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn create_private_dir(dir: &Path) -> Result<(), StorageError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|source| StorageError::Io {
-        context: format!("cannot create data directory {}", dir.display()),
-        source,
-    })
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StorageError> {

@@ -751,7 +751,12 @@ export type SyncStatus = { "state": "not_configured" } | { "state": "offline", p
 
 export type SessionInfo = { user: string, display_name?: string | null, role: string, legal_role?: string | null, server: string, scope: Array<string>, device_id: string, };
 
-export type LoginRequest = { server: string, user: string, password: string, allow_insecure: boolean, };
+export type LoginRequest = { server: string, user: string, password: string, allow_insecure: boolean, 
+/**
+ * The operator's own CA certificate (PEM text) for a server a private CA certified; blank or
+ * absent for none.
+ */
+ca_cert?: string, };
 
 export type AppDefaults = { 
 /**

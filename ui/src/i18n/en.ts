@@ -15,6 +15,8 @@ const en: Messages = {
     advanced: 'Advanced',
     allowInsecure: 'Allow insecure connection (http)',
     allowInsecureHint: 'Only for testing on a private network: data travels unencrypted',
+    caCert: 'CA certificate (optional)',
+    caCertPlaceholder: 'If your organisation runs its own CA, paste its certificate (-----BEGIN CERTIFICATE-----)',
     submit: 'Sign in',
     submitting: 'Signing in…',
     required: 'Enter the server address, user name and password',
@@ -26,6 +28,8 @@ const en: Messages = {
       bad_url: 'Not a valid server address',
       user_disabled: 'This account is disabled',
       device_revoked: 'This device was revoked: contact your administrator',
+      invalid_ca_cert: 'The CA certificate is not valid: paste the PEM text (-----BEGIN CERTIFICATE-----)',
+      tls_untrusted: "The server's certificate is not trusted: if your organisation runs its own CA, paste its certificate under Advanced",
     },
   },
   home: {

@@ -15,6 +15,8 @@ const zhCN = {
     advanced: '高级设置',
     allowInsecure: '允许不安全连接 (http)',
     allowInsecureHint: '仅在内网测试时使用，数据不加密传输',
+    caCert: 'CA 证书（可选）',
+    caCertPlaceholder: '如单位使用自建 CA，请粘贴其证书（-----BEGIN CERTIFICATE-----）',
     submit: '登录',
     submitting: '正在登录…',
     required: '请填写服务器地址、用户名和密码',
@@ -26,6 +28,8 @@ const zhCN = {
       bad_url: '服务器地址无效',
       user_disabled: '该账号已停用',
       device_revoked: '本设备已被注销，请联系管理员',
+      invalid_ca_cert: 'CA 证书无效：请粘贴 PEM 格式的证书（-----BEGIN CERTIFICATE-----）',
+      tls_untrusted: '服务器证书不受信任：如单位使用自建 CA，请在高级设置中粘贴其证书',
     },
   },
   home: {

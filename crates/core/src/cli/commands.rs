@@ -13,6 +13,9 @@ use super::report::CliError;
 use super::{Cli, Command, ListArgs};
 
 pub fn dispatch(cli: Cli) -> Result<(), CliError> {
+    // The account names a folder: checked before anything is created.
+    gridmate_core::store::files::check_account_name(&cli.account).map_err(CliError::field)?;
+    gridmate_core::store::files::private_data_dir(&cli.data)?;
     let path = Store::account_path(&cli.data, &cli.account);
     let json = cli.json;
     match cli.command {
@@ -117,15 +120,19 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             user,
             password_stdin,
             allow_insecure,
+            ca_cert,
             device_name,
         } => super::sync_cmd::login(
             &path,
             &cli.account,
-            &server,
-            &user,
-            password_stdin,
-            allow_insecure,
-            &device_name,
+            &super::sync_cmd::LoginArgs {
+                server: &server,
+                user: &user,
+                password_stdin,
+                allow_insecure,
+                ca_cert: ca_cert.as_deref(),
+                device_name: &device_name,
+            },
             json,
         )?,
         Command::Sync => super::sync_cmd::sync(&path, &cli.account, json)?,

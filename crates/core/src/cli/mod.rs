@@ -91,6 +91,10 @@ pub enum Command {
         /// Allow plain HTTP to a non-loopback address (only on a network you trust).
         #[arg(long)]
         allow_insecure: bool,
+        /// Also trust this CA certificate (PEM file): a server whose certificate a private CA
+        /// signed. Kept for every later sync.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<std::path::PathBuf>,
         #[arg(long, default_value = "gridmate-cli")]
         device_name: String,
     },

@@ -18,17 +18,34 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Other(anyhow::anyhow!("cannot start the runtime: {e}")))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn login(
-    path: &Path,
-    account: &str,
-    server: &str,
-    user: &str,
-    password_stdin: bool,
-    allow_insecure: bool,
-    device_name: &str,
-    json: bool,
-) -> Result<(), CliError> {
+/// `login`'s flags.
+#[derive(Debug)]
+pub struct LoginArgs<'a> {
+    pub server: &'a str,
+    pub user: &'a str,
+    pub password_stdin: bool,
+    pub allow_insecure: bool,
+    pub ca_cert: Option<&'a Path>,
+    pub device_name: &'a str,
+}
+
+pub fn login(path: &Path, account: &str, args: &LoginArgs<'_>, json: bool) -> Result<(), CliError> {
+    let LoginArgs {
+        server,
+        user,
+        password_stdin,
+        allow_insecure,
+        ca_cert,
+        device_name,
+    } = *args;
+    // Read before the password prompt: a wrong path fails at once.
+    let ca_pem = ca_cert
+        .map(|p| {
+            std::fs::read_to_string(p).map_err(|e| {
+                CliError::input("io_error", "ca_cert", format!("{}: {e}", p.display()))
+            })
+        })
+        .transpose()?;
     let password = if password_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -47,6 +64,7 @@ pub fn login(
         password: &password,
         allow_insecure,
         device_name,
+        ca_cert: ca_pem.as_deref(),
     };
     let resp = runtime()?.block_on(sign_in(&store, &req))?;
     if json {

@@ -15,6 +15,7 @@ pub mod app;
 mod codec;
 pub mod conflicts;
 mod error;
+pub mod files;
 mod filters;
 pub mod fts;
 mod history;
@@ -72,11 +73,14 @@ impl Store {
 
     /// Opens (creating and migrating when needed) the store at `path` for `user`.
     pub fn open(path: &Path, user: &str) -> Result<Self, StoreError> {
+        // Owner-only folder and files, created so or tightened (`files.rs`).
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            files::private_dir(dir)?;
         }
+        files::private_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        files::tighten_companions(path)?;
         // FULL: a save that returned is durable even across a power cut (a phone's battery dies),
         // not only across a killed process. Measured cost in docs/benchmarks.md.
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -28,6 +28,7 @@ fn bind(s: &mut Store) {
         scope: vec![ELSEWHERE.into()],
         unit: None,
         token_issued_at: None,
+        ca_cert: None,
     })
     .unwrap();
 }

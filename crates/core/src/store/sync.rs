@@ -77,6 +77,10 @@ pub struct ServerBinding {
     /// tokens were rotated: rotated at the next sync.
     #[serde(default)]
     pub token_issued_at: Option<i64>,
+    /// The operator's own CA certificate (PEM) given at sign-in, trusted beside the bundled roots
+    /// by every later sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 impl Store {

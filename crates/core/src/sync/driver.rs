@@ -106,9 +106,10 @@ pub async fn client_for(store: &SharedStore) -> Result<SyncClient, SyncError> {
     let binding = with_store(store, |s| s.server_binding())
         .await?
         .ok_or(SyncError::NotConfigured)?;
-    Ok(SyncClient::new(
+    Ok(SyncClient::with_ca(
         &binding.server_url,
         binding.allow_insecure,
+        binding.ca_cert.as_deref(),
         Some(binding.token),
     )?)
 }
@@ -506,6 +507,7 @@ mod tests {
                 scope: vec!["jingkou-zhengdonglu-03".into()],
                 unit: None,
                 token_issued_at: None,
+                ca_cert: None,
             })
             .unwrap();
         }

@@ -36,6 +36,26 @@ impl TransportError {
                 "服务器响应无法解析",
                 format!("the server's answer could not be read: {detail}"),
             ),
+            Self::Redirect { host, .. } => localized(
+                format!(
+                    "服务器要求跳转到 {host}，为保护密码已拒绝；请向管理员确认正确的服务器地址"
+                ),
+                format!(
+                    "the server redirected to {host}; redirects are refused to protect the \
+                     password: ask the administrator for the right server address"
+                ),
+            ),
+            Self::Untrusted(detail) => localized(
+                "服务器证书不受信任：如服务器使用单位自建的 CA，请在登录时提供 CA 证书",
+                format!(
+                    "the server's certificate is not trusted; if your organisation runs its own \
+                     CA, give its certificate at sign-in ({detail})"
+                ),
+            ),
+            Self::BadCaCert(detail) => localized(
+                "CA 证书无效：请粘贴 PEM 格式的证书（-----BEGIN CERTIFICATE-----）",
+                format!("invalid CA certificate (PEM, -----BEGIN CERTIFICATE-----): {detail}"),
+            ),
         }
     }
 }

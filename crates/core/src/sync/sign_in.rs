@@ -18,6 +18,9 @@ pub struct SignIn<'a> {
     pub allow_insecure: bool,
     /// How the device appears in the server's device list.
     pub device_name: &'a str,
+    /// The operator's own CA certificate (PEM text), for a server whose certificate a private
+    /// CA signed; kept in the binding so every later sync trusts it. Blank means none.
+    pub ca_cert: Option<&'a str>,
 }
 
 /// Whether `s` can be a user name: what the server accepts, and safe as a folder name.
@@ -47,7 +50,8 @@ pub fn check_user_name(s: &str) -> Result<(), FieldError> {
 pub async fn sign_in(store: &SharedStore, req: &SignIn<'_>) -> Result<LoginResponse, SyncError> {
     let user = req.user.trim();
     check_user_name(user).map_err(SyncError::Invalid)?;
-    let client = SyncClient::new(req.server.trim(), req.allow_insecure, None)?;
+    let ca_cert = req.ca_cert.map(str::trim).filter(|c| !c.is_empty());
+    let client = SyncClient::with_ca(req.server.trim(), req.allow_insecure, ca_cert, None)?;
     let device_id = with_store(store, |s| s.device_id()).await?;
     let resp = client
         .login(user, req.password, &device_id, req.device_name)
@@ -63,6 +67,7 @@ pub async fn sign_in(store: &SharedStore, req: &SignIn<'_>) -> Result<LoginRespo
         scope: resp.user.scope.clone(),
         unit: resp.user.unit.clone(),
         token_issued_at: Some(gridmate_domain::Timestamp::now().millis()),
+        ca_cert: ca_cert.map(str::to_owned),
     };
     with_store(store, move |s| s.bind_server(&binding)).await?;
     Ok(resp)

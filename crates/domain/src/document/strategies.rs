@@ -27,7 +27,9 @@ pub fn ts() -> impl Strategy<Value = Timestamp> {
 
 /// Characters every text may hold: Chinese, ASCII, punctuation, emoji, CJK Extension B and
 /// combining marks (a mark may even come first: the rules count characters, not graphemes).
-const TEXT: &str = "一-龥a-zA-Z0-9，。·！？😀-🙏🚀-🛿\u{20000}-\u{2A6DF}\u{0300}-\u{036F}\u{200D}";
+const TEXT: &str = "一-龥a-zA-Z0-9，。·！？😀-🙏🚀-🛿\u{20000}-\u{2A6DF}\u{0300}-\u{036F}";
+/// An emoji joined by U+200D ZERO WIDTH JOINER, where the text rule accepts the joiner.
+const ZWJ_SEQUENCE: &str = "[😀-🙏]\u{200D}[🚀-🛿]";
 
 fn regex(pattern: &str) -> BoxedStrategy<String> {
     prop::string::string_regex(pattern).unwrap().boxed()
@@ -35,14 +37,16 @@ fn regex(pattern: &str) -> BoxedStrategy<String> {
 
 /// A short one-line text: 1 to 30 characters (names allow 50, other short fields 100), not blank.
 pub fn short() -> BoxedStrategy<String> {
-    regex(&format!("[{TEXT}]{{0,29}}[一-龥\u{20000}-\u{2A6DF}😀-🙏]"))
+    regex(&format!(
+        "[{TEXT}]{{0,26}}(?:{ZWJ_SEQUENCE})?[一-龥\u{20000}-\u{2A6DF}😀-🙏]"
+    ))
 }
 
 /// Free text: may hold line breaks, carriage returns and tabs (the only control characters long
 /// text accepts), not blank.
 pub fn long() -> BoxedStrategy<String> {
     regex(&format!(
-        "[{TEXT}\n\r\t ]{{0,120}}[一-龥\u{20000}-\u{2A6DF}]"
+        "(?:[{TEXT}\n\r\t ]|{ZWJ_SEQUENCE}){{0,120}}[一-龥\u{20000}-\u{2A6DF}]"
     ))
 }
 

@@ -3,6 +3,7 @@
 //! may change between two versions of one record. Rules collect every failure, in field order,
 //! rather than stopping at the first, so that a form can show all its errors at once.
 
+mod chars;
 mod ids;
 mod text;
 
@@ -12,8 +13,9 @@ use crate::error::{ErrorCode, FieldError, ValidationErrors};
 use crate::record::*;
 use crate::time::Timestamp;
 
+pub use chars::{first_forbidden_char, is_always_refused};
 pub use ids::{is_valid_id_number, is_valid_mobile};
-pub use text::{TextRule, check_text};
+pub use text::{TextRule, check_text, invalid_character};
 
 /// Earliest accepted date for anything that happened: 2000-01-01T00:00:00Z.
 pub const EARLIEST: i64 = 946_684_800_000;

@@ -1,5 +1,6 @@
 //! Text rules: required, length in characters (not bytes: Chinese is three bytes a character in
-//! UTF-8), and no control characters (a NUL or escape code pasted into a summary breaks exports).
+//! UTF-8), and no control or invisible format characters (a NUL or escape code pasted into a
+//! summary breaks exports; a direction override makes a title read backwards: `chars.rs`).
 
 use crate::error::{ErrorCode, FieldError};
 
@@ -14,6 +15,10 @@ pub struct TextRule {
 
 /// Appends the failures of `value` under `rule` to `errors`. An optional field that is empty passes.
 pub fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, rule: TextRule) {
+    // Checked first: a blank-looking value (a lone U+2028) is still stored as typed.
+    if let Some(c) = super::chars::first_forbidden_char(value, rule.multiline) {
+        errors.push(invalid_character(field, c));
+    }
     if value.trim().is_empty() {
         if rule.required {
             errors.push(FieldError::new(
@@ -34,15 +39,15 @@ pub fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, rule: 
             format!("must be at most {} characters (has {n})", rule.max_chars),
         ));
     }
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() && !(rule.multiline && matches!(c, '\n' | '\r' | '\t')));
-    if bad {
-        errors.push(FieldError::new(
-            ErrorCode::InvalidCharacters,
-            field,
-            "含有不可见的控制字符，请删除后重试",
-            "contains invisible control characters; remove them",
-        ));
-    }
+}
+
+/// The `invalid_characters` error for `field`, naming the code point (it cannot be seen).
+pub fn invalid_character(field: &str, c: char) -> FieldError {
+    let cp = format!("U+{:04X}", u32::from(c));
+    FieldError::new(
+        ErrorCode::InvalidCharacters,
+        field,
+        format!("含有不可见的控制字符（{cp}），请删除后重试"),
+        format!("contains an invisible control character ({cp}); remove it"),
+    )
 }
