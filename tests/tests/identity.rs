@@ -101,6 +101,7 @@ async fn sign_in_again(
         user,
         password,
         allow_insecure: false,
+        ca_cert: None,
         device_name: "test device",
     };
     sign_in(&dev.store, &req).await.map(drop)

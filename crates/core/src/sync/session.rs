@@ -30,7 +30,12 @@ pub async fn sign_out(store: &SharedStore, force: bool) -> Result<bool, SyncErro
     let Some(b) = binding else {
         return Ok(false);
     };
-    let client = SyncClient::new(&b.server_url, b.allow_insecure, Some(b.token))?;
+    let client = SyncClient::with_ca(
+        &b.server_url,
+        b.allow_insecure,
+        b.ca_cert.as_deref(),
+        Some(b.token),
+    )?;
     match client.logout().await {
         Ok(()) => Ok(true),
         // Already dead there (expired, revoked, logged out elsewhere): nothing left to end.

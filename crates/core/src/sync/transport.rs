@@ -76,13 +76,13 @@ impl TransportError {
         }
     }
 
-    /// Whether waiting and trying again can help (network, overload, the write budget, server
-    /// trouble).
+    /// Whether waiting and trying again can help (network, a request the server timed out on a
+    /// slow link, overload, the write budget, server trouble).
     pub fn is_retryable(&self) -> bool {
         match self {
             // A captive portal answers with its own certificate until the worker signs in to it.
             Self::Network(_) | Self::Untrusted(_) => true,
-            Self::Server { status, .. } => *status == 429 || *status >= 500,
+            Self::Server { status, .. } => matches!(*status, 408 | 429) || *status >= 500,
             _ => false,
         }
     }
