@@ -14,21 +14,8 @@ use gridmate_domain::{GridId, Timestamp};
 use super::held::{HeldLimits, split_ready};
 use super::push::Pusher;
 use super::store::SyncStore;
-use crate::scope::Scope;
+use super::test_support::{GRID, grid_worker, push_since};
 use crate::storage::SqliteStorage;
-
-const GRID: &str = "jingkou-zhengdonglu-03";
-
-fn pusher() -> Pusher {
-    Pusher {
-        user_id: 1,
-        user_name: "wang.wei".into(),
-        role: gridmate_domain::Role::GridWorker,
-        device_id: "device-1".into(),
-        scope: Scope::parse_list(GRID).unwrap(),
-        unit: None,
-    }
-}
 
 /// A stored record (pushed as its document) and its document.
 fn stored_record(db: &SqliteStorage, who: &Pusher, seed: u64) -> ([u8; 16], AutoCommit) {
@@ -60,14 +47,7 @@ fn orphan(id: [u8; 16], doc: &mut AutoCommit, words: &str) -> PushDoc {
     fork.set_actor(ActorId::random());
     fork.put(ROOT, "address", words).unwrap();
     fork.commit();
-    PushDoc {
-        record_id: id,
-        changes: fork
-            .get_changes(&mid)
-            .iter()
-            .map(|c| Change(c.raw_bytes().to_vec()))
-            .collect(),
-    }
+    push_since(id, &mut fork, &mid)
 }
 
 fn held_count(db: &SqliteStorage) -> i64 {
@@ -79,7 +59,7 @@ fn held_count(db: &SqliteStorage) -> i64 {
 fn over_the_byte_limit_nothing_is_held() {
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteStorage::open(dir.path()).unwrap();
-    let who = pusher();
+    let who = grid_worker();
     let (id, mut doc) = stored_record(&db, &who, 1);
     let push = orphan(id, &mut doc, "正东路 3 号");
     let size = push.changes[0].0.len() as u64;
@@ -112,7 +92,7 @@ fn over_the_byte_limit_nothing_is_held() {
 fn a_held_change_lives_exactly_its_max_age() {
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteStorage::open(dir.path()).unwrap();
-    let who = pusher();
+    let who = grid_worker();
     let (id, mut doc) = stored_record(&db, &who, 2);
     let limits = HeldLimits {
         max_age: Duration::from_secs(3600),

@@ -152,17 +152,14 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use crate::sync::held::HeldLimits;
     use automerge::AutoCommit;
+    use gridmate_domain::GridId;
     use gridmate_domain::document::write_changes;
     use gridmate_domain::fixtures::{self, Rng};
-    use gridmate_domain::{GridId, Role};
 
     use super::*;
-    use crate::scope::Scope;
     use crate::storage::SqliteStorage;
-    use crate::sync::push::Pusher;
     use crate::sync::store::SyncStore;
-
-    const GRID: &str = "jingkou-zhengdonglu-03";
+    use crate::sync::test_support::{GRID, grid_worker};
 
     fn new_record(rng: &mut Rng, at: Timestamp) -> PushDoc {
         let rec = fixtures::record(rng, GridId::parse(GRID).unwrap(), at, "wang.wei");
@@ -180,14 +177,7 @@ mod tests {
     fn the_wait_is_until_enough_of_the_window_frees() {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteStorage::open(dir.path()).unwrap();
-        let who = Pusher {
-            user_id: 1,
-            user_name: "wang.wei".into(),
-            role: Role::GridWorker,
-            device_id: "device-1".into(),
-            scope: Scope::parse_list(GRID).unwrap(),
-            unit: None,
-        };
+        let who = grid_worker();
         let t = Timestamp::now().plus_millis(-60_000);
         let mut rng = Rng::new(3);
         for s in 0..3 {

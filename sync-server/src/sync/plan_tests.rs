@@ -13,21 +13,8 @@ use super::held::HeldLimits;
 use super::plan::plan_all;
 use super::push::{Pusher, load_record_doc, push_batch};
 use super::store::SyncStore;
-use crate::scope::Scope;
+use super::test_support::{GRID, grid_worker, push_since};
 use crate::storage::SqliteStorage;
-
-const GRID: &str = "jingkou-zhengdonglu-03";
-
-fn pusher() -> Pusher {
-    Pusher {
-        user_id: 1,
-        user_name: "wang.wei".into(),
-        role: gridmate_domain::Role::GridWorker,
-        device_id: "device-1".into(),
-        scope: Scope::parse_list(GRID).unwrap(),
-        unit: None,
-    }
-}
 
 /// A new record as a device writes it, with its document.
 fn new_record(rng: &mut Rng, actor: &ActorId) -> ([u8; 16], AutoCommit) {
@@ -49,21 +36,14 @@ fn edit(id: [u8; 16], doc: &mut AutoCommit, actor: &ActorId, address: &str) -> P
     let before = copy.get_heads();
     copy.put(ROOT, "address", address).unwrap();
     copy.commit();
-    PushDoc {
-        record_id: id,
-        changes: copy
-            .get_changes(&before)
-            .iter()
-            .map(|c| Change(c.raw_bytes().to_vec()))
-            .collect(),
-    }
+    push_since(id, &mut copy, &before)
 }
 
 /// A fresh database in a temp dir, the pusher and the time of the pushes.
 fn world() -> (tempfile::TempDir, SqliteStorage, Pusher, Timestamp) {
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteStorage::open(dir.path()).unwrap();
-    (dir, db, pusher(), Timestamp::now())
+    (dir, db, grid_worker(), Timestamp::now())
 }
 
 /// The push of a record as one document chunk (what a device sends for a new record).
@@ -126,14 +106,7 @@ fn a_new_record_planned_before_it_arrived_another_way_is_not_logged_twice() {
     let whole = as_document(id, &mut doc);
     let plans = db.read(|c| plan_all(c, &who, vec![whole], now)).unwrap();
     // The same record arrives first as its change (a retry from an older app, say).
-    let as_change = PushDoc {
-        record_id: id,
-        changes: doc
-            .get_changes(&[])
-            .iter()
-            .map(|c| Change(c.raw_bytes().to_vec()))
-            .collect(),
-    };
+    let as_change = push_since(id, &mut doc, &[]);
     let heads = accepted(
         &db.push(&who, vec![as_change], (&HeldLimits::default(), now))
             .unwrap()

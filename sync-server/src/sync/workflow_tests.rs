@@ -17,28 +17,11 @@ use super::held::HeldLimits;
 use super::plan::Plan;
 use super::push::{Pusher, push_batch};
 use super::store::SyncStore;
-use crate::scope::Scope;
+use super::test_support::{GRID, grid_worker, push_since, pusher};
 use crate::storage::SqliteStorage;
 
-const GRID: &str = "jingkou-zhengdonglu-03";
-
-fn who(name: &str, role: Role, scope: &str) -> Pusher {
-    Pusher {
-        user_id: 1,
-        user_name: name.into(),
-        role,
-        device_id: format!("device-{name}"),
-        scope: Scope::parse_list(scope).unwrap(),
-        unit: None,
-    }
-}
-
-fn worker() -> Pusher {
-    who("wang.wei", Role::GridWorker, GRID)
-}
-
 fn dispatcher() -> Pusher {
-    who("zhao.min", Role::Dispatcher, "jingkou-zhengdonglu")
+    pusher("zhao.min", Role::Dispatcher, "jingkou-zhengdonglu")
 }
 
 /// A dispute reported by wang.wei, as a device writes it (one change).
@@ -76,14 +59,7 @@ fn save(rec_id: [u8; 16], doc: &mut AutoCommit, f: impl FnOnce(&mut Record)) -> 
     f(&mut new);
     write_changes(doc, Some(&old), &new).unwrap();
     doc.commit();
-    PushDoc {
-        record_id: rec_id,
-        changes: doc
-            .get_changes(&before)
-            .iter()
-            .map(|c| Change(c.raw_bytes().to_vec()))
-            .collect(),
-    }
+    push_since(rec_id, doc, &before)
 }
 
 fn with_event(ev: WorkflowEvent) -> impl FnOnce(&mut Record) {
@@ -157,16 +133,16 @@ fn forged_and_forbidden_events_are_refused_alike_on_both_paths() {
     let mut rng = Rng::new(21);
     let (rec, mut doc) = dispute(&mut rng);
     let id = id_of(&rec);
-    store(&db, &worker(), as_document(id, &mut doc));
+    store(&db, &grid_worker(), as_document(id, &mut doc));
 
     // A grid worker accepting; a grid worker writing the dispatcher's accept.
     let own = save(
         id,
         &mut doc.fork(),
-        with_event(event(&worker(), A::Accept, EventDetails::default())),
+        with_event(event(&grid_worker(), A::Accept, EventDetails::default())),
     );
     refused_alike(
-        &both(&db, &worker(), &own),
+        &both(&db, &grid_worker(), &own),
         "forbidden_action",
         "workflow[0].action",
     );
@@ -176,7 +152,7 @@ fn forged_and_forbidden_events_are_refused_alike_on_both_paths() {
         with_event(event(&dispatcher(), A::Accept, EventDetails::default())),
     );
     refused_alike(
-        &both(&db, &worker(), &forged),
+        &both(&db, &grid_worker(), &forged),
         "forbidden_action",
         "workflow[0].by",
     );
@@ -193,10 +169,14 @@ fn forged_and_forbidden_events_are_refused_alike_on_both_paths() {
     write_changes(&mut late_doc, None, &late).unwrap();
     late_doc.commit();
     let push = as_document(id_of(&late), &mut late_doc);
-    refused_alike(&both(&db, &worker(), &push), "invalid_status", "status");
+    refused_alike(
+        &both(&db, &grid_worker(), &push),
+        "invalid_status",
+        "status",
+    );
     let (mut evaluated, _) = dispute(&mut rng);
     with_event(event(
-        &worker(),
+        &grid_worker(),
         A::Evaluate,
         EventDetails {
             satisfaction: Some(gridmate_domain::Satisfaction::Satisfied),
@@ -208,7 +188,7 @@ fn forged_and_forbidden_events_are_refused_alike_on_both_paths() {
     ev_doc.commit();
     let push = as_document(id_of(&evaluated), &mut ev_doc);
     refused_alike(
-        &both(&db, &worker(), &push),
+        &both(&db, &grid_worker(), &push),
         "invalid_status",
         "workflow[0].action",
     );
@@ -221,11 +201,11 @@ fn deletes_and_out_of_scope_handlers_are_decided_alike_on_both_paths() {
     let mut rng = Rng::new(22);
     let (rec, mut doc) = dispute(&mut rng);
     let id = id_of(&rec);
-    store(&db, &worker(), as_document(id, &mut doc));
+    store(&db, &grid_worker(), as_document(id, &mut doc));
     let now = Timestamp::now();
 
     // Another grid worker of the grid may not delete wang.wei's dispute.
-    let other = who("he.ping", Role::GridWorker, GRID);
+    let other = pusher("he.ping", Role::GridWorker, GRID);
     let delete = save(id, &mut doc.fork(), |r| r.meta.deleted_at = Some(now));
     refused_alike(
         &both(&db, &other, &delete),
@@ -234,7 +214,7 @@ fn deletes_and_out_of_scope_handlers_are_decided_alike_on_both_paths() {
     );
 
     // Accepted and assigned to a lawyer of another grid: she may log, not edit the summary.
-    let lawyer = who("li.na", Role::LegalVolunteer, "jingkou-zhengdonglu-01");
+    let lawyer = pusher("li.na", Role::LegalVolunteer, "jingkou-zhengdonglu-01");
     let d = dispatcher();
     store(
         &db,
@@ -264,7 +244,7 @@ fn deletes_and_out_of_scope_handlers_are_decided_alike_on_both_paths() {
     // The reporter may no longer delete it either.
     let delete = save(id, &mut doc.fork(), |r| r.meta.deleted_at = Some(now));
     refused_alike(
-        &both(&db, &worker(), &delete),
+        &both(&db, &grid_worker(), &delete),
         "forbidden_action",
         "deleted_at",
     );
@@ -279,6 +259,6 @@ fn deletes_and_out_of_scope_handlers_are_decided_alike_on_both_paths() {
     accepted(&planned);
     accepted(&general);
     // A stranger outside the grid is refused before anything is read or held.
-    let stranger = who("liu.yang", Role::GridWorker, "runzhou-heping-02");
+    let stranger = pusher("liu.yang", Role::GridWorker, "runzhou-heping-02");
     refused_alike(&both(&db, &stranger, &logged), "out_of_scope", "grid_id");
 }
