@@ -21,6 +21,8 @@ mod refusal;
 pub mod schema;
 pub mod store;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod workflow_tests;
 
 use axum::body::Bytes;
@@ -33,6 +35,7 @@ use gridmate_domain::wire::{self, SyncResponse, WireError};
 use crate::auth::AuthContext;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::storage::SqliteStorage;
 use push::Pusher;
 
 /// `POST /v1/sync`.
@@ -67,9 +70,7 @@ pub async fn sync(
     let store = state.sync.clone();
     let held = state.config.held.clone();
     let now = state.clock.now();
-    if !req.push.is_empty() {
-        check_budget(&state, who.user_id, limits::Usage::of_push(&req.push), now).await?;
-    }
+    let (db, budget) = (state.db.clone(), state.config.write_budget);
     let protocol = req.protocol;
     let (pushed, records) = (
         req.push.len(),
@@ -79,6 +80,7 @@ pub async fn sync(
         let batch = if req.push.is_empty() {
             None
         } else {
+            check_budget(&db, who.user_id, &budget, &req.push, now)?;
             Some(
                 store
                     .push(&who, req.push, (&held, now))
@@ -117,21 +119,19 @@ pub async fn sync(
 }
 
 /// Refuses an exchange that pushes more than the user's write budget leaves (429 with the
-/// seconds until it fits); a pull-only exchange is never asked.
-async fn check_budget(
-    state: &AppState,
+/// seconds until it fits); a pull-only exchange is never asked. Runs on the exchange's blocking
+/// thread, before the push, so the check costs no extra hop off the reactor.
+fn check_budget(
+    db: &SqliteStorage,
     user_id: i64,
-    incoming: limits::Usage,
+    budget: &limits::WriteBudget,
+    push: &[wire::PushDoc],
     now: gridmate_domain::Timestamp,
 ) -> Result<(), ApiError> {
-    let db = state.db.clone();
-    let budget = state.config.write_budget;
-    let wait = tokio::task::spawn_blocking(move || {
-        db.read(|c| limits::budget_wait(c, user_id, &budget, incoming, now))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    let incoming = limits::Usage::of_push(push);
+    let wait = db
+        .read(|c| limits::budget_wait(c, user_id, budget, incoming, now))
+        .map_err(ApiError::internal)?;
     match wait {
         None => Ok(()),
         Some(retry_after_secs) => {
