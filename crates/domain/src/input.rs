@@ -18,8 +18,9 @@ use crate::ids::{GridId, RecordId};
 use crate::record::*;
 use crate::time::Timestamp;
 
-/// Keys of `RecordMeta`, which live beside `kind` and the body's keys in the flat object.
-const META_KEYS: [&str; 7] = [
+/// Keys of `RecordMeta`, which live beside `kind` and the body's keys in the flat object (and at
+/// the root of a record's document).
+pub(crate) const META_KEYS: [&str; 7] = [
     "id",
     "schema_version",
     "grid_id",

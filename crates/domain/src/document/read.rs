@@ -19,17 +19,6 @@ use crate::time::Timestamp;
 
 type Res<T> = Result<T, SchemaError>;
 
-/// The root keys every record has.
-const COMMON_KEYS: &[&str] = &[
-    "id",
-    "kind",
-    "schema_version",
-    "grid_id",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "deleted_at",
-];
 const PATROL_VISIT_KEYS: &[&str] = &[
     "visited_at",
     "location",
@@ -69,14 +58,14 @@ const DISPUTE_KEYS: &[&str] = &[
 const LOCATION_KEYS: &[&str] = &["lat", "lon", "accuracy_m"];
 const VOLUNTEER_KEYS: &[&str] = &["name", "legal_role"];
 const PARTY_KEYS: &[&str] = &["name", "role", "phone", "id_number"];
-/// The root keys a record of `kind` may hold.
-pub(super) fn root_keys(kind: RecordKind) -> [&'static [&'static str]; 2] {
+/// The root keys a record of `kind` may hold: `kind`, the meta keys every record has, its own.
+pub(super) fn root_keys(kind: RecordKind) -> [&'static [&'static str]; 3] {
     let own = match kind {
         RecordKind::PatrolVisit => PATROL_VISIT_KEYS,
         RecordKind::LegalEducation => LEGAL_EDUCATION_KEYS,
         RecordKind::Dispute => DISPUTE_KEYS,
     };
-    [COMMON_KEYS, own]
+    [&["kind"], &crate::input::META_KEYS, own]
 }
 
 /// The longest part of an unknown key echoed in the error's field path.
