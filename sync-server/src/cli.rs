@@ -27,6 +27,7 @@ use crate::reference::{self, ReferenceInputError};
 mod held_cmd;
 mod reference_cmd;
 use crate::auth::ThrottleConfig;
+use crate::console::auth::{DEFAULT_ABSOLUTE_HOURS, DEFAULT_IDLE_MINUTES, SessionLimits};
 use crate::scope::{Scope, ScopeError};
 use crate::server::{BoundServer, ServeError, TlsFiles, shutdown_signal};
 use crate::state::{
@@ -222,6 +223,18 @@ pub struct ServeArgs {
     #[arg(long, env = "GRIDMATE_WRITE_BUDGET_WINDOW_SECS", default_value_t = DEFAULT_BUDGET_WINDOW_SECS,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub write_budget_window_secs: u64,
+    /// Minutes without a request after which a console session ends.
+    #[arg(long, env = "GRIDMATE_CONSOLE_IDLE_MINUTES", default_value_t = DEFAULT_IDLE_MINUTES,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub console_idle_minutes: u32,
+    /// Hours after sign-in at which a console session ends, however active.
+    #[arg(long, env = "GRIDMATE_CONSOLE_SESSION_HOURS", default_value_t = DEFAULT_ABSOLUTE_HOURS,
+          value_parser = clap::value_parser!(u32).range(1..=168))]
+    pub console_session_hours: u32,
+    /// Mark the console's session cookie `Secure` although this process speaks plain HTTP
+    /// (behind a reverse proxy that terminates TLS). On by itself with --tls-cert.
+    #[arg(long, env = "GRIDMATE_CONSOLE_SECURE_COOKIE")]
+    pub console_secure_cookie: bool,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -491,6 +504,11 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             bytes: args.write_budget_bytes,
             window: Duration::from_secs(args.write_budget_window_secs),
         },
+        console_sessions: SessionLimits {
+            idle: Duration::from_secs(u64::from(args.console_idle_minutes) * 60),
+            absolute: Duration::from_secs(u64::from(args.console_session_hours) * 3600),
+        },
+        console_secure_cookie: args.console_secure_cookie || args.tls_cert.is_some(),
     };
     let limits = config.connections.clone();
     let tls = match (args.tls_cert, args.tls_key) {

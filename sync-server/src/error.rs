@@ -60,6 +60,24 @@ pub enum ApiError {
     /// Anything the client cannot fix. The source is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+    // --- console (sync-server/src/console) ---
+    /// One input field is wrong: `code` is a stable snake_case reason (`required`, `too_long`,
+    /// a domain validation code, ...), `field` the path of the field in the request.
+    #[error("invalid field {field}: {code}")]
+    InvalidField {
+        code: &'static str,
+        field: String,
+        message: Localized,
+    },
+    /// Signed in, but this role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// An unsafe console request without the session's `X-CSRF-Token`.
+    #[error("csrf check failed")]
+    CsrfFailed,
+    /// A grid worker or legal volunteer tried to sign in to the console.
+    #[error("console refused for this role")]
+    ConsoleRoleRefused,
 }
 
 /// The JSON body of every error response.
@@ -67,6 +85,9 @@ pub enum ApiError {
 pub struct ErrorBody {
     pub code: &'static str,
     pub message: Localized,
+    /// The request field the error is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 fn msg(zh: &str, en: &str) -> Localized {
@@ -83,6 +104,23 @@ impl ApiError {
             zh_cn: zh.into(),
             en: en.into(),
         })
+    }
+
+    /// An `invalid_field`-style error about one request field.
+    pub fn invalid(
+        code: &'static str,
+        field: impl Into<String>,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self::InvalidField {
+            code,
+            field: field.into(),
+            message: Localized {
+                zh_cn: zh.into(),
+                en: en.into(),
+            },
+        }
     }
 
     /// An `internal` error; `cause` goes to the log only.
@@ -106,6 +144,8 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidField { .. } => StatusCode::BAD_REQUEST,
+            Self::Forbidden | Self::CsrfFailed | Self::ConsoleRoleRefused => StatusCode::FORBIDDEN,
         }
     }
 
@@ -128,6 +168,10 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal(_) => "internal",
+            Self::InvalidField { code, .. } => code,
+            Self::Forbidden => "forbidden",
+            Self::CsrfFailed => "csrf_failed",
+            Self::ConsoleRoleRefused => "console_role_refused",
         }
     }
 
@@ -184,6 +228,17 @@ impl ApiError {
             Self::NotFound => msg("未找到", "Not found"),
             Self::MethodNotAllowed => msg("不支持该请求方法", "Method not allowed"),
             Self::Internal(_) => msg("服务器内部错误", "Internal server error"),
+            Self::InvalidField { message, .. } => message.clone(),
+            Self::Forbidden => msg("无权进行此操作", "You may not do this"),
+            Self::CsrfFailed => msg(
+                "请求缺少有效的安全令牌，请刷新页面后重试",
+                "The request lacks a valid security token; reload the page and try again",
+            ),
+            Self::ConsoleRoleRefused => msg(
+                "控制台仅供指挥中心调度员和管理员使用，网格员和三官一律志愿者请使用手机应用",
+                "The console is for command-centre dispatchers and administrators; grid workers \
+                 and legal volunteers use the mobile app",
+            ),
         }
     }
 }
@@ -200,6 +255,10 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             code: self.code(),
             message: self.message(),
+            field: match &self {
+                Self::InvalidField { field, .. } => Some(field.clone()),
+                _ => None,
+            },
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(secs) = retry_after {

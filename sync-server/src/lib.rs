@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod error;
 pub mod json;
 pub mod limits;

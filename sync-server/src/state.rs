@@ -16,6 +16,7 @@ use crate::auth::hash_pool::HashPool;
 use crate::auth::password;
 use crate::auth::{LoginThrottle, ThrottleConfig};
 use crate::clock::Clock;
+use crate::console::auth::SessionLimits;
 use crate::limits::ConnectionLimits;
 use crate::storage::{AccountStore, SqliteStorage};
 use crate::sync::held::HeldLimits;
@@ -49,6 +50,10 @@ pub struct ServerConfig {
     pub held: HeldLimits,
     /// Each user's write budget (records and bytes pushed per window).
     pub write_budget: WriteBudget,
+    /// Console session lifetimes (`console::auth`).
+    pub console_sessions: SessionLimits,
+    /// Whether the console's session cookie is marked `Secure` (the server speaks TLS).
+    pub console_secure_cookie: bool,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +68,8 @@ impl Default for ServerConfig {
             connections: ConnectionLimits::default(),
             held: HeldLimits::default(),
             write_budget: WriteBudget::default(),
+            console_sessions: SessionLimits::default(),
+            console_secure_cookie: false,
         }
     }
 }

@@ -71,6 +71,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/me", get(me::me))
         .route("/v1/reference", get(reference::reference))
         .route("/v1/sync", post(crate::sync::sync))
+        .merge(crate::console::routes())
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

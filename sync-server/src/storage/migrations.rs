@@ -89,6 +89,8 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX sync_changes_pushed_by ON sync_changes (pushed_by, received_at);
     CREATE INDEX sync_held_pushed_by ON sync_held (pushed_by, received_at);
     "#,
+    // 9: the command-centre console: sessions, the record index and its full-text index, audit.
+    crate::console::schema::CONSOLE_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

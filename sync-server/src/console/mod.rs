@@ -1,0 +1,23 @@
+//! The command-centre console (指挥中心): a JSON API under `/v1/console/` for dispatchers and
+//! admins, and (from `console/` at the repository root, built and embedded) the web UI under
+//! `/console/`. docs/console-api.md documents every endpoint.
+//!
+//! Invariants: every console route takes a [`auth::ConsoleUser`] (a live session; the CSRF
+//! header on unsafe methods) except sign-in; every query is limited to the user's areas on the
+//! server, by-id lookups included (a record outside them is `not_found`); actions taken in the
+//! console become Automerge changes of the same records, logged through the sync push path as the
+//! dispatcher's own, so phones receive them like any other edit.
+
+pub mod auth;
+pub mod schema;
+pub mod session;
+pub mod store;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every console route (each module adds its own router here).
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(session::routes())
+}

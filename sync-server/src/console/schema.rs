@@ -1,0 +1,70 @@
+//! The console's tables, appended to the server's migration list as one step.
+//!
+//! `console_sessions` holds signed-in console users (dispatchers, admins): only the SHA-256 of the
+//! session cookie's token is stored, with the per-session CSRF token the page echoes in
+//! `X-CSRF-Token`. `console_records` is the console's index of every record, one row per record of
+//! any kind, written in the transaction that logs each accepted change (`console::index`), so the
+//! case list, statistics, map and exports are index scans, never document loads. `console_fts` is
+//! its full-text index (contentless, rowid = `record_rowid`, bigram tokens of
+//! `gridmate_domain::search`). `console_audit` records who revealed which personal field of which
+//! record, and when.
+//!
+//! Invariants: no personal data in `console_records` (titles come from `Record::title`-like lines
+//! without names, phones or ID numbers); overdue is derived from `due_at` at query time, never
+//! stored.
+
+pub const CONSOLE_MIGRATION: &str = r#"
+CREATE TABLE console_sessions (
+    id           INTEGER PRIMARY KEY,
+    token_hash   BLOB    NOT NULL UNIQUE,
+    csrf         TEXT    NOT NULL,
+    user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX console_sessions_user ON console_sessions (user_id);
+
+CREATE TABLE console_records (
+    record_rowid  INTEGER PRIMARY KEY REFERENCES sync_records (rowid),
+    record_id     BLOB    NOT NULL,
+    kind          TEXT    NOT NULL,
+    grid_id       TEXT    NOT NULL,
+    created_by    TEXT    NOT NULL,
+    occurred_at   INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    deleted       INTEGER NOT NULL,
+    title         TEXT    NOT NULL,
+    lat           REAL,
+    lon           REAL,
+    audience      INTEGER,
+    status        TEXT,
+    category      TEXT,
+    risk          TEXT,
+    source        TEXT,
+    assignee_user TEXT,
+    assignee_unit TEXT,
+    due_at        INTEGER,
+    supervised    INTEGER NOT NULL DEFAULT 0,
+    resolved_at   INTEGER,
+    closed_at     INTEGER,
+    on_time       INTEGER,
+    outcome       TEXT,
+    satisfaction  TEXT,
+    parties       INTEGER
+) STRICT;
+CREATE INDEX console_records_kind_grid ON console_records (kind, grid_id, occurred_at);
+
+CREATE VIRTUAL TABLE console_fts USING fts5 (
+    tokens, content = '', contentless_delete = 1, tokenize = 'ascii'
+);
+
+CREATE TABLE console_audit (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    action     TEXT    NOT NULL,
+    record_id  BLOB,
+    field      TEXT,
+    at         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX console_audit_at ON console_audit (at);
+"#;
