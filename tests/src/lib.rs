@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // a harness failure is a test failure
 
+pub mod console;
 pub mod proxy;
 pub mod workflow;
 
