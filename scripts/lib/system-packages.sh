@@ -5,12 +5,14 @@
 
 # Tauri 2 on Linux (WebKitGTK 4.1 and friends), a C toolchain for the bundled SQLite, and what the
 # end-to-end test of the real app needs (Xvfb, WebKitWebDriver); a CJK font, without which a
-# fresh machine draws every Chinese character of the app as an empty box.
+# fresh machine draws every Chinese character of the app as an empty box. Chromium and its
+# WebDriver for the end-to-end test of the command-centre console.
 GRIDMATE_APT_PACKAGES=(
   build-essential pkg-config curl wget file libssl-dev python3
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev
   xvfb webkit2gtk-driver fonts-noto-cjk
+  chromium chromium-driver
 )
 
 # ensure_system_packages [PACKAGE...]: installs the missing ones among GRIDMATE_APT_PACKAGES and

@@ -32,8 +32,8 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   log "installing tauri-driver"
   cargo install tauri-driver --locked --version ^2
 fi
-for tool in Xvfb WebKitWebDriver; do
-  command -v "$tool" >/dev/null 2>&1 || { log "$tool not found: install xvfb and webkit2gtk-driver (.ci/run)"; exit 1; }
+for tool in Xvfb WebKitWebDriver chromium chromedriver; do
+  command -v "$tool" >/dev/null 2>&1 || { log "$tool not found: install xvfb, webkit2gtk-driver, chromium and chromium-driver (scripts/lib/system-packages.sh)"; exit 1; }
 done
 
 # 2. Builds
@@ -79,9 +79,15 @@ native_port=4445; { port_free "$native_port" && [ "$native_port" != "$wd_port" ]
 
 logs="$e2e_dir/target/logs"
 mkdir -p "$logs"
-xvfb_pid="" driver_pid=""
+xvfb_pid="" driver_pid="" chromedriver_pid=""
 cleanup() {
   local rc=$?
+  if [ -n "$chromedriver_pid" ]; then
+    # chromedriver's Chromium processes first, then chromedriver itself.
+    pkill -P "$chromedriver_pid" 2>/dev/null || true
+    kill "$chromedriver_pid" 2>/dev/null || true
+    wait "$chromedriver_pid" 2>/dev/null || true
+  fi
   if [ -n "$driver_pid" ]; then
     # tauri-driver's WebKitWebDriver child (and anything it still runs) first: killing tauri-driver
     # alone leaves it behind.
@@ -108,6 +114,15 @@ driver_pid=$!
 for _ in $(seq 100); do port_free "$wd_port" || break; sleep 0.1; done
 port_free "$wd_port" && { log "tauri-driver did not listen on $wd_port (see $logs/tauri-driver.log)"; exit 1; }
 log "Xvfb :$display_num (pid $xvfb_pid), tauri-driver :$wd_port -> WebKitWebDriver :$native_port (pid $driver_pid)"
+
+# chromedriver for the console's test (headless Chromium needs no display).
+cd_port=$(free_port)
+chromedriver --port="$cd_port" >"$logs/chromedriver.log" 2>&1 &
+chromedriver_pid=$!
+for _ in $(seq 100); do port_free "$cd_port" || break; sleep 0.1; done
+port_free "$cd_port" && { log "chromedriver did not listen on $cd_port (see $logs/chromedriver.log)"; exit 1; }
+log "chromedriver :$cd_port (pid $chromedriver_pid)"
+export GRIDMATE_E2E_CHROMEDRIVER="http://127.0.0.1:$cd_port"
 
 export GRIDMATE_E2E_WEBDRIVER="http://127.0.0.1:$wd_port"
 export E2E_SCREENSHOTS="${E2E_SCREENSHOTS:-$e2e_dir/target/e2e-screenshots}"

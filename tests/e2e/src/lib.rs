@@ -25,8 +25,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use thirtyfour::prelude::*;
 use thirtyfour::Capabilities;
+use thirtyfour::prelude::*;
+
+pub mod browser;
+pub mod page;
+pub use page::Page;
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "e2e-password-1";
@@ -152,14 +156,26 @@ pub struct CliDevice {
 
 impl CliDevice {
     pub fn run(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let mut full = vec!["--data", self.data.to_str().unwrap(), "--account", &self.account];
+        let mut full = vec![
+            "--data",
+            self.data.to_str().unwrap(),
+            "--account",
+            &self.account,
+        ];
         full.extend_from_slice(args);
         run_cmd(&self.bin, &full, stdin, &[("GRIDMATE_LOG", "warn")])
     }
 
     pub fn login(&self, url: &str) {
         self.run(
-            &["login", "--server", url, "--user", &self.account, "--password-stdin"],
+            &[
+                "login",
+                "--server",
+                url,
+                "--user",
+                &self.account,
+                "--password-stdin",
+            ],
             Some(&format!("{PASSWORD}\n")),
         );
     }
@@ -229,11 +245,17 @@ impl App {
         }
         let mut caps = Capabilities::new();
         caps.set("browserName", "wry").unwrap();
-        caps.set("tauri:options", json!({ "application": launcher })).unwrap();
+        caps.set("tauri:options", json!({ "application": launcher }))
+            .unwrap();
         let started = Instant::now();
         let driver = WebDriver::new(webdriver_url(), caps)
             .await
-            .unwrap_or_else(|e| panic!("no WebDriver session (is tauri-driver running on {}?): {e}", webdriver_url()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "no WebDriver session (is tauri-driver running on {}?): {e}",
+                    webdriver_url()
+                )
+            });
         let session_ready = started.elapsed();
         let pid = std::fs::read_to_string(&pid_file)
             .ok()
@@ -244,7 +266,13 @@ impl App {
             data_dir: data_dir.to_owned(),
             log,
         };
-        (app, Launch { started, session_ready })
+        (
+            app,
+            Launch {
+                started,
+                session_ready,
+            },
+        )
     }
 
     pub fn driver(&self) -> &WebDriver {
@@ -253,150 +281,6 @@ impl App {
 
     pub fn pid(&self) -> Option<u32> {
         self.pid
-    }
-
-    fn sel(testid: &str) -> By {
-        By::Css(format!("[data-testid=\"{testid}\"]"))
-    }
-
-    /// All elements matching a CSS selector, now (no wait).
-    pub async fn all_css(&self, css: &str) -> Vec<WebElement> {
-        self.driver()
-            .find_all(By::Css(css.to_owned()))
-            .await
-            .unwrap_or_default()
-    }
-
-    /// Waits for an element matching `css`.
-    pub async fn wait_css(&self, css: &str, timeout: Duration) -> WebElement {
-        wait_until(&format!("`{css}`"), timeout, || async {
-            self.all_css(css).await.into_iter().next()
-        })
-        .await
-    }
-
-    /// Waits for a displayed element matching `css`.
-    pub async fn wait_css_visible(&self, css: &str, timeout: Duration) -> WebElement {
-        wait_until(&format!("`{css}` displayed"), timeout, || async {
-            for e in self.all_css(css).await {
-                if e.is_displayed().await.unwrap_or(false) {
-                    return Some(e);
-                }
-            }
-            None
-        })
-        .await
-    }
-
-    /// Waits for the element with this test id (present in the DOM).
-    pub async fn find(&self, testid: &str) -> WebElement {
-        self.wait_css(&format!("[data-testid=\"{testid}\"]"), WAIT).await
-    }
-
-    /// Waits for the element with this test id, displayed.
-    pub async fn find_visible(&self, testid: &str) -> WebElement {
-        self.wait_css_visible(&format!("[data-testid=\"{testid}\"]"), WAIT)
-            .await
-    }
-
-    /// Whether an element with this test id is in the DOM now.
-    pub async fn present(&self, testid: &str) -> bool {
-        self.driver().find_all(Self::sel(testid)).await.is_ok_and(|v| !v.is_empty())
-    }
-
-    /// Waits until no element with this test id is displayed.
-    /// Whether an element with this test id is displayed now (no waiting).
-    pub async fn shown(&self, testid: &str) -> bool {
-        for e in self.driver().find_all(Self::sel(testid)).await.unwrap_or_default() {
-            if e.is_displayed().await.unwrap_or(false) {
-                return true;
-            }
-        }
-        false
-    }
-
-    pub async fn wait_gone(&self, testid: &str) {
-        wait_until(&format!("[{testid}] gone"), WAIT, || async {
-            for e in self.driver().find_all(Self::sel(testid)).await.unwrap_or_default() {
-                if e.is_displayed().await.unwrap_or(false) {
-                    return None;
-                }
-            }
-            Some(())
-        })
-        .await;
-    }
-
-    /// Scrolls an element to the middle of the viewport (clear of the fixed nav bar and tab bar).
-    pub async fn center(&self, el: &WebElement) {
-        let _ = self
-            .driver()
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
-                vec![el.to_json().unwrap()],
-            )
-            .await;
-    }
-
-    /// Clicks an element as a user would: scroll into view, WebDriver click, retried for a few
-    /// seconds (an overlay still fading out intercepts clicks for a moment). A click WebDriver
-    /// still cannot make is a failure: a user could not make it either.
-    pub async fn click_el(&self, what: &str, el: &WebElement) {
-        let deadline = Instant::now() + Duration::from_secs(8);
-        let mut last = String::new();
-        while Instant::now() < deadline {
-            self.center(el).await;
-            match el.click().await {
-                Ok(()) => return,
-                Err(e) => last = e.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        panic!("WebDriver could not click {what} for 8 s: {last}");
-    }
-
-    /// Finds (with a deadline) and clicks the element with this test id; a click that fails
-    /// because the element went stale is retried with a fresh find.
-    pub async fn click(&self, testid: &str) {
-        let el = self.find_visible(testid).await;
-        self.click_el(testid, &el).await;
-    }
-
-    /// The `<input>` or `<textarea>` inside the element with this test id.
-    pub async fn input_in(&self, testid: &str) -> WebElement {
-        let css = format!("[data-testid=\"{testid}\"] input, [data-testid=\"{testid}\"] textarea");
-        self.wait_css(&css, WAIT).await
-    }
-
-    async fn value_of(&self, el: &WebElement) -> String {
-        self.driver()
-            .execute("return arguments[0].value;", vec![el.to_json().unwrap()])
-            .await
-            .ok()
-            .and_then(|r| r.json().as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-
-    /// Types `text` into the input inside `testid`, replacing what was there, through WebDriver
-    /// keys (CJK text included) as a user would; the field must then hold exactly `text`.
-    pub async fn type_into(&self, testid: &str, text: &str) {
-        let el = self.input_in(testid).await;
-        self.center(&el).await;
-        self.click_el(testid, &el).await;
-        if !self.value_of(&el).await.is_empty() {
-            // Select all and delete: `clear()` does not fire the `input` event Vue listens to.
-            el.send_keys(Key::Control + "a")
-                .await
-                .unwrap_or_else(|e| panic!("select all in {testid}: {e}"));
-            el.send_keys(Key::Backspace)
-                .await
-                .unwrap_or_else(|e| panic!("delete in {testid}: {e}"));
-        }
-        el.send_keys(text)
-            .await
-            .unwrap_or_else(|e| panic!("typing into {testid}: {e}"));
-        let v = self.value_of(&el).await;
-        assert_eq!(v, text, "the input of {testid} holds the typed text");
     }
 
     /// Picks `option-<value>` in the picker opened by tapping `field-<path>`, then confirms, and
@@ -419,7 +303,9 @@ impl App {
             // open and says so: cancel, and tap again.
             tokio::time::sleep(Duration::from_millis(300)).await;
             if self.shown("picker-required").await {
-                eprintln!("[e2e] picking {value} for {path}: the tap on the option was lost (attempt {attempt})");
+                eprintln!(
+                    "[e2e] picking {value} for {path}: the tap on the option was lost (attempt {attempt})"
+                );
                 self.click("picker-cancel").await;
                 self.wait_gone("picker-confirm").await;
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -431,16 +317,13 @@ impl App {
             if shown.trim() == want {
                 return;
             }
-            eprintln!("[e2e] picking {value} ({want}) for {path} gave {shown:?} (attempt {attempt})");
+            eprintln!(
+                "[e2e] picking {value} ({want}) for {path} gave {shown:?} (attempt {attempt})"
+            );
             // The popup's overlay fades out before the field can be tapped again.
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         panic!("could not pick {value} for {path}");
-    }
-
-    /// Text of the element with this test id (waits for it).
-    pub async fn text(&self, testid: &str) -> String {
-        self.find(testid).await.text().await.unwrap_or_default()
     }
 
     /// Taps the nav bar's back arrow (the page's own way back; there is no test id on it).
@@ -455,17 +338,6 @@ impl App {
             .set_window_rect(0, 0, 390, 844)
             .await
             .unwrap_or_else(|e| panic!("set_window_rect: {e}"));
-    }
-
-    /// Waits for the paint (about 1 s: an immediate screenshot can show a stale frame), then
-    /// writes `name.png` into the screenshot folder.
-    pub async fn screenshot(&self, name: &str) -> PathBuf {
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        let png = self.driver().screenshot_as_png().await.unwrap();
-        let path = screenshot_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap();
-        println!("[e2e] screenshot {}", path.display());
-        path
     }
 
     /// Calls a Tauri command from the page (for observations the UI does not show directly).
@@ -487,10 +359,10 @@ impl App {
     /// own when its window closes; after 10 s it gets SIGTERM, after 5 more SIGKILL (both logged).
     /// Returns whether the app exited by itself.
     pub async fn quit(mut self) -> bool {
-        if let Some(d) = self.driver.take() {
-            if let Err(e) = d.quit().await {
-                eprintln!("[e2e] ending the WebDriver session: {e}");
-            }
+        if let Some(d) = self.driver.take()
+            && let Err(e) = d.quit().await
+        {
+            eprintln!("[e2e] ending the WebDriver session: {e}");
         }
         let Some(pid) = self.pid.take() else {
             return true;
@@ -519,6 +391,12 @@ impl App {
     }
 }
 
+impl Page for App {
+    fn driver(&self) -> &WebDriver {
+        App::driver(self)
+    }
+}
+
 impl Drop for App {
     fn drop(&mut self) {
         if std::thread::panicking() {
@@ -527,7 +405,10 @@ impl Drop for App {
             if let Some(d) = self.driver.clone() {
                 let path = screenshot_dir().join("FAILED.png");
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     let png = rt.block_on(async {
                         let html = d.source().await.unwrap_or_default();
                         let _ = std::fs::write(path.with_extension("html"), html);
@@ -542,10 +423,10 @@ impl Drop for App {
         }
         // thirtyfour ends a session that was not quit on drop (synchronously); the process is ours.
         drop(self.driver.take());
-        if let Some(pid) = self.pid.take() {
-            if alive(pid) {
-                signal(pid, "-KILL");
-            }
+        if let Some(pid) = self.pid.take()
+            && alive(pid)
+        {
+            signal(pid, "-KILL");
         }
     }
 }

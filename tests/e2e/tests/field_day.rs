@@ -15,12 +15,13 @@
 //!    pulls the edit; after a sync from 我的 the detail shows the new summary and risk, and its
 //!    history names zhao.min and the fields (in Chinese); 我的 lists the syncs; the app exits by
 //!    itself when its session ends.
+//!
 //! Screenshots at 390x844 go to `E2E_SCREENSHOTS`. Launch figures are printed, never asserted.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gridmate_e2e::{App, Bins, CliDevice, Server, WAIT, wait_until};
+use gridmate_e2e::{App, Bins, CliDevice, Page, Server, WAIT, wait_until};
 use serde_json::{Value, json};
 
 const GRID: &str = "jingkou-zhengdonglu-03";
@@ -64,21 +65,39 @@ fn ms(d: Duration) -> u128 {
 /// refusal fails the test with the form's error banner.
 async fn submit_and_open(app: &App) -> String {
     app.click("form-submit").await;
-    let detail = wait_until("the saved record's detail (or a form error)", WAIT, || async {
-        if let Some(d) = app.all_css("[data-testid=\"record-detail\"]").await.into_iter().next() {
-            return Some(Ok(d));
-        }
-        for id in ["form-errors", "form-error"] {
-            if let Some(e) = app.all_css(&format!("[data-testid=\"{id}\"]")).await.into_iter().next() {
-                // The banner may be from the previous, refused submit: give the save a moment.
-                tokio::time::sleep(Duration::from_millis(1500)).await;
-                if app.all_css("[data-testid=\"record-detail\"]").await.is_empty() {
-                    return Some(Err(e.text().await.unwrap_or_default()));
+    let detail = wait_until(
+        "the saved record's detail (or a form error)",
+        WAIT,
+        || async {
+            if let Some(d) = app
+                .all_css("[data-testid=\"record-detail\"]")
+                .await
+                .into_iter()
+                .next()
+            {
+                return Some(Ok(d));
+            }
+            for id in ["form-errors", "form-error"] {
+                if let Some(e) = app
+                    .all_css(&format!("[data-testid=\"{id}\"]"))
+                    .await
+                    .into_iter()
+                    .next()
+                {
+                    // The banner may be from the previous, refused submit: give the save a moment.
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    if app
+                        .all_css("[data-testid=\"record-detail\"]")
+                        .await
+                        .is_empty()
+                    {
+                        return Some(Err(e.text().await.unwrap_or_default()));
+                    }
                 }
             }
-        }
-        None
-    })
+            None
+        },
+    )
     .await
     .unwrap_or_else(|e| panic!("the form refused the record: {e}"));
     detail
@@ -91,7 +110,9 @@ async fn submit_and_open(app: &App) -> String {
 /// The sync badge state of record `id` in the list on screen, if the row is there.
 async fn badge(app: &App, id: &str) -> Option<String> {
     let el = app
-        .all_css(&format!("[data-testid=\"record-item\"][data-id=\"{id}\"] [data-testid=\"sync-badge\"]"))
+        .all_css(&format!(
+            "[data-testid=\"record-item\"][data-id=\"{id}\"] [data-testid=\"sync-badge\"]"
+        ))
         .await
         .into_iter()
         .next()?;
@@ -101,8 +122,11 @@ async fn badge(app: &App, id: &str) -> Option<String> {
 /// Opens the list of `kind` (tab bar) and waits until record `id` shows badge `state`.
 async fn expect_in_list(app: &App, kind: &str, id: &str, state: &str, timeout: Duration) {
     app.click(&format!("tab-{kind}")).await;
-    app.wait_css(&format!("[data-testid=\"record-list\"][data-kind=\"{kind}\"]"), WAIT)
-        .await;
+    app.wait_css(
+        &format!("[data-testid=\"record-list\"][data-kind=\"{kind}\"]"),
+        WAIT,
+    )
+    .await;
     wait_until(&format!("{kind} {id} badge {state}"), timeout, || async {
         (badge(app, id).await.as_deref() == Some(state)).then_some(())
     })
@@ -111,11 +135,17 @@ async fn expect_in_list(app: &App, kind: &str, id: &str, state: &str, timeout: D
 
 async fn open_record(app: &App, id: &str) {
     let row = app
-        .wait_css_visible(&format!("[data-testid=\"record-item\"][data-id=\"{id}\"]"), WAIT)
+        .wait_css_visible(
+            &format!("[data-testid=\"record-item\"][data-id=\"{id}\"]"),
+            WAIT,
+        )
         .await;
     app.click_el("record-item", &row).await;
-    app.wait_css(&format!("[data-testid=\"record-detail\"][data-id=\"{id}\"]"), WAIT)
-        .await;
+    app.wait_css(
+        &format!("[data-testid=\"record-detail\"][data-id=\"{id}\"]"),
+        WAIT,
+    )
+    .await;
     app.find_visible("detail-field-grid_id").await;
 }
 
@@ -123,7 +153,12 @@ async fn open_record(app: &App, id: &str) {
 async fn inline_errors(app: &App) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for e in app.all_css("[data-testid^=\"error-\"]").await {
-        let id = e.attr("data-testid").await.ok().flatten().unwrap_or_default();
+        let id = e
+            .attr("data-testid")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         out.push((id, e.text().await.unwrap_or_default()));
     }
     out
@@ -143,7 +178,10 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     let bins = Bins::from_env();
-    let tmp = tempfile::Builder::new().prefix("gridmate-e2e-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("gridmate-e2e-")
+        .tempdir()
+        .unwrap();
     let root: &Path = tmp.path();
     let mut server = Server::start(&bins.server, &root.join("server"));
     server.add_user(WORKER, "grid_worker", GRID);
@@ -169,7 +207,8 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
 
     app.type_into("login-server", &url).await;
     app.type_into("login-user", WORKER).await;
-    app.type_into("login-password", gridmate_e2e::PASSWORD).await;
+    app.type_into("login-password", gridmate_e2e::PASSWORD)
+        .await;
     app.click("login-submit").await;
     app.find_visible("home-sync-status").await;
     app.find_visible("quick-add-patrol_visit").await;
@@ -188,10 +227,19 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     app.find("form-patrol_visit").await;
     app.click("form-submit").await;
     app.find_visible("error-subject_kind").await;
-    println!("[e2e] empty patrol visit submitted: {:?}", inline_errors(&app).await);
+    println!(
+        "[e2e] empty patrol visit submitted: {:?}",
+        inline_errors(&app).await
+    );
     assert!(!app.text("error-subject_kind").await.trim().is_empty());
     shot_at(&app, "error-subject_kind", "06-form-patrol_visit-errors").await;
-    let grid_shown = app.input_in("field-grid_id").await.prop("value").await.unwrap().unwrap_or_default();
+    let grid_shown = app
+        .input_in("field-grid_id")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
     if grid_shown != GRID {
         // More than one grid (or none preselected): choose it.
         app.pick("grid_id", GRID).await;
@@ -207,7 +255,13 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     app.click("quick-add-dispute").await;
     app.find("form-dispute").await;
     app.find_visible("form-submit").await;
-    let grid_shown = app.input_in("field-grid_id").await.prop("value").await.unwrap().unwrap_or_default();
+    let grid_shown = app
+        .input_in("field-grid_id")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
     if grid_shown != GRID {
         app.pick("grid_id", GRID).await;
     }
@@ -222,15 +276,28 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     app.type_into("field-parties.0.id_number", BAD_ID).await;
     let err = app.find_visible("error-parties.0.id_number").await;
     let err_text = err.text().await.unwrap();
-    assert!(!err_text.trim().is_empty(), "the ID number error has a message");
+    assert!(
+        !err_text.trim().is_empty(),
+        "the ID number error has a message"
+    );
     println!("[e2e] inline error for {BAD_ID}: {err_text}");
-    shot_at(&app, "field-parties.0.id_number", "08-form-dispute-id-error").await;
+    shot_at(
+        &app,
+        "field-parties.0.id_number",
+        "08-form-dispute-id-error",
+    )
+    .await;
     app.type_into("field-parties.0.id_number", GOOD_ID).await;
     app.wait_gone("error-parties.0.id_number").await;
     let dispute_id = submit_and_open(&app).await;
     println!("[e2e] dispute saved offline: {dispute_id}");
     assert_eq!(
-        app.find("sync-badge").await.attr("data-state").await.unwrap().as_deref(),
+        app.find("sync-badge")
+            .await
+            .attr("data-state")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("pending")
     );
     app.nav_back().await;
@@ -244,13 +311,21 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     app.click("list-add").await;
     app.find("form-legal_education").await;
     app.click("form-submit").await;
-    let first = app.wait_css_visible("[data-testid^=\"error-\"]", WAIT).await;
+    let first = app
+        .wait_css_visible("[data-testid^=\"error-\"]", WAIT)
+        .await;
     let first_id = first.attr("data-testid").await.unwrap().unwrap_or_default();
-    println!("[e2e] empty legal education submitted: {:?}", inline_errors(&app).await);
+    println!(
+        "[e2e] empty legal education submitted: {:?}",
+        inline_errors(&app).await
+    );
     shot_at(&app, &first_id, "07-form-legal_education-errors").await;
     app.nav_back().await;
-    app.wait_css("[data-testid=\"record-list\"][data-kind=\"legal_education\"]", WAIT)
-        .await;
+    app.wait_css(
+        "[data-testid=\"record-list\"][data-kind=\"legal_education\"]",
+        WAIT,
+    )
+    .await;
 
     // ---- 3. Quit and relaunch ---------------------------------------------------------------
     assert!(
@@ -258,7 +333,9 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
         "the app exits by itself when its WebDriver session ends (its window closes)"
     );
     assert_eq!(
-        std::fs::read_to_string(app_data.join("current-account")).unwrap_or_default().trim(),
+        std::fs::read_to_string(app_data.join("current-account"))
+            .unwrap_or_default()
+            .trim(),
         WORKER,
         "the app remembers the account for the relaunch"
     );
@@ -267,7 +344,8 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     app.find_visible("tab-dispute").await;
     let relaunch_to_home = launch.started.elapsed();
     app.click("tab-dispute").await;
-    app.wait_css("[data-testid=\"record-list\"][data-kind=\"dispute\"]", WAIT).await;
+    app.wait_css("[data-testid=\"record-list\"][data-kind=\"dispute\"]", WAIT)
+        .await;
     let relaunch_to_list = launch.started.elapsed();
     app.wait_css("[data-testid=\"record-item\"]", WAIT).await;
     let relaunch_to_row = launch.started.elapsed();
@@ -289,9 +367,15 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     expect_in_list(&app, "dispute", &dispute_id, "pending", WAIT).await;
     open_record(&app, &dispute_id).await;
     let summary = app.text("detail-field-summary").await;
-    assert!(summary.contains(SUMMARY), "detail summary after relaunch: {summary:?}");
+    assert!(
+        summary.contains(SUMMARY),
+        "detail summary after relaunch: {summary:?}"
+    );
     let parties = app.text("detail-field-parties").await;
-    assert!(parties.contains(GOOD_ID) || parties.contains(PARTY), "parties after relaunch: {parties:?}");
+    assert!(
+        parties.contains(GOOD_ID) || parties.contains(PARTY),
+        "parties after relaunch: {parties:?}"
+    );
     app.nav_back().await;
     expect_in_list(&app, "patrol_visit", &visit_id, "pending", WAIT).await;
 
@@ -301,13 +385,30 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     println!("[e2e] server restarted on {url}");
     app.click("tab-me").await;
     app.click("me-sync-now").await;
-    expect_in_list(&app, "patrol_visit", &visit_id, "synced", Duration::from_secs(60)).await;
+    expect_in_list(
+        &app,
+        "patrol_visit",
+        &visit_id,
+        "synced",
+        Duration::from_secs(60),
+    )
+    .await;
     app.screenshot("03-list-patrol_visit").await;
-    expect_in_list(&app, "dispute", &dispute_id, "synced", Duration::from_secs(60)).await;
+    expect_in_list(
+        &app,
+        "dispute",
+        &dispute_id,
+        "synced",
+        Duration::from_secs(60),
+    )
+    .await;
     app.screenshot("05-list-dispute").await;
     app.click("tab-legal_education").await;
-    app.wait_css("[data-testid=\"record-list\"][data-kind=\"legal_education\"]", WAIT)
-        .await;
+    app.wait_css(
+        "[data-testid=\"record-list\"][data-kind=\"legal_education\"]",
+        WAIT,
+    )
+    .await;
     app.screenshot("04-list-legal_education").await;
     app.click("tab-home").await;
     app.find_visible("home-pending-count").await;
@@ -317,10 +418,14 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     .await;
     app.screenshot("02-home").await;
     // A successful sync is logged: home names its time, not 从未 (never).
-    let last_sync = wait_until("home's 上次同步 to name the sync just made", WAIT, || async {
-        let s = app.text("home-last-sync").await;
-        (!s.trim().is_empty() && !s.contains("从未")).then_some(s)
-    })
+    let last_sync = wait_until(
+        "home's 上次同步 to name the sync just made",
+        WAIT,
+        || async {
+            let s = app.text("home-last-sync").await;
+            (!s.trim().is_empty() && !s.contains("从未")).then_some(s)
+        },
+    )
     .await;
     println!("[e2e] home: {last_sync}");
     // The icons are drawn from the Vant icon font (bundled with the app): it must load, or every
@@ -341,14 +446,18 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     println!("[e2e] Vant icon font: {icon_font}");
 
     let dump = server.dump();
-    let visit = dump.get(&visit_id).unwrap_or_else(|| panic!("server lacks the visit: {dump:?}"));
+    let visit = dump
+        .get(&visit_id)
+        .unwrap_or_else(|| panic!("server lacks the visit: {dump:?}"));
     assert_eq!(str_at(visit, "/kind"), "patrol_visit");
     assert_eq!(str_at(visit, "/grid_id"), GRID);
     assert_eq!(str_at(visit, "/findings"), FINDINGS);
     assert_eq!(str_at(visit, "/subject_kind"), "place");
     assert_eq!(str_at(visit, "/subject_name"), SUBJECT);
     assert_eq!(str_at(visit, "/created_by"), WORKER);
-    let dispute = dump.get(&dispute_id).unwrap_or_else(|| panic!("server lacks the dispute: {dump:?}"));
+    let dispute = dump
+        .get(&dispute_id)
+        .unwrap_or_else(|| panic!("server lacks the dispute: {dump:?}"));
     assert_eq!(str_at(dispute, "/kind"), "dispute");
     assert_eq!(str_at(dispute, "/grid_id"), GRID);
     assert_eq!(str_at(dispute, "/summary"), SUMMARY);
@@ -372,7 +481,11 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     cli.run(&["sync"], None);
     let shown: Value = serde_json::from_str(&cli.run(&["--json", "show", &dispute_id], None))
         .unwrap_or_else(|e| panic!("gridmate show: {e}"));
-    assert_eq!(str_at(&shown, "/summary"), SUMMARY, "the CLI pulled the dispute");
+    assert_eq!(
+        str_at(&shown, "/summary"),
+        SUMMARY,
+        "the CLI pulled the dispute"
+    );
     let new_summary = format!("{SUMMARY}，已受理");
     let patch = json!({ "risk_level": "high", "summary": new_summary }).to_string();
     cli.run(&["edit", &dispute_id, "-"], Some(&patch));
@@ -387,7 +500,10 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     let r = app.invoke("sync_now", json!({})).await;
     assert!(r.get("err").is_none(), "sync_now: {r}");
     wait_until("the open detail to show the pulled edit", WAIT, || async {
-        app.text("detail-field-summary").await.contains("已受理").then_some(())
+        app.text("detail-field-summary")
+            .await
+            .contains("已受理")
+            .then_some(())
     })
     .await;
     println!("[e2e] the open detail refreshed after the sync");
@@ -397,18 +513,27 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
     app.click("tab-me").await;
     app.click("me-sync-now").await;
     app.click("tab-dispute").await;
-    wait_until("the dispute row shows the high risk", Duration::from_secs(45), || async {
-        let row = app
-            .all_css(&format!("[data-testid=\"record-item\"][data-id=\"{dispute_id}\"]"))
-            .await
-            .into_iter()
-            .next()?;
-        row.text().await.ok()?.contains("高").then_some(())
-    })
+    wait_until(
+        "the dispute row shows the high risk",
+        Duration::from_secs(45),
+        || async {
+            let row = app
+                .all_css(&format!(
+                    "[data-testid=\"record-item\"][data-id=\"{dispute_id}\"]"
+                ))
+                .await
+                .into_iter()
+                .next()?;
+            row.text().await.ok()?.contains("高").then_some(())
+        },
+    )
     .await;
     open_record(&app, &dispute_id).await;
     let summary = app.text("detail-field-summary").await;
-    assert!(summary.contains(&new_summary), "detail summary after the edit: {summary:?}");
+    assert!(
+        summary.contains(&new_summary),
+        "detail summary after the edit: {summary:?}"
+    );
     let risk = app.text("detail-field-risk_level").await;
     assert!(risk.contains("高"), "detail risk after the edit: {risk:?}");
     app.find("history").await;
@@ -417,17 +542,27 @@ async fn a_field_day_offline_then_synced_and_edited_elsewhere() {
         for e in app.all_css("[data-testid=\"history-entry\"]").await {
             texts.push(e.text().await.unwrap_or_default());
         }
-        texts.iter().any(|t| t.contains(DISPATCHER)).then_some(texts)
+        texts
+            .iter()
+            .any(|t| t.contains(DISPATCHER))
+            .then_some(texts)
     })
     .await;
     println!("[e2e] history: {entries:?}");
-    assert!(entries.iter().any(|t| t.contains(WORKER)), "the creation by {WORKER} is in the history");
     assert!(
-        entries.iter().any(|t| t.contains(DISPATCHER) && t.contains("风险等级、纠纷概要")),
+        entries.iter().any(|t| t.contains(WORKER)),
+        "the creation by {WORKER} is in the history"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|t| t.contains(DISPATCHER) && t.contains("风险等级、纠纷概要")),
         "the edit by {DISPATCHER} names its fields in Chinese: {entries:?}"
     );
     assert!(
-        !entries.iter().any(|t| t.contains("risk_level") || t.contains("updated_at")),
+        !entries
+            .iter()
+            .any(|t| t.contains("risk_level") || t.contains("updated_at")),
         "no field ids in the history: {entries:?}"
     );
     shot_at(&app, "history", "09-detail-history").await;

@@ -1,14 +1,20 @@
 //! Smoke test: the app starts under tauri-driver on an empty data folder and shows the login
 //! screen with its test ids. If this fails, the rest of the E2E suite cannot run.
 
-use gridmate_e2e::{App, Bins};
+use gridmate_e2e::{App, Bins, Page};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_starts_on_the_login_screen() {
     let bins = Bins::from_env();
     let tmp = tempfile::tempdir().unwrap();
-    let (app, launch) = App::launch(&bins, &tmp.path().join("data"), &tmp.path().join("work")).await;
-    for id in ["login-server", "login-user", "login-password", "login-submit"] {
+    let (app, launch) =
+        App::launch(&bins, &tmp.path().join("data"), &tmp.path().join("work")).await;
+    for id in [
+        "login-server",
+        "login-user",
+        "login-password",
+        "login-submit",
+    ] {
         app.find_visible(id).await;
     }
     println!(
