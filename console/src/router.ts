@@ -21,7 +21,8 @@ export const routes: RouteRecordRaw[] = [
     path: '/',
     component: () => import('./views/ShellLayout.vue'),
     children: [
-      { path: '', name: 'home', redirect: () => ({ name: 'cases' }) },
+      // no screen of its own: the guard sends each role to its first screen
+      { path: '', name: 'home', component: { render: () => null } },
       { path: 'intake', name: 'intake', component: () => import('./views/IntakeView.vue'), meta: { roles: ['dispatcher'], menu: 'intake' } },
       { path: 'cases', name: 'cases', component: () => import('./views/CasesView.vue'), meta: { roles: both, menu: 'cases' } },
       { path: 'supervision', name: 'supervision', component: () => import('./views/SupervisionView.vue'), meta: { roles: both, menu: 'supervision' } },
@@ -41,7 +42,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return session && to.name === 'login' ? { name: 'home' } : true
   if (!session) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   if (to.name === 'home' || (to.meta.roles && !to.meta.roles.includes(session.role))) {
-    return to.name === (session.role === 'dispatcher' ? 'intake' : 'cases') ? true : { name: session.role === 'dispatcher' ? 'intake' : 'cases' }
+    return { name: session.role === 'dispatcher' ? 'intake' : 'cases' }
   }
   return true
 })
