@@ -13,6 +13,7 @@ use automerge::AutoCommit;
 use gridmate_domain::document::changes::{
     HistoryOp, concurrent_values, created_fields, parse_op, touched_fields,
 };
+use gridmate_domain::document::is_document_chunk;
 use gridmate_domain::privacy::{mask_id_number, mask_name, mask_phone};
 use gridmate_domain::workflow::deadline::{DeadlineTable, is_overdue};
 use gridmate_domain::workflow::table::available;
@@ -24,7 +25,7 @@ use serde_json::Value;
 
 use super::auth::ConsoleUser;
 use crate::storage::StorageError;
-use crate::sync::doc::decode_change;
+use crate::sync::doc::{all_changes, decode_change, load_document};
 
 /// Most history entries shown (the newest ones).
 const MAX_HISTORY: usize = 500;
@@ -197,7 +198,16 @@ fn history(
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for (seq, bytes, received_at, by, device) in rows.into_iter().rev() {
-        let Some(change) = decode_change(&bytes) else {
+        // A new record's first change may be logged as the one-change document chunk it came in.
+        let change = if is_document_chunk(&bytes) {
+            load_document(&bytes)
+                .as_mut()
+                .and_then(all_changes)
+                .and_then(|mut c| c.pop())
+        } else {
+            decode_change(&bytes)
+        };
+        let Some(change) = change else {
             continue;
         };
         let op = parse_op(change.message());
