@@ -510,6 +510,8 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         },
         console_secure_cookie: args.console_secure_cookie || args.tls_cert.is_some(),
     };
+    // Records accepted before the console index existed get their rows before the console serves.
+    crate::console::index::prepare(&db, &config.deadlines)?;
     let limits = config.connections.clone();
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),

@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod record;
 pub mod reference;
 pub mod rules;
+pub mod search;
 pub mod time;
 #[cfg(feature = "ts")]
 mod ts;

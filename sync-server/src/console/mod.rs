@@ -9,6 +9,12 @@
 //! dispatcher's own, so phones receive them like any other edit.
 
 pub mod auth;
+pub mod cases;
+pub mod detail;
+pub mod filter;
+pub mod index;
+#[cfg(test)]
+mod index_tests;
 pub mod schema;
 pub mod session;
 pub mod store;
@@ -19,5 +25,7 @@ use crate::state::AppState;
 
 /// Every console route (each module adds its own router here).
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(session::routes())
+    Router::new()
+        .merge(session::routes())
+        .merge(cases::routes())
 }

@@ -91,6 +91,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 9: the command-centre console: sessions, the record index and its full-text index, audit.
     crate::console::schema::CONSOLE_MIGRATION,
+    // 10: the console case list's indexes and the settings its index derives with.
+    crate::console::schema::CASES_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

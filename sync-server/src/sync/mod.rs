@@ -21,7 +21,7 @@ mod refusal;
 pub mod schema;
 pub mod store;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod workflow_tests;
 

@@ -456,8 +456,8 @@ pub(super) struct Stored<'a> {
     pub last_seq: i64,
 }
 
-/// Writes a record's heads, snapshot bookkeeping, projection and (for a dispute) assignment after
-/// an accepted push.
+/// Writes a record's heads, snapshot bookkeeping, projection, (for a dispute) assignment and
+/// console index row after an accepted push.
 pub(super) fn update_record(
     tx: &Transaction<'_>,
     rowid: i64,
@@ -491,6 +491,8 @@ pub(super) fn update_record(
     ])?;
     // Who the dispute is assigned to now, in the same transaction (protocol 4 pulls read it).
     super::assigned::index_assignment(tx, rowid, new, s.last_seq)?;
+    // The console's index of the record (case list, statistics, map), in the same transaction.
+    crate::console::index::index_record(tx, rowid, new)?;
     Ok(())
 }
 

@@ -8,7 +8,8 @@
 //! would leave the server binary out).
 //! Examples: `target/release/gridmate-loadgen w1 --runs 5`,
 //! `target/release/gridmate-loadgen w2 --records 1000000 --grids 4000`,
-//! `target/release/gridmate-loadgen w3 --devices 1000 --seconds 60`.
+//! `target/release/gridmate-loadgen w3 --devices 1000 --seconds 60`,
+//! `target/release/gridmate-loadgen w5 --records 1000000 --disputes 100000`.
 //! Traffic goes to 127.0.0.1 only; every phase is bounded in time and count.
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,8 @@ mod w1;
 mod w2;
 #[path = "../loadgen/w3.rs"]
 mod w3;
+#[path = "../loadgen/w5.rs"]
+mod w5;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -27,7 +30,10 @@ use clap::{Parser, Subcommand};
 use common::{print_json, print_table};
 
 #[derive(Debug, Parser)]
-#[command(name = "gridmate-loadgen", about = "GridMate sync workloads W1-W3")]
+#[command(
+    name = "gridmate-loadgen",
+    about = "GridMate workloads W1-W3 (sync) and W5 (console)"
+)]
 struct Cli {
     /// Print the figures as JSON instead of a table.
     #[arg(long, global = true)]
@@ -95,6 +101,25 @@ enum Cmd {
         /// Retry a 429 (up to 5 times, with jittered backoff) instead of counting the sync failed.
         #[arg(long)]
         retry_429: bool,
+    },
+    /// The command centre at county scale: a township dispatcher's case list, filters, search,
+    /// paging and case detail over a county populated through the push path.
+    W5 {
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=5_000_000))]
+        records: u64,
+        /// How many of the records are disputes (spread over every workflow state).
+        #[arg(long, default_value_t = 100_000)]
+        disputes: u64,
+        #[arg(long, default_value_t = 4_000, value_parser = clap::value_parser!(u32).range(1..=50_000))]
+        grids: u32,
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100))]
+        townships: u32,
+        /// Timed requests per measurement.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        requests: u32,
+        /// Records per population push (the wire allows at most 2,000).
+        #[arg(long, default_value_t = gridmate_domain::wire::MAX_PUSH_DOCS)]
+        batch: usize,
     },
 }
 
@@ -225,6 +250,63 @@ async fn run(cli: Cli) -> Result<()> {
                     r.loadavg_before
                 );
             }
+        }
+        Cmd::W5 {
+            records,
+            disputes,
+            grids,
+            townships,
+            requests,
+            batch,
+        } => {
+            let args = w5::W5Args {
+                records,
+                disputes: disputes.min(records),
+                grids: grids.max(townships),
+                townships,
+                requests,
+                batch: batch.clamp(1, gridmate_domain::wire::MAX_PUSH_DOCS),
+                seed: cli.seed,
+            };
+            let s = w5::run(&args).await?;
+            if cli.json {
+                return print_json(&s);
+            }
+            let mut rows = vec![
+                (
+                    "county".into(),
+                    format!(
+                        "{} records, {} disputes, {} grids, {} townships; township 0: {} disputes",
+                        s.records, s.disputes, s.grids, s.townships, s.township_disputes
+                    ),
+                ),
+                (
+                    "populate (push path)".into(),
+                    format!(
+                        "{:.0} s ({:.0} rec/s), disk {:.0} MB",
+                        s.populate_s, s.populate_rec_per_s, s.disk_mb
+                    ),
+                ),
+            ];
+            rows.push((
+                "disputes by status".into(),
+                s.by_status
+                    .iter()
+                    .map(|(st, n)| format!("{st} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ));
+            for m in &s.measures {
+                rows.push((
+                    m.name.clone(),
+                    format!(
+                        "server p50 {:.1} ms, p95 {:.1} ms (max {:.1}); round trip p50 {:.1} ms, p95 {:.1} ms; {} requests",
+                        m.server_p50_ms, m.server_p95_ms, m.server_max_ms, m.rtt_p50_ms, m.rtt_p95_ms, m.requests
+                    ),
+                ));
+            }
+            print_table("W5 command centre (township dispatcher)", &rows);
+            println!("  load after: {}", s.loadavg_after);
         }
         Cmd::W2 {
             records,

@@ -145,7 +145,7 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Step 5. `fts::index_tokens` already splits text into lower-cased words and CJK bigrams
+/// Step 5. `gridmate_domain::search::index_tokens` already splits text into lower-cased words and CJK bigrams
 /// separated by spaces, and queries go through the same function, so `unicode61`'s Unicode
 /// classification and diacritic folding of every character only cost time (W1 cold pull,
 /// docs/benchmarks.md). The index is contentless and cannot be re-tokenized from itself, and

@@ -17,7 +17,6 @@ pub mod conflicts;
 mod error;
 pub mod files;
 mod filters;
-pub mod fts;
 mod history;
 mod imports;
 pub mod migrations;

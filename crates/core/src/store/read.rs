@@ -5,10 +5,10 @@ use gridmate_domain::{DisputeStatus, GridId, Record, RecordId, RecordKind, RiskL
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{OptionalExtension, Row};
 
-use super::fts::match_query;
 use super::{
     Cursor, ListQuery, Page, Quarantined, RecordSummary, Store, StoreCounts, StoreError, SyncState,
 };
+use gridmate_domain::search::match_query;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;

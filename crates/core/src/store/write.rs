@@ -15,10 +15,10 @@ use gridmate_domain::{Record, RecordId, Timestamp};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::codec::{encode_heads, load_record};
-use super::fts::index_tokens;
 use super::outbox;
 use super::projection::{self, DisputeCols};
 use super::{Store, StoreError, SyncState};
+use gridmate_domain::search::index_tokens;
 
 /// The operation a change message names; read back by `history`.
 #[derive(Debug, Clone, Copy)]

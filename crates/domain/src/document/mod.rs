@@ -17,6 +17,7 @@
 //! kind, in `location`, in a party or a volunteer) is `UnknownField`, a value of another Automerge
 //! type is `WrongType`. `limits` bounds what a record's history may grow to.
 
+pub mod changes;
 mod chunk;
 pub mod guarded;
 mod history;

@@ -1,0 +1,322 @@
+//! The console index: one `console_records` row and one `console_fts` entry per record, derived
+//! from the record's current state alone, written in the transaction that logs each accepted
+//! change (`sync::push::update_record`, the one place every push path stores a record), and
+//! backfilled at start-up for records accepted before the index existed.
+//!
+//! Invariants:
+//! - A row is a pure function of the record and the deadline table ([`IndexRow::of`]): whatever
+//!   order changes arrive in, the row equals a fresh index of the record's current state.
+//! - No personal data: titles are `Record::display_title` (parties never appear, a visited
+//!   person's name only masked) and the full-text tokens come from `Record::search_text`, plus
+//!   the area tokens of the record's grid (`search::area_tokens`), which let a search be narrowed
+//!   to the user's scope inside the full-text index.
+//! - `due_at` is derived with the workflow's deadline code and the deadline table the server
+//!   runs with, which [`prepare`] stores in `console_settings` at start-up (so the push path
+//!   reads it inside its own transaction); when the table changed since the last start, every
+//!   dispute is indexed again. Overdue is never stored.
+//! - The backfill is idempotent and runs in batches (one transaction each), so a large database
+//!   starts without one long writer lock.
+
+use gridmate_domain::document::read_record;
+use gridmate_domain::search::{area_tokens, index_tokens};
+use gridmate_domain::workflow::deadline::DeadlineTable;
+use gridmate_domain::workflow::{DisputeState, Verdict, derive};
+use gridmate_domain::{Record, RecordBody, WorkflowAction};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+
+use crate::storage::{SqliteStorage, StorageError};
+use crate::sync::push::load_record_doc;
+
+/// Records indexed per backfill transaction.
+const BACKFILL_BATCH: i64 = 500;
+/// The `console_settings` key of the deadline table (JSON).
+const DEADLINES_KEY: &str = "deadlines";
+
+/// One `console_records` row, without its rowid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    pub record_id: [u8; 16],
+    pub kind: &'static str,
+    pub grid_id: String,
+    pub created_by: String,
+    pub occurred_at: i64,
+    pub updated_at: i64,
+    pub deleted: bool,
+    pub title: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub audience: Option<i64>,
+    pub dispute: Option<DisputeColumns>,
+}
+
+/// The columns only a dispute fills.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeColumns {
+    pub status: &'static str,
+    pub category: &'static str,
+    pub risk: &'static str,
+    pub source: &'static str,
+    pub assignee_user: Option<String>,
+    pub assignee_unit: Option<String>,
+    pub due_at: Option<i64>,
+    pub supervised: bool,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub on_time: Option<bool>,
+    pub outcome: Option<&'static str>,
+    pub satisfaction: Option<&'static str>,
+    pub parties: i64,
+}
+
+impl IndexRow {
+    /// The row of a record as it stands.
+    pub fn of(record: &Record, deadlines: &DeadlineTable) -> Self {
+        let location = match &record.body {
+            RecordBody::PatrolVisit(v) => v.location,
+            RecordBody::LegalEducation(e) => e.location,
+            RecordBody::Dispute(d) => d.location,
+        };
+        let audience = match &record.body {
+            RecordBody::LegalEducation(e) => Some(i64::from(e.audience_count)),
+            _ => None,
+        };
+        let dispute = match &record.body {
+            RecordBody::Dispute(d) => Some(dispute_columns(d, deadlines)),
+            _ => None,
+        };
+        Self {
+            record_id: *record.meta.id.as_uuid().as_bytes(),
+            kind: record.kind().as_str(),
+            grid_id: record.meta.grid_id.as_str().to_owned(),
+            created_by: record.meta.created_by.clone(),
+            occurred_at: record.body.occurred_at().millis(),
+            updated_at: record.meta.updated_at.millis(),
+            deleted: record.meta.deleted_at.is_some(),
+            title: record.display_title(),
+            lat: location.map(|l| l.lat),
+            lon: location.map(|l| l.lon),
+            audience,
+            dispute,
+        }
+    }
+}
+
+fn dispute_columns(d: &gridmate_domain::Dispute, deadlines: &DeadlineTable) -> DisputeColumns {
+    let view = d.view();
+    let (category, risk) = (d.dispute_category, d.risk_level);
+    let due = |state: &DisputeState| deadlines.due_at(state, category, risk, d.reported_at);
+    // The last applied event of an action, with its place in the list.
+    let applied = |action: WorkflowAction| {
+        d.workflow
+            .iter()
+            .enumerate()
+            .zip(&view.verdicts)
+            .filter(|((_, e), v)| e.action == action && **v == Verdict::Applied)
+            .map(|((i, e), _)| (i, e.at))
+            .next_back()
+    };
+    let resolved = applied(WorkflowAction::Resolve);
+    // On time: resolved by the due time of the step it was resolved in (the state just before).
+    let on_time = resolved.map(|(i, at)| {
+        let before = derive(d.initial_status, &d.workflow[..i]).state;
+        due(&before).is_none_or(|limit| at <= limit)
+    });
+    let s = &view.state;
+    DisputeColumns {
+        status: s.status.as_str(),
+        category: category.as_str(),
+        risk: risk.as_str(),
+        source: d.source.as_str(),
+        assignee_user: s.assignee_user.clone(),
+        assignee_unit: s.assignee_unit.clone(),
+        due_at: due(s).map(|t| t.millis()),
+        supervised: s.supervised,
+        resolved_at: resolved.map(|(_, at)| at.millis()),
+        closed_at: applied(WorkflowAction::Close).map(|(_, at)| at.millis()),
+        on_time,
+        outcome: s.outcome.map(|o| o.as_str()),
+        satisfaction: s.satisfaction.map(|x| x.as_str()),
+        parties: d.parties.len() as i64,
+    }
+}
+
+/// Writes the index row and full-text entry of the record stored at `rowid` (insert or replace).
+/// Runs inside the caller's transaction.
+pub fn index_record(conn: &Connection, rowid: i64, record: &Record) -> Result<(), StorageError> {
+    let deadlines = match record.body {
+        RecordBody::Dispute(_) => stored_deadlines(conn)?,
+        _ => DeadlineTable::default(),
+    };
+    write_row(conn, rowid, &IndexRow::of(record, &deadlines))?;
+    conn.prepare_cached("DELETE FROM console_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    let tokens = format!(
+        "{} {}",
+        index_tokens(&record.search_text()),
+        area_tokens(record.meta.grid_id.as_str())
+    );
+    conn.prepare_cached("INSERT INTO console_fts (rowid, tokens) VALUES (?1, ?2)")?
+        .execute(params![rowid, tokens])?;
+    Ok(())
+}
+
+/// The columns of [`IndexRow::values`], in order.
+pub const COLUMNS: &str = "record_id, kind, grid_id, created_by, occurred_at, updated_at, deleted,
+    title, lat, lon, audience, status, category, risk, source, assignee_user, assignee_unit, due_at,
+    supervised, resolved_at, closed_at, on_time, outcome, satisfaction, parties";
+
+impl IndexRow {
+    /// The row's values as stored, in [`COLUMNS`] order.
+    pub fn values(&self) -> Vec<Value> {
+        let d = self.dispute.as_ref();
+        let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_owned()));
+        let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
+        let real = |f: Option<f64>| f.map_or(Value::Null, Value::Real);
+        vec![
+            Value::Blob(self.record_id.to_vec()),
+            text(Some(self.kind)),
+            text(Some(&self.grid_id)),
+            text(Some(&self.created_by)),
+            Value::Integer(self.occurred_at),
+            Value::Integer(self.updated_at),
+            Value::Integer(i64::from(self.deleted)),
+            text(Some(&self.title)),
+            real(self.lat),
+            real(self.lon),
+            int(self.audience),
+            text(d.map(|d| d.status)),
+            text(d.map(|d| d.category)),
+            text(d.map(|d| d.risk)),
+            text(d.map(|d| d.source)),
+            text(d.and_then(|d| d.assignee_user.as_deref())),
+            text(d.and_then(|d| d.assignee_unit.as_deref())),
+            int(d.and_then(|d| d.due_at)),
+            Value::Integer(i64::from(d.is_some_and(|d| d.supervised))),
+            int(d.and_then(|d| d.resolved_at)),
+            int(d.and_then(|d| d.closed_at)),
+            int(d.and_then(|d| d.on_time).map(i64::from)),
+            text(d.and_then(|d| d.outcome)),
+            text(d.and_then(|d| d.satisfaction)),
+            int(d.map(|d| d.parties)),
+        ]
+    }
+}
+
+fn write_row(conn: &Connection, rowid: i64, r: &IndexRow) -> Result<(), StorageError> {
+    let values = r.values();
+    let marks: Vec<String> = (2..=values.len() + 1).map(|i| format!("?{i}")).collect();
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO console_records (record_rowid, {COLUMNS}) VALUES (?1, {})",
+        marks.join(", ")
+    ))?
+    .execute(params_from_iter(
+        std::iter::once(Value::Integer(rowid)).chain(values),
+    ))?;
+    Ok(())
+}
+
+/// The deadline table stored by [`prepare`]; the default table before the first start-up.
+pub fn stored_deadlines(conn: &Connection) -> Result<DeadlineTable, StorageError> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT value FROM console_settings WHERE key = ?1")?
+        .query_row([DEADLINES_KEY], |r| r.get(0))
+        .optional()?;
+    match json {
+        None => Ok(DeadlineTable::default()),
+        Some(j) => serde_json::from_str(&j)
+            .map_err(|e| StorageError::Corrupt(format!("stored deadline table: {e}"))),
+    }
+}
+
+/// At start-up: stores the deadline table the server runs with, then indexes every record that
+/// has no index row yet (and every dispute again when the table changed). Returns how many
+/// records were indexed.
+pub fn prepare(db: &SqliteStorage, deadlines: &DeadlineTable) -> Result<usize, StorageError> {
+    let json = serde_json::to_string(deadlines)
+        .map_err(|e| StorageError::Corrupt(format!("deadline table: {e}")))?;
+    let changed = db.write(|c| {
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old: Option<String> = tx
+            .query_row(
+                "SELECT value FROM console_settings WHERE key = ?1",
+                [DEADLINES_KEY],
+                |r| r.get(0),
+            )
+            .optional()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO console_settings (key, value) VALUES (?1, ?2)",
+            params![DEADLINES_KEY, json],
+        )?;
+        tx.commit()?;
+        Ok(old.is_some_and(|o| o != json))
+    })?;
+    let mut done = 0;
+    let mut after = 0;
+    loop {
+        let (n, last) = db.write(|c| backfill_batch(c, after, changed))?;
+        done += n;
+        match last {
+            Some(l) => after = l,
+            None => break,
+        }
+    }
+    if done > 0 {
+        tracing::info!(records = done, "console index backfilled");
+    }
+    Ok(done)
+}
+
+/// Indexes one batch of records after rowid `after` that need it; returns how many, and the
+/// last rowid looked at (`None` when there are no more).
+fn backfill_batch(
+    c: &mut Connection,
+    after: i64,
+    disputes_too: bool,
+) -> Result<(usize, Option<i64>), StorageError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = tx
+        .prepare_cached(
+            "SELECT r.rowid, r.id, r.projection FROM sync_records r
+             WHERE r.rowid > ?1 AND r.last_seq > 0
+               AND (NOT EXISTS (SELECT 1 FROM console_records c WHERE c.record_rowid = r.rowid)
+                    OR (?2 AND r.kind = 'dispute'))
+             ORDER BY r.rowid LIMIT ?3",
+        )?
+        .query_map(params![after, disputes_too, BACKFILL_BATCH], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let last = rows.last().map(|r| r.0);
+    let mut n = 0;
+    for (rowid, id, projection) in rows {
+        if let Some(record) = current_record(&tx, &id, projection.as_deref())? {
+            index_record(&tx, rowid, &record)?;
+            n += 1;
+        }
+    }
+    tx.commit()?;
+    Ok((n, last))
+}
+
+/// A stored record's current state: its projection, else its document read whole.
+fn current_record(
+    conn: &Connection,
+    id: &[u8],
+    projection: Option<&[u8]>,
+) -> Result<Option<Record>, StorageError> {
+    if let Some(p) = projection.filter(|p| !p.is_empty())
+        && let Ok(r) = serde_json::from_slice::<Record>(p)
+    {
+        return Ok(Some(r));
+    }
+    let Ok(id) = <[u8; 16]>::try_from(id) else {
+        return Ok(None);
+    };
+    let Some(doc) = load_record_doc(conn, &id)? else {
+        return Ok(None);
+    };
+    read_record(&doc)
+        .map(Some)
+        .map_err(|e| StorageError::Corrupt(format!("stored record unreadable: {e}")))
+}
