@@ -9,6 +9,7 @@
 //! dispatcher's own, so phones receive them like any other edit.
 
 pub mod auth;
+pub mod export;
 pub mod schema;
 pub mod session;
 pub mod store;
