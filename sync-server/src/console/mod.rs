@@ -12,6 +12,7 @@ pub mod auth;
 pub mod export;
 pub mod schema;
 pub mod session;
+pub mod stats;
 pub mod store;
 
 use axum::Router;
@@ -20,5 +21,7 @@ use crate::state::AppState;
 
 /// Every console route (each module adds its own router here).
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(session::routes())
+    Router::new()
+        .merge(session::routes())
+        .merge(stats::routes())
 }
