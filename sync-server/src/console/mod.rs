@@ -11,12 +11,14 @@
 pub mod auth;
 pub mod cases;
 pub mod detail;
+pub mod export;
 pub mod filter;
 pub mod index;
 #[cfg(test)]
 mod index_tests;
 pub mod schema;
 pub mod session;
+pub mod stats;
 pub mod store;
 
 use axum::Router;
@@ -28,4 +30,5 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(session::routes())
         .merge(cases::routes())
+        .merge(stats::routes())
 }

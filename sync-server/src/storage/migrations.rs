@@ -93,6 +93,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::schema::CONSOLE_MIGRATION,
     // 10: the console case list's indexes and the settings its index derives with.
     crate::console::schema::CASES_MIGRATION,
+    // 11: the console's statistics, supervision and map indexes (covering, partial).
+    crate::console::stats::STATS_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
