@@ -12,6 +12,8 @@ pub mod auth;
 pub mod schema;
 pub mod session;
 pub mod store;
+pub mod tiles;
+pub mod ui;
 
 use axum::Router;
 
@@ -19,5 +21,8 @@ use crate::state::AppState;
 
 /// Every console route (each module adds its own router here).
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(session::routes())
+    Router::new()
+        .merge(session::routes())
+        .merge(tiles::routes())
+        .merge(ui::routes())
 }
