@@ -8,7 +8,10 @@
 //! console become Automerge changes of the same records, logged through the sync push path as the
 //! dispatcher's own, so phones receive them like any other edit.
 
+pub mod admin;
+pub mod areas;
 pub mod auth;
+pub mod boundary;
 pub mod schema;
 pub mod session;
 pub mod store;
@@ -23,6 +26,9 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(session::routes())
+        .merge(areas::routes())
+        .merge(admin::routes())
+        .merge(boundary::routes())
         .merge(tiles::routes())
         .merge(ui::routes())
 }
