@@ -447,6 +447,62 @@ mod tests {
         );
     }
 
+    use proptest::prelude::*;
+
+    /// A ring of `n` positions (closed when asked), some of them possibly out of range.
+    fn ring_strategy() -> impl Strategy<Value = (Vec<(f64, f64)>, bool)> {
+        (
+            prop::collection::vec((-200.0f64..200.0, -100.0f64..100.0), 1..8),
+            any::<bool>(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn a_boundary_is_accepted_exactly_when_every_ring_is_closed_and_in_range(
+            rings in prop::collection::vec(ring_strategy(), 1..4),
+        ) {
+            let mut expect_ok = true;
+            let coords: Vec<Value> = rings
+                .iter()
+                .map(|(pts, close)| {
+                    let mut ring: Vec<Value> = pts.iter().map(|(x, y)| json!([x, y])).collect();
+                    if *close {
+                        ring.push(ring[0].clone());
+                    }
+                    let len = pts.len() + usize::from(*close);
+                    let in_range = pts
+                        .iter()
+                        .all(|(x, y)| (-180.0..=180.0).contains(x) && (-90.0..=90.0).contains(y));
+                    let closed = ring.first() == ring.last();
+                    expect_ok &= in_range && closed && len >= 4;
+                    Value::Array(ring)
+                })
+                .collect();
+            let f = json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": coords}});
+            match parse_boundary(&f) {
+                Ok(p) => {
+                    prop_assert!(expect_ok);
+                    prop_assert_eq!(p.len(), 1);
+                    prop_assert_eq!(p[0].len(), rings.len());
+                }
+                Err(e) => {
+                    prop_assert!(!expect_ok);
+                    let (code, field) = field_of(&e);
+                    prop_assert!(!code.is_empty());
+                    prop_assert!(field.starts_with("geometry.coordinates["), "{}", field);
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_json_never_panics(s in "[\\[\\]{}\",:0-9a-zA-Z. -]{0,60}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&s) {
+                let _ = parse_boundary(&v);
+            }
+        }
+    }
+
     #[test]
     fn more_than_ten_thousand_points_are_refused() {
         let mut ring: Vec<Value> = (0..10_001)

@@ -149,6 +149,30 @@ mod tests {
         assert!(!format!("{t:?}").contains("KEY"));
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the input, an accepted template yields a CSP source that is one token of
+        /// host characters: it can never end the directive or add a source.
+        #[test]
+        fn an_accepted_template_never_smuggles_csp(
+            host in "[a-z0-9{}.;:,' *-]{1,24}",
+            path in "[a-z0-9{}/?&=;:,' *-]{0,24}",
+        ) {
+            let url = format!("https://{host}/{path}{{z}}/{{x}}/{{y}}");
+            if let Ok(t) = TileConfig::parse(&url, None) {
+                let src = t.csp_source.strip_prefix("https://").unwrap();
+                prop_assert!(!src.is_empty());
+                prop_assert!(
+                    src.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:*".contains(&b)),
+                    "{}", src
+                );
+                let placeholder_left = src.contains(['{', '}']);
+                prop_assert!(!placeholder_left);
+            }
+        }
+    }
+
     #[test]
     fn bad_templates_are_refused() {
         for bad in [

@@ -7,7 +7,7 @@
 //! bearer token checks out (the caller is authenticated before a byte of the body is read, so an
 //! unauthenticated caller gets 401 whatever length it declares); an admin's grid boundary
 //! (`PUT /v1/console/admin/areas/{id}/boundary`) takes 1 MiB, likewise only once the console
-//! session and CSRF token check out; every other route takes `small_body_bytes`. No limit exceeds `max_body_bytes`.
+//! session, its CSRF token and the admin role check out; every other route takes `small_body_bytes`. No limit exceeds `max_body_bytes`.
 //!
 //! Invariants: a declared `Content-Length` over the limit is refused (413 `payload_too_large`)
 //! before anything is read; a streamed body is refused as soon as it grows past the limit; a body
@@ -92,6 +92,8 @@ async fn receive(
         }
         Route::Boundary => {
             let user = ConsoleUser::from_request_parts(&mut parts, state).await?;
+            // Only an admin's megabyte is worth receiving.
+            user.require_admin()?;
             parts.extensions.insert(user);
             crate::console::boundary::MAX_BODY_BYTES
         }
