@@ -85,7 +85,7 @@ fn user<'a>(list: &'a Value, name: &str) -> Option<&'a Value> {
         .as_array()
         .unwrap()
         .iter()
-        .find(|u| u["name"] == name)
+        .find(|u| u["user"] == name)
 }
 
 fn square(x: f64, y: f64) -> Value {
@@ -196,12 +196,12 @@ async fn admins_manage_users_within_their_scope() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|u| u["name"].as_str().unwrap())
+        .map(|u| u["user"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["li", "town.admin", "wang", "zhao"]);
 
     // Adding: the CLI's checks, as field errors that add nothing.
-    let base = json!({"name": "Sun.Li", "display_name": "孙丽", "role": "legal_volunteer", "legal_role": "judge",
+    let base = json!({"user": "Sun.Li", "display_name": "孙丽", "role": "legal_volunteer", "legal_role": "judge",
                       "scope": ["jingkou-zhengdonglu-01"], "unit": "jingkou-zhengdonglu-sfs", "password": PASSWORD});
     let with = |k: &str, v: Value| {
         let mut b = base.clone();
@@ -209,7 +209,7 @@ async fn admins_manage_users_within_their_scope() {
         b
     };
     let bad = [
-        (with("name", json!("孙丽")), "invalid_user_name", "name"),
+        (with("user", json!("孙丽")), "invalid_user_name", "user"),
         (with("role", json!("mayor")), "invalid_role", "role"),
         (
             with("legal_role", Value::Null),
@@ -238,7 +238,7 @@ async fn admins_manage_users_within_their_scope() {
             "invalid_characters",
             "display_name",
         ),
-        (with("name", json!("zhao")), "user_exists", "name"),
+        (with("user", json!("zhao")), "user_exists", "user"),
     ];
     for (body, code, field) in bad {
         field_error(
@@ -247,7 +247,7 @@ async fn admins_manage_users_within_their_scope() {
             field,
         );
     }
-    let gw = json!({"name": "x.y", "role": "grid_worker", "legal_role": "judge", "scope": ["jingkou-zhengdonglu-01"], "password": "long-password"});
+    let gw = json!({"user": "x.y", "role": "grid_worker", "legal_role": "judge", "scope": ["jingkou-zhengdonglu-01"], "password": "long-password"});
     field_error(
         &boss.post("/v1/console/admin/users", gw).await,
         "legal_role_not_allowed",
@@ -268,7 +268,8 @@ async fn admins_manage_users_within_their_scope() {
 
     let added = boss.post("/v1/console/admin/users", base.clone()).await;
     assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
-    assert_eq!(added.body["name"], "sun.li");
+    assert_eq!(added.body["user"], "sun.li");
+    assert!(added.body["created_at"].is_i64());
     assert_eq!(added.body["legal_role"], "judge");
     assert_eq!(added.body["unit"], "jingkou-zhengdonglu-sfs");
     assert!(added.body.get("password").is_none() && added.body.get("password_hash").is_none());
@@ -440,6 +441,50 @@ async fn admins_manage_users_within_their_scope() {
     );
     let text = audit.to_string();
     assert!(!text.contains("brand-new-password") && !text.contains(PASSWORD));
+
+    // A password in a patch works like the password route; the old session ends.
+    let z = Console::sign_in(&server.url, "zhao").await;
+    field_error(
+        &boss
+            .patch(
+                "/v1/console/admin/users/zhao",
+                json!({"password": "short", "display_name": "赵"}),
+            )
+            .await,
+        "bad_password_length",
+        "password",
+    );
+    assert_eq!(
+        z.get("/v1/console/session").await.status,
+        StatusCode::OK,
+        "a refused patch ends nothing"
+    );
+    let p = boss
+        .patch(
+            "/v1/console/admin/users/zhao",
+            json!({"password": "zhao-new-password"}),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
+    assert_eq!(
+        p.body["display_name"],
+        Value::Null,
+        "the refused patch changed nothing"
+    );
+    refused(&z.get("/v1/console/session").await, 401, "unauthorized");
+    assert!(
+        Console::try_sign_in(&server.url, "zhao", "zhao-new-password")
+            .await
+            .is_ok()
+    );
+    // An account may be created disabled.
+    let off = json!({"user": "off.one", "role": "grid_worker", "scope": ["jingkou-zhengdonglu-01"], "password": PASSWORD, "disabled": true});
+    let a = boss.post("/v1/console/admin/users", off).await;
+    assert_eq!(
+        (a.status, &a.body["disabled"]),
+        (StatusCode::CREATED, &json!(true))
+    );
+    assert!(Device::login(&server.url, "off.one").await.is_err());
 }
 
 #[tokio::test]
@@ -458,7 +503,9 @@ async fn devices_areas_units_and_deadlines() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(devices["items"][0]["user_name"], "wang");
+    assert_eq!(devices["items"][0]["user"], "wang");
+    assert_eq!(devices["items"][0]["revoked"], false);
+    assert!(devices["items"][0]["registered_at"].is_i64());
     assert_eq!(
         boss.get("/v1/console/admin/devices?user=wang").await.body["total"],
         1
@@ -480,7 +527,9 @@ async fn devices_areas_units_and_deadlines() {
         .await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{:?}", revoked.body);
     assert!(wang.sync().await.is_err(), "a revoked phone is refused");
-    assert!(boss.get("/v1/console/admin/devices").await.body["items"][0]["revoked_at"].is_string());
+    let after = boss.get("/v1/console/admin/devices").await.body;
+    assert!(after["items"][0]["revoked_at"].is_i64());
+    assert_eq!(after["items"][0]["revoked"], true);
 
     // Areas.
     let areas = town.get("/v1/console/admin/areas").await.body;
@@ -618,8 +667,69 @@ async fn devices_areas_units_and_deadlines() {
         404,
         "not_found",
     );
+    // PUT adds or changes areas and units.
+    let put = town
+        .put(
+            "/v1/console/admin/areas/jingkou-zhengdonglu-07",
+            json!({"name": "七", "level": "grid"}),
+        )
+        .await;
+    assert_eq!(
+        (put.status, put.body["level"].as_str()),
+        (StatusCode::OK, Some("grid"))
+    );
+    let put = town
+        .put(
+            "/v1/console/admin/areas/jingkou-zhengdonglu-07",
+            json!({"name": "正东路 07 网格"}),
+        )
+        .await;
+    assert_eq!(
+        (put.body["name"].as_str(), put.body["level"].as_str()),
+        (Some("正东路 07 网格"), Some("grid"))
+    );
+    field_error(
+        &town
+            .put(
+                "/v1/console/admin/areas/jingkou-zhengdonglu-08",
+                json!({"name": "八"}),
+            )
+            .await,
+        "invalid_level",
+        "level",
+    );
+    field_error(
+        &town
+            .put(
+                "/v1/console/admin/areas/jingkou-jianshelu-09",
+                json!({"name": "九", "level": "grid"}),
+            )
+            .await,
+        "outside_scope",
+        "id",
+    );
+    let put = town
+        .put(
+            "/v1/console/admin/units/jingkou-zhengdonglu-cg",
+            json!({"name": "城管中队"}),
+        )
+        .await;
+    assert_eq!(
+        put.body,
+        json!({"id": "jingkou-zhengdonglu-cg", "name": "城管中队"})
+    );
+    field_error(
+        &town
+            .put(
+                "/v1/console/admin/units/jingkou-zhengdonglu-cg",
+                json!({"name": ""}),
+            )
+            .await,
+        "invalid_name",
+        "name",
+    );
     let units = boss.get("/v1/console/admin/units").await.body;
-    assert_eq!(units.as_array().unwrap().len(), 2);
+    assert_eq!(units.as_array().unwrap().len(), 3);
 
     // The deadline table in force.
     let d = boss.get("/v1/console/admin/deadlines").await;
@@ -640,6 +750,9 @@ async fn devices_areas_units_and_deadlines() {
     assert_eq!(
         actions,
         [
+            "unit.add",
+            "area.update",
+            "area.add",
             "unit.update",
             "unit.add",
             "area.update",
@@ -774,6 +887,22 @@ async fn boundaries_are_checked_stored_and_cut_to_the_scope() {
         "jingkou-jianshelu-01"
     );
 
+    let listed = boss.get("/v1/console/admin/areas").await.body;
+    let outlined: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["has_boundary"] == true)
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outlined,
+        [
+            "jingkou-jianshelu-01",
+            "jingkou-zhengdonglu-01",
+            "jingkou-zhengdonglu-03"
+        ]
+    );
     assert_eq!(
         boss.delete(&path("jingkou-zhengdonglu-01")).await.status,
         StatusCode::NO_CONTENT

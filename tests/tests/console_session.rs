@@ -310,7 +310,7 @@ async fn unsafe_requests_need_the_csrf_header() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|u| u["name"] == "zhao")
+        .find(|u| u["user"] == "zhao")
         .unwrap();
     assert_eq!(zhao["display_name"], Value::Null);
     Console::sign_in(&server.url, "zhao").await;

@@ -179,6 +179,17 @@ async fn boundaries(
     ))
 }
 
+/// The ids of the areas with a stored boundary.
+pub fn outlined_areas(
+    db: &SqliteStorage,
+) -> Result<std::collections::BTreeSet<String>, StorageError> {
+    db.read(|c| {
+        let mut stmt = c.prepare_cached("SELECT area_id FROM console_boundaries")?;
+        let ids = stmt.query_map([], |r| r.get(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    })
+}
+
 /// (id, name, level, geometry) of the stored boundaries of areas in `scope` (and under `under`).
 fn stored(
     db: &SqliteStorage,

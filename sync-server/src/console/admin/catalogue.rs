@@ -1,6 +1,7 @@
 //! `/v1/console/admin/{devices,areas,units,deadlines,audit}`: devices (list, revoke), the area
-//! catalogue (list, add, rename / change level), units (list, add, rename), the deadline table in
-//! force, and the admin audit trail — what `gridmate-server device|area|unit …` do.
+//! catalogue (list, add, rename / change level; `PUT` adds or changes), units (list, add,
+//! rename; `PUT` likewise), the deadline table in force, and the admin audit trail — what
+//! `gridmate-server device|area|unit …` do.
 //!
 //! Invariants: admin only; devices of users outside the admin's scope and areas outside it are
 //! `not_found` for reads by id and `outside_scope` for new ids; units have no area, so every
@@ -11,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gridmate_domain::reference::Unit;
 use gridmate_domain::workflow::deadline::DeadlineTable;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::input;
@@ -24,6 +25,46 @@ use crate::model::{Area, DeviceInfo};
 use crate::state::AppState;
 use crate::storage::AccountStore;
 
+/// A device as the admin console lists it (times in UTC ms).
+#[derive(Debug, Serialize)]
+pub struct AdminDevice {
+    pub device_id: Uuid,
+    pub user: String,
+    pub device_name: String,
+    /// When the device first signed in.
+    pub registered_at: i64,
+    pub last_login_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub token_expires_at: Option<i64>,
+    pub revoked: bool,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<DeviceInfo> for AdminDevice {
+    fn from(d: DeviceInfo) -> Self {
+        Self {
+            device_id: d.device_id,
+            user: d.user_name,
+            device_name: d.device_name,
+            registered_at: d.created_at.millis(),
+            last_login_at: d.last_login_at.millis(),
+            last_seen_at: d.last_seen_at.map(|t| t.millis()),
+            token_expires_at: d.token_expires_at.map(|t| t.millis()),
+            revoked: d.revoked_at.is_some(),
+            revoked_at: d.revoked_at.map(|t| t.millis()),
+        }
+    }
+}
+
+/// A catalogue area as the admin console lists it.
+#[derive(Debug, Serialize)]
+pub struct AdminArea {
+    #[serde(flatten)]
+    pub area: Area,
+    /// Whether a boundary is stored for it.
+    pub has_boundary: bool,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct DeviceQuery {
     pub user: Option<String>,
@@ -35,7 +76,7 @@ pub async fn devices(
     State(state): State<AppState>,
     admin: ConsoleUser,
     ApiQuery(q): ApiQuery<DeviceQuery>,
-) -> Result<Json<Page<DeviceInfo>>, ApiError> {
+) -> Result<Json<Page<AdminDevice>>, ApiError> {
     admin.require_admin()?;
     let only = match q.user.as_deref() {
         Some(u) => Some(
@@ -56,6 +97,7 @@ pub async fn devices(
     let mine = devices
         .into_iter()
         .filter(|d| managed.contains(&d.user_id) && only.is_none_or(|o| o == d.user_id))
+        .map(AdminDevice::from)
         .collect();
     Ok(Json(Page::of(mine, &q.page)?))
 }
@@ -96,15 +138,64 @@ pub async fn revoke_device(
 pub async fn areas(
     State(state): State<AppState>,
     admin: ConsoleUser,
-) -> Result<Json<Vec<Area>>, ApiError> {
+) -> Result<Json<Vec<AdminArea>>, ApiError> {
     admin.require_admin()?;
     let db = state.db.clone();
-    let all = blocking(move || Ok(db.list_areas()?)).await?;
+    let (all, outlined) = blocking(move || {
+        let outlined = crate::console::boundary::outlined_areas(&db)?;
+        Ok((db.list_areas()?, outlined))
+    })
+    .await?;
     Ok(Json(
         all.into_iter()
             .filter(|a| admin.scope.covers(&a.id))
+            .map(|area| AdminArea {
+                has_boundary: outlined.contains(area.id.as_str()),
+                area,
+            })
             .collect(),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutArea {
+    pub name: String,
+    #[serde(default)]
+    pub level: Option<String>,
+}
+
+/// `PUT /admin/areas/{id}`: adds the area (a level is then required) or renames it / changes
+/// its level.
+pub async fn put_area(
+    State(state): State<AppState>,
+    admin: ConsoleUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PutArea>,
+) -> Result<Json<Area>, ApiError> {
+    admin.require_admin()?;
+    let id = input::area_id(&id)?;
+    if !admin.scope.covers(&id) {
+        return Err(input::outside_scope("id"));
+    }
+    let name = input::name(&req.name)?;
+    let level = req.level.as_deref().map(input::level).transpose()?;
+    let existing = find_area(&state, id.as_str()).await?;
+    let (level, action) = match (level, existing) {
+        (Some(l), e) => (
+            l,
+            if e.is_some() {
+                "area.update"
+            } else {
+                "area.add"
+            },
+        ),
+        (None, Some(e)) => (e.level, "area.update"),
+        (None, None) => return Err(input::level_error()),
+    };
+    let area = Area { id, name, level };
+    save_area(&state, &admin, area.clone(), action).await?;
+    Ok(Json(area))
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,6 +367,25 @@ pub async fn patch_unit(
         name: input::name(&req.name)?,
     };
     save_unit(&state, &admin, unit.clone(), "unit.update").await?;
+    Ok(Json(unit))
+}
+
+/// `PUT /admin/units/{id}`: adds the unit or renames it.
+pub async fn put_unit(
+    State(state): State<AppState>,
+    admin: ConsoleUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PatchUnit>,
+) -> Result<Json<Unit>, ApiError> {
+    admin.require_admin()?;
+    let unit = Unit {
+        id: input::unit_id(&id, "id")?,
+        name: input::name(&req.name)?,
+    };
+    let (db, key) = (state.db.clone(), unit.id.clone());
+    let exists = blocking(move || Ok(db.unit_exists(&key)?)).await?;
+    let action = if exists { "unit.update" } else { "unit.add" };
+    save_unit(&state, &admin, unit.clone(), action).await?;
     Ok(Json(unit))
 }
 

@@ -17,7 +17,7 @@ pub fn account_error(e: &AccountInputError) -> ApiError {
     let (code, field, zh, en) = match e {
         AccountInputError::InvalidUserName => (
             "invalid_user_name",
-            "name",
+            "user",
             "用户名须为 1-64 个小写字母、数字或 . _ -",
             "Use 1-64 characters of a-z, 0-9, '.', '_' and '-'",
         ),
@@ -108,14 +108,17 @@ pub fn legal_role(raw: Option<&str>) -> Result<Option<LegalRole>, ApiError> {
 }
 
 pub fn level(raw: &str) -> Result<AreaLevel, ApiError> {
-    AreaLevel::parse(raw).ok_or_else(|| {
-        ApiError::invalid(
-            "invalid_level",
-            "level",
-            "层级须为 city、county、township、community 或 grid",
-            "The level must be city, county, township, community or grid",
-        )
-    })
+    AreaLevel::parse(raw).ok_or_else(level_error)
+}
+
+/// The error of a missing or unknown area level.
+pub fn level_error() -> ApiError {
+    ApiError::invalid(
+        "invalid_level",
+        "level",
+        "层级须为 city、county、township、community 或 grid",
+        "The level must be city, county, township, community or grid",
+    )
 }
 
 /// A scope from a list of area ids, all of which the admin's own scope must cover.

@@ -39,12 +39,18 @@ pub fn routes() -> Router<AppState> {
             &format!("{a}/areas"),
             get(catalogue::areas).post(catalogue::add_area),
         )
-        .route(&format!("{a}/areas/{{id}}"), patch(catalogue::patch_area))
+        .route(
+            &format!("{a}/areas/{{id}}"),
+            patch(catalogue::patch_area).put(catalogue::put_area),
+        )
         .route(
             &format!("{a}/units"),
             get(catalogue::units).post(catalogue::add_unit),
         )
-        .route(&format!("{a}/units/{{id}}"), patch(catalogue::patch_unit))
+        .route(
+            &format!("{a}/units/{{id}}"),
+            patch(catalogue::patch_unit).put(catalogue::put_unit),
+        )
         .route(&format!("{a}/deadlines"), get(catalogue::deadlines))
         .route(&format!("{a}/audit"), get(catalogue::audit))
 }

@@ -36,6 +36,8 @@ pub struct UserChange {
     pub scope: Option<Scope>,
     pub unit: Option<Option<String>>,
     pub disabled: Option<bool>,
+    /// A new password hash: the user's device tokens and console sessions end too.
+    pub password_hash: Option<String>,
 }
 
 /// An audit row as the admin reads it back.
@@ -82,9 +84,15 @@ fn end_console_sessions(tx: &Connection, id: i64) -> Result<(), StorageError> {
 
 /// The admin console's storage.
 pub trait AdminStore {
-    /// Creates a user; [`StorageError::UserExists`] if the name is taken.
-    fn admin_create_user(&self, u: &NewUser, hash: &str, a: &Audit<'_>)
-    -> Result<(), StorageError>;
+    /// Creates a user (disabled from the start when asked); [`StorageError::UserExists`] if
+    /// the name is taken.
+    fn admin_create_user(
+        &self,
+        u: &NewUser,
+        hash: &str,
+        disabled: bool,
+        a: &Audit<'_>,
+    ) -> Result<(), StorageError>;
     fn admin_update_user(
         &self,
         name: &str,
@@ -105,6 +113,7 @@ impl AdminStore for SqliteStorage {
         &self,
         u: &NewUser,
         hash: &str,
+        disabled: bool,
         a: &Audit<'_>,
     ) -> Result<(), StorageError> {
         immediate(self, |tx| {
@@ -116,7 +125,8 @@ impl AdminStore for SqliteStorage {
             }
             tx.execute(
                 "INSERT INTO users (name, display_name, role, legal_role, password_hash, \
-                 created_at, updated_at, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                 created_at, updated_at, unit, disabled_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, CASE WHEN ?8 THEN ?6 END)",
                 params![
                     u.name,
                     u.display_name,
@@ -124,7 +134,8 @@ impl AdminStore for SqliteStorage {
                     u.legal_role.map(|l| l.as_str()),
                     hash,
                     a.at.millis(),
-                    u.unit
+                    u.unit,
+                    disabled
                 ],
             )?;
             let id = tx.last_insert_rowid();
@@ -181,6 +192,16 @@ impl AdminStore for SqliteStorage {
                 }
                 None => {}
             }
+            if let Some(hash) = &change.password_hash {
+                new_password(tx, id, hash, a.at)?;
+                audit(
+                    tx,
+                    &Audit {
+                        action: "user.password",
+                        ..*a
+                    },
+                )?;
+            }
             audit(tx, a)
         })
     }
@@ -193,16 +214,7 @@ impl AdminStore for SqliteStorage {
     ) -> Result<(), StorageError> {
         immediate(self, |tx| {
             let id = user_id(tx, name)?;
-            tx.execute(
-                "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, hash, a.at.millis()],
-            )?;
-            tx.execute(
-                "UPDATE devices SET token_hash = NULL, token_expires_at = NULL, \
-                 prev_token_hash = NULL, prev_token_expires_at = NULL WHERE user_id = ?1",
-                [id],
-            )?;
-            end_console_sessions(tx, id)?;
+            new_password(tx, id, hash, a.at)?;
             audit(tx, a)
         })
     }
@@ -265,6 +277,20 @@ impl AdminStore for SqliteStorage {
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }
+}
+
+/// A new password hash; the user is signed out of every device and console session.
+fn new_password(tx: &Connection, id: i64, hash: &str, at: Timestamp) -> Result<(), StorageError> {
+    tx.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, hash, at.millis()],
+    )?;
+    tx.execute(
+        "UPDATE devices SET token_hash = NULL, token_expires_at = NULL, \
+         prev_token_hash = NULL, prev_token_expires_at = NULL WHERE user_id = ?1",
+        [id],
+    )?;
+    end_console_sessions(tx, id)
 }
 
 fn set_scope(tx: &Connection, id: i64, scope: &Scope) -> Result<(), StorageError> {

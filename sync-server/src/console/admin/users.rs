@@ -1,5 +1,5 @@
 //! `/v1/console/admin/users…`: list, add, change (display name, role and legal role, scope,
-//! unit, disabled) and reset the password of users, as `gridmate-server user …` does.
+//! unit, disabled, password) and reset the password of users, as `gridmate-server user …` does.
 //!
 //! Invariants: admin only (`forbidden` otherwise); a user outside the admin's scope is
 //! `not_found` (names cannot be probed); every check runs before anything is written; an admin
@@ -9,7 +9,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Deserializer};
+use gridmate_domain::{LegalRole, Role};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::input;
 use super::store::{AdminStore, Audit, UserChange};
@@ -18,14 +19,16 @@ use crate::auth::password;
 use crate::console::auth::ConsoleUser;
 use crate::error::{ApiError, blocking};
 use crate::json::ApiJson;
-use crate::model::{NewUser, User, check_role};
+use crate::model::{NewUser, User, UserId, check_role};
+use crate::scope::Scope;
 use crate::state::AppState;
 use crate::storage::{AccountStore, StorageError};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddUser {
-    pub name: String,
+    #[serde(alias = "name")]
+    pub user: String,
     #[serde(default)]
     pub display_name: Option<String>,
     pub role: String,
@@ -34,6 +37,9 @@ pub struct AddUser {
     pub scope: Vec<String>,
     #[serde(default)]
     pub unit: Option<String>,
+    /// Create the account disabled.
+    #[serde(default)]
+    pub disabled: bool,
     pub password: String,
 }
 
@@ -45,7 +51,7 @@ impl std::fmt::Debug for AddUser {
 }
 
 /// A JSON merge patch of a user: absent fields stay, `null` clears the nullable ones.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUser {
     #[serde(default, deserialize_with = "present")]
@@ -60,6 +66,40 @@ pub struct PatchUser {
     pub unit: Option<Option<String>>,
     #[serde(default)]
     pub disabled: Option<bool>,
+    /// A new password (as `POST …/password`): signs the user out everywhere.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// A user as the admin console lists it (times in UTC ms, like the rest of the console API).
+#[derive(Debug, Serialize)]
+pub struct AdminUser {
+    pub id: UserId,
+    pub user: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub legal_role: Option<LegalRole>,
+    pub scope: Scope,
+    pub unit: Option<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl From<User> for AdminUser {
+    fn from(u: User) -> Self {
+        let p = u.profile;
+        Self {
+            id: p.id,
+            user: p.name,
+            display_name: p.display_name,
+            role: p.role,
+            legal_role: p.legal_role,
+            scope: p.scope,
+            unit: p.unit,
+            disabled: u.disabled,
+            created_at: u.created_at.millis(),
+        }
+    }
 }
 
 /// A field that is present (maybe `null`) is `Some(..)`; an absent one stays `None` (default).
@@ -77,6 +117,13 @@ pub struct NewPassword {
     pub password: String,
 }
 
+// Hand-written: a patch may carry a password.
+impl std::fmt::Debug for PatchUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatchUser").finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NewPassword").finish_non_exhaustive()
@@ -87,13 +134,14 @@ pub async fn list(
     State(state): State<AppState>,
     admin: ConsoleUser,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Page<User>>, ApiError> {
+) -> Result<Json<Page<AdminUser>>, ApiError> {
     admin.require_admin()?;
     let db = state.db.clone();
     let users = blocking(move || Ok(db.list_users()?)).await?;
     let mine = users
         .into_iter()
         .filter(|u| input::manages(&admin.scope, &u.profile.scope))
+        .map(AdminUser::from)
         .collect();
     Ok(Json(Page::of(mine, &q)?))
 }
@@ -102,9 +150,9 @@ pub async fn add(
     State(state): State<AppState>,
     admin: ConsoleUser,
     ApiJson(req): ApiJson<AddUser>,
-) -> Result<(StatusCode, Json<User>), ApiError> {
+) -> Result<(StatusCode, Json<AdminUser>), ApiError> {
     admin.require_admin()?;
-    let name = input::user_name(&req.name)?;
+    let name = input::user_name(&req.user)?;
     let role = input::role(&req.role)?;
     let legal = input::legal_role(req.legal_role.as_deref())?;
     let scope = input::scope(&req.scope, &admin.scope)?;
@@ -147,7 +195,7 @@ pub async fn add(
             target: &target,
             at: now,
         };
-        match db.admin_create_user(&new, &hash, &a) {
+        match db.admin_create_user(&new, &hash, req.disabled, &a) {
             Err(StorageError::UserExists) => return Err(user_exists()),
             other => other?,
         }
@@ -158,18 +206,28 @@ pub async fn add(
         target_user = user.profile.id.0,
         "console admin added a user"
     );
-    Ok((StatusCode::CREATED, Json(user)))
+    Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 pub async fn patch(
     State(state): State<AppState>,
     admin: ConsoleUser,
     Path(name): Path<String>,
-    ApiJson(req): ApiJson<PatchUser>,
-) -> Result<Json<User>, ApiError> {
+    ApiJson(mut req): ApiJson<PatchUser>,
+) -> Result<Json<AdminUser>, ApiError> {
     admin.require_admin()?;
     let current = managed_user(&state, &admin, &name).await?;
-    let change = change_of(&admin, &current, req)?;
+    let password = req.password.take();
+    let mut change = change_of(&admin, &current, req)?;
+    if let Some(pw) = password {
+        input::password(&pw)?;
+        let hash = state
+            .hash_pool
+            .run(move || password::hash_password(&pw))
+            .await?
+            .map_err(ApiError::internal)?;
+        change.password_hash = Some(hash);
+    }
     let (db, now) = (state.db.clone(), state.clock.now());
     let name = current.profile.name;
     let user = blocking(move || {
@@ -185,7 +243,7 @@ pub async fn patch(
         db.user_by_name(&name)?.ok_or(ApiError::NotFound)
     })
     .await?;
-    Ok(Json(user))
+    Ok(Json(user.into()))
 }
 
 /// The checked change a patch asks for, against the user as stored.
@@ -232,6 +290,7 @@ fn change_of(admin: &ConsoleUser, current: &User, req: PatchUser) -> Result<User
             .transpose()?,
         unit,
         disabled: req.disabled,
+        password_hash: None,
     })
 }
 
@@ -292,7 +351,7 @@ fn check_unit(db: &crate::storage::SqliteStorage, unit: Option<&str>) -> Result<
 fn user_exists() -> ApiError {
     ApiError::invalid(
         "user_exists",
-        "name",
+        "user",
         "该用户名已存在",
         "A user with this name already exists",
     )
