@@ -28,6 +28,7 @@ mod held_cmd;
 mod reference_cmd;
 use crate::auth::ThrottleConfig;
 use crate::console::auth::{DEFAULT_ABSOLUTE_HOURS, DEFAULT_IDLE_MINUTES, SessionLimits};
+use crate::console::tiles::TileConfig;
 use crate::scope::{Scope, ScopeError};
 use crate::server::{BoundServer, ServeError, TlsFiles, shutdown_signal};
 use crate::state::{
@@ -59,6 +60,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the `serve` variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP(S) server.
@@ -235,6 +238,14 @@ pub struct ServeArgs {
     /// (behind a reverse proxy that terminates TLS). On by itself with --tls-cert.
     #[arg(long, env = "GRIDMATE_CONSOLE_SECURE_COOKIE")]
     pub console_secure_cookie: bool,
+    /// The console map's base tiles: a URL template with {z}, {x} and {y} (an intranet tile
+    /// server, or 天地图 with the operator's key); only signed-in console users see it. Without
+    /// it the map shows boundaries and points on a plain background.
+    #[arg(long, env = "GRIDMATE_MAP_TILES")]
+    pub map_tiles: Option<String>,
+    /// The attribution shown under the map's tiles (plain text).
+    #[arg(long, env = "GRIDMATE_MAP_TILES_ATTRIBUTION", requires = "map_tiles")]
+    pub map_tiles_attribution: Option<String>,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     #[arg(long, env = "GRIDMATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -421,6 +432,8 @@ pub enum CliError {
     NoPassword,
     #[error("invalid_deadlines: {} is not a deadline table: {reason}", path.display())]
     Deadlines { path: PathBuf, reason: String },
+    #[error("invalid_map_tiles: {0}")]
+    MapTiles(String),
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -509,6 +522,12 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
             absolute: Duration::from_secs(u64::from(args.console_session_hours) * 3600),
         },
         console_secure_cookie: args.console_secure_cookie || args.tls_cert.is_some(),
+        console_tiles: args
+            .map_tiles
+            .as_deref()
+            .map(|url| TileConfig::parse(url, args.map_tiles_attribution.as_deref()))
+            .transpose()
+            .map_err(CliError::MapTiles)?,
     };
     // Records accepted before the console index existed get their rows before the console serves.
     crate::console::index::prepare(&db, &config.deadlines)?;

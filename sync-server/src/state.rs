@@ -17,6 +17,7 @@ use crate::auth::password;
 use crate::auth::{LoginThrottle, ThrottleConfig};
 use crate::clock::Clock;
 use crate::console::auth::SessionLimits;
+use crate::console::tiles::TileConfig;
 use crate::limits::ConnectionLimits;
 use crate::storage::{AccountStore, SqliteStorage};
 use crate::sync::held::HeldLimits;
@@ -54,6 +55,8 @@ pub struct ServerConfig {
     pub console_sessions: SessionLimits,
     /// Whether the console's session cookie is marked `Secure` (the server speaks TLS).
     pub console_secure_cookie: bool,
+    /// The console map's base tiles (`serve --map-tiles`); none: a plain background.
+    pub console_tiles: Option<TileConfig>,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +73,7 @@ impl Default for ServerConfig {
             write_budget: WriteBudget::default(),
             console_sessions: SessionLimits::default(),
             console_secure_cookie: false,
+            console_tiles: None,
         }
     }
 }

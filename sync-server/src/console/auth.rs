@@ -56,6 +56,16 @@ impl Default for SessionLimits {
 }
 
 impl SessionLimits {
+    /// The (idle, absolute) cutoffs at `now`: a session last seen before the first or started
+    /// before the second is dead and may be forgotten.
+    pub fn cutoffs(&self, now: Timestamp) -> (Timestamp, Timestamp) {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        (
+            now.plus_millis(-ms(self.idle)),
+            now.plus_millis(-ms(self.absolute)),
+        )
+    }
+
     /// Whether a session is still alive at `now`.
     pub fn alive(&self, s: &StoredSession, now: Timestamp) -> bool {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);

@@ -8,6 +8,8 @@
 //! console become Automerge changes of the same records, logged through the sync push path as the
 //! dispatcher's own, so phones receive them like any other edit.
 
+pub mod admin;
+pub mod areas;
 pub mod auth;
 pub mod cases;
 pub mod detail;
@@ -16,10 +18,13 @@ pub mod filter;
 pub mod index;
 #[cfg(test)]
 mod index_tests;
+pub mod boundary;
 pub mod schema;
 pub mod session;
 pub mod stats;
 pub mod store;
+pub mod tiles;
+pub mod ui;
 
 use axum::Router;
 
@@ -31,4 +36,9 @@ pub fn routes() -> Router<AppState> {
         .merge(session::routes())
         .merge(cases::routes())
         .merge(stats::routes())
+        .merge(areas::routes())
+        .merge(admin::routes())
+        .merge(boundary::routes())
+        .merge(tiles::routes())
+        .merge(ui::routes())
 }

@@ -118,7 +118,14 @@ async fn sign_in(
         session.hash,
         csrf.clone(),
     );
-    blocking(move || Ok(db.create_session(user_id, &hash, &c, now)?)).await?;
+    let (idle_cutoff, absolute_cutoff) = state.config.console_sessions.cutoffs(now);
+    blocking(move || {
+        // Dead sessions are forgotten at each sign-in, so the table holds only live ones (plus
+        // those that died since the last sign-in) and cannot grow without bound.
+        db.purge_sessions(idle_cutoff, absolute_cutoff)?;
+        Ok(db.create_session(user_id, &hash, &c, now)?)
+    })
+    .await?;
     tracing::info!("console sign-in succeeded");
     let p = record.profile;
     let info = SessionInfo {
@@ -142,7 +149,7 @@ async fn whoami(
     let db = state.db.clone();
     let id = user.session_id;
     // The CSRF token is read back from the session row: the page may have been reloaded.
-    let csrf = blocking(move || Ok(db.session_csrf(id)?.ok_or(ApiError::Unauthorized)?)).await?;
+    let csrf = blocking(move || db.session_csrf(id)?.ok_or(ApiError::Unauthorized)).await?;
     Ok(Json(SessionInfo {
         user: user.user_name,
         display_name: user.display_name,

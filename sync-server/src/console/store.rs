@@ -60,8 +60,13 @@ pub trait ConsoleStore: Send + Sync + 'static {
     /// Ends every session of a user (password reset, disabling, role change).
     fn drop_user_sessions(&self, user_id: UserId) -> Result<(), StorageError>;
 
-    /// Forgets sessions idle since before `cutoff`; returns how many.
-    fn purge_sessions(&self, cutoff: Timestamp) -> Result<usize, StorageError>;
+    /// Forgets sessions idle since before `idle_cutoff` or started before `absolute_cutoff`
+    /// (every session that can no longer be used); returns how many.
+    fn purge_sessions(
+        &self,
+        idle_cutoff: Timestamp,
+        absolute_cutoff: Timestamp,
+    ) -> Result<usize, StorageError>;
 }
 
 impl ConsoleStore for SqliteStorage {
@@ -142,12 +147,16 @@ impl ConsoleStore for SqliteStorage {
         })
     }
 
-    fn purge_sessions(&self, cutoff: Timestamp) -> Result<usize, StorageError> {
+    fn purge_sessions(
+        &self,
+        idle_cutoff: Timestamp,
+        absolute_cutoff: Timestamp,
+    ) -> Result<usize, StorageError> {
         self.write(|c| {
-            Ok(
-                c.prepare_cached("DELETE FROM console_sessions WHERE last_seen_at < ?1")?
-                    .execute([cutoff.millis()])?,
-            )
+            Ok(c.prepare_cached(
+                "DELETE FROM console_sessions WHERE last_seen_at < ?1 OR created_at < ?2",
+            )?
+            .execute([idle_cutoff.millis(), absolute_cutoff.millis()])?)
         })
     }
 }

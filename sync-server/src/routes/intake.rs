@@ -5,8 +5,9 @@
 //! Limits by route ([`crate::limits::ConnectionLimits`]): `POST /v1/login` takes
 //! `login_body_bytes`; `POST /v1/sync` takes `ServerConfig::max_body_bytes`, but only once its
 //! bearer token checks out (the caller is authenticated before a byte of the body is read, so an
-//! unauthenticated caller gets 401 whatever length it declares); every other route takes
-//! `small_body_bytes`. No limit exceeds `max_body_bytes`.
+//! unauthenticated caller gets 401 whatever length it declares); an admin's grid boundary
+//! (`PUT /v1/console/admin/areas/{id}/boundary`) takes 1 MiB, likewise only once the console
+//! session, its CSRF token and the admin role check out; every other route takes `small_body_bytes`. No limit exceeds `max_body_bytes`.
 //!
 //! Invariants: a declared `Content-Length` over the limit is refused (413 `payload_too_large`)
 //! before anything is read; a streamed body is refused as soon as it grows past the limit; a body
@@ -25,6 +26,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::AuthContext;
+use crate::console::auth::ConsoleUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -36,6 +38,9 @@ const MAX_PREALLOCATION: usize = 64 * 1024;
 enum Route {
     Login,
     Sync,
+    /// An admin's grid boundary upload (`console::boundary`): up to 1 MiB, once the caller's
+    /// console session and CSRF token check out.
+    Boundary,
     Other,
 }
 
@@ -47,6 +52,7 @@ fn route_of(req: &Request) -> Route {
     match (req.method(), path) {
         (&Method::POST, Some("/v1/login")) => Route::Login,
         (&Method::POST, Some("/v1/sync")) => Route::Sync,
+        (&Method::PUT, Some(crate::console::boundary::PUT_ROUTE)) => Route::Boundary,
         _ => Route::Other,
     }
 }
@@ -83,6 +89,13 @@ async fn receive(
             // The handler's own `AuthContext` finds this one instead of looking the token up again.
             parts.extensions.insert(auth);
             config.max_body_bytes
+        }
+        Route::Boundary => {
+            let user = ConsoleUser::from_request_parts(&mut parts, state).await?;
+            // Only an admin's megabyte is worth receiving.
+            user.require_admin()?;
+            parts.extensions.insert(user);
+            crate::console::boundary::MAX_BODY_BYTES
         }
         Route::Login => config.connections.login_body_bytes,
         Route::Other => config.connections.small_body_bytes,

@@ -95,6 +95,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::schema::CASES_MIGRATION,
     // 11: the console's statistics, supervision and map indexes (covering, partial).
     crate::console::stats::STATS_MIGRATION,
+    // 12: grid boundaries of the console's map, and the target of an admin audit row.
+    crate::console::boundary::BOUNDARY_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

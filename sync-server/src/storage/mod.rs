@@ -78,7 +78,8 @@ pub trait AccountStore: Send + Sync + 'static {
 
     fn list_users(&self) -> Result<Vec<User>, StorageError>;
 
-    /// Disables or re-enables a user. A disabled user's tokens stay stored but are refused.
+    /// Disables or re-enables a user. A disabled user's tokens stay stored but are refused; their
+    /// console sessions end in the same transaction.
     fn set_user_disabled(
         &self,
         name: &str,
@@ -86,8 +87,9 @@ pub trait AccountStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<(), StorageError>;
 
-    /// Replaces a password hash and signs the user out of every device (tokens are cleared, devices
-    /// are not revoked: the user can sign in again with the new password).
+    /// Replaces a password hash and signs the user out of every device and console session, in
+    /// one transaction (tokens are cleared, devices are not revoked: the user can sign in again
+    /// with the new password).
     fn set_password_hash(
         &self,
         name: &str,

@@ -403,16 +403,28 @@ impl AccountStore for SqliteStorage {
         now: Timestamp,
     ) -> Result<(), StorageError> {
         self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Keep the first disable time when disabling twice.
             let n = if disabled {
-                c.execute(
+                tx.execute(
                     "UPDATE users SET disabled_at = coalesce(disabled_at, ?2), updated_at = ?2 WHERE name = ?1",
                     params![name, now.millis()],
                 )?
             } else {
-                c.execute("UPDATE users SET disabled_at = NULL, updated_at = ?2 WHERE name = ?1", params![name, now.millis()])?
+                tx.execute("UPDATE users SET disabled_at = NULL, updated_at = ?2 WHERE name = ?1", params![name, now.millis()])?
             };
-            if n == 0 { Err(StorageError::NotFound("user")) } else { Ok(()) }
+            if n == 0 {
+                return Err(StorageError::NotFound("user"));
+            }
+            if disabled {
+                // Console sessions end with the account, in the same transaction: none survives.
+                tx.execute(
+                    "DELETE FROM console_sessions WHERE user_id = (SELECT id FROM users WHERE name = ?1)",
+                    [name],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
         })
     }
 
@@ -434,6 +446,7 @@ impl AccountStore for SqliteStorage {
                  prev_token_hash = NULL, prev_token_expires_at = NULL WHERE user_id = ?1",
                 [id],
             )?;
+            tx.execute("DELETE FROM console_sessions WHERE user_id = ?1", [id])?;
             tx.commit()?;
             Ok(())
         })
