@@ -8,6 +8,7 @@
 //! console become Automerge changes of the same records, logged through the sync push path as the
 //! dispatcher's own, so phones receive them like any other edit.
 
+pub mod actions;
 pub mod auth;
 pub mod schema;
 pub mod session;
@@ -19,5 +20,7 @@ use crate::state::AppState;
 
 /// Every console route (each module adds its own router here).
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(session::routes())
+    Router::new()
+        .merge(session::routes())
+        .merge(actions::routes())
 }

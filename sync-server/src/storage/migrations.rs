@@ -91,6 +91,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 9: the command-centre console: sessions, the record index and its full-text index, audit.
     crate::console::schema::CONSOLE_MIGRATION,
+    // 10: console actions: each console user's Automerge actor, answered hotline intake requests.
+    crate::console::actions::ACTIONS_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
