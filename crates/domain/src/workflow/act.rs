@@ -127,7 +127,12 @@ mod tests {
         };
         let now = Timestamp::now();
         let state = prepare_event(&dispatcher(), d, req(A::Close), now).unwrap_err();
-        assert!(matches!(state, Denial::State { status: DisputeStatus::Reported }));
+        assert!(matches!(
+            state,
+            Denial::State {
+                status: DisputeStatus::Reported
+            }
+        ));
         let worker = Actor {
             user: "wang.wei",
             role: Role::GridWorker,
@@ -150,7 +155,11 @@ mod tests {
             (json!({}), "required", "action"),
             (json!({"action": "fly"}), "invalid_value", "action"),
             (json!({"action": "accept", "x": 1}), "unknown_field", "x"),
-            (json!({"action": "accept", "details": {"x": 1}}), "unknown_field", "details.x"),
+            (
+                json!({"action": "accept", "details": {"x": 1}}),
+                "unknown_field",
+                "details.x",
+            ),
             (json!([]), "invalid_json", ""),
         ] {
             let e = parse_action(v).unwrap_err();
