@@ -13,6 +13,7 @@ pub mod auth;
 pub mod schema;
 pub mod session;
 pub mod store;
+pub mod supervision;
 
 use axum::Router;
 
@@ -23,4 +24,5 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(session::routes())
         .merge(actions::routes())
+        .merge(supervision::routes())
 }
