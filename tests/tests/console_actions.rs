@@ -346,6 +346,21 @@ async fn ids_outside_the_areas_are_not_found_and_only_dispatchers_act() {
     assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "forbidden"));
     let a = guan.post("/v1/console/intake", intake_form("r")).await;
     assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    // Both roles read the supervision list; its one parameter is an area id.
+    let a = guan.get("/v1/console/supervision").await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let a = zhao
+        .get("/v1/console/supervision?area=Not%20An%20Area")
+        .await;
+    refused(&a, StatusCode::BAD_REQUEST, "invalid_grid_id", "area");
+    let a = zhao
+        .get("/v1/console/supervision?area=jingkou-xiangshan")
+        .await;
+    assert_eq!(
+        ok(&a)["groups"],
+        json!([]),
+        "an area outside the scope shows nothing"
+    );
     // Without the CSRF header, nothing happens either.
     let a = zhao
         .send(
