@@ -78,6 +78,15 @@ pub enum ApiError {
     /// A grid worker or legal volunteer tried to sign in to the console.
     #[error("console refused for this role")]
     ConsoleRoleRefused,
+    // --- console actions (sync-server/src/console/actions) ---
+    /// A workflow action the dispute does not allow now (its state, or who is asking): 409 with
+    /// the workflow's own code (`invalid_status`, `forbidden_action`) and the field (`action`).
+    #[error("action refused {field}: {code}")]
+    ActionRefused {
+        code: &'static str,
+        field: String,
+        message: Localized,
+    },
 }
 
 /// The JSON body of every error response.
@@ -146,6 +155,7 @@ impl ApiError {
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidField { .. } => StatusCode::BAD_REQUEST,
             Self::Forbidden | Self::CsrfFailed | Self::ConsoleRoleRefused => StatusCode::FORBIDDEN,
+            Self::ActionRefused { .. } => StatusCode::CONFLICT,
         }
     }
 
@@ -172,6 +182,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::CsrfFailed => "csrf_failed",
             Self::ConsoleRoleRefused => "console_role_refused",
+            Self::ActionRefused { code, .. } => code,
         }
     }
 
@@ -228,7 +239,9 @@ impl ApiError {
             Self::NotFound => msg("未找到", "Not found"),
             Self::MethodNotAllowed => msg("不支持该请求方法", "Method not allowed"),
             Self::Internal(_) => msg("服务器内部错误", "Internal server error"),
-            Self::InvalidField { message, .. } => message.clone(),
+            Self::InvalidField { message, .. } | Self::ActionRefused { message, .. } => {
+                message.clone()
+            }
             Self::Forbidden => msg("无权进行此操作", "You may not do this"),
             Self::CsrfFailed => msg(
                 "请求缺少有效的安全令牌，请刷新页面后重试",
@@ -256,7 +269,9 @@ impl IntoResponse for ApiError {
             code: self.code(),
             message: self.message(),
             field: match &self {
-                Self::InvalidField { field, .. } => Some(field.clone()),
+                Self::InvalidField { field, .. } | Self::ActionRefused { field, .. } => {
+                    Some(field.clone())
+                }
                 _ => None,
             },
         };

@@ -5,7 +5,8 @@
 //!
 //! Three entry points: a whole record (`record_from_json`), a draft typed by a user
 //! (`parse_draft`: no id, no timestamps), and a partial edit as an RFC 7386 merge patch
-//! (`apply_patch`), which may not touch the immutable or store-maintained fields.
+//! (`apply_patch`), which may not touch the immutable or store-maintained fields; and a workflow
+//! action as submitted (`parse_action`).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -146,6 +147,13 @@ pub fn parse_draft(v: Value) -> Result<RecordDraft, ValidationErrors> {
         (Some(grid_id), Some(body)) if errors.is_empty() => Ok(RecordDraft { grid_id, body }),
         _ => Err(ValidationErrors(errors)),
     }
+}
+
+/// Parses a workflow action as a user submits it (`{action, details}`, the app's action forms,
+/// the console): a failure names the field (`action`, `details.<name>`), an unknown key is
+/// `unknown_field`. Whether the action is allowed is the workflow's business, not this one's.
+pub fn parse_action(v: Value) -> Result<crate::workflow::ActionRequest, ValidationErrors> {
+    into_object(v).and_then(|o| from_value(Value::Object(o), ""))
 }
 
 /// Applies an RFC 7386 merge patch to `r` and parses the result. Fields that are fixed at creation

@@ -8,9 +8,11 @@
 //! console become Automerge changes of the same records, logged through the sync push path as the
 //! dispatcher's own, so phones receive them like any other edit.
 
+pub mod actions;
 pub mod admin;
 pub mod areas;
 pub mod auth;
+pub mod boundary;
 pub mod cases;
 pub mod detail;
 pub mod export;
@@ -18,7 +20,6 @@ pub mod filter;
 pub mod index;
 #[cfg(test)]
 mod index_tests;
-pub mod boundary;
 pub mod schema;
 pub mod session;
 pub mod stats;
@@ -41,4 +42,5 @@ pub fn routes() -> Router<AppState> {
         .merge(boundary::routes())
         .merge(tiles::routes())
         .merge(ui::routes())
+        .merge(actions::routes())
 }

@@ -97,6 +97,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::stats::STATS_MIGRATION,
     // 12: grid boundaries of the console's map, and the target of an admin audit row.
     crate::console::boundary::BOUNDARY_MIGRATION,
+    // 13: console actions: each console user's Automerge actor, answered hotline intake requests.
+    crate::console::actions::ACTIONS_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

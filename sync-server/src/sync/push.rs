@@ -113,6 +113,22 @@ pub fn push_batch(
     Ok(PushBatch { results, logged })
 }
 
+/// Logs the changes of one record made on the server itself (an action a dispatcher takes in the
+/// console) inside the caller's IMMEDIATE transaction, exactly as a push of them by `who` would
+/// be: reach, validation, authorization, actor binding, the assignment and console indexes. The
+/// caller made them on the record as this transaction reads it, so nothing is held; it commits
+/// on `Accepted` and drops the transaction otherwise, so a refusal leaves nothing behind.
+pub fn push_in(
+    tx: &Transaction<'_>,
+    who: &Pusher,
+    doc: PushDoc,
+    at: (&HeldLimits, Timestamp),
+) -> Result<PushOutcome, StorageError> {
+    let mut actors = ActorCache::default();
+    let mut logged = Vec::new();
+    push_one(tx, who, doc, at, &mut actors, &mut logged)
+}
+
 /// Runs a savepoint statement on a cached statement: `execute_batch` parsed these three times per
 /// record (a visible share of the server's CPU in W1's edit phase: docs/benchmarks.md).
 fn savepoint(tx: &Transaction<'_>, sql: &str) -> Result<(), StorageError> {

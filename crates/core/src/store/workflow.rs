@@ -9,11 +9,10 @@
 
 use gridmate_domain::workflow::deadline::is_overdue;
 use gridmate_domain::workflow::{
-    self, ActionRequest, Actor, DisputeState, MAX_EVENTS, Verdict, WorkflowEvent, table,
+    self, ActionRequest, Actor, DisputeState, Verdict, WorkflowEvent, table,
 };
 use gridmate_domain::{
-    Dispute, ErrorCode, FieldError, Record, RecordBody, RecordId, Role, Timestamp,
-    ValidationErrors, WorkflowAction, area_covers,
+    Record, RecordBody, RecordId, Role, Timestamp, ValidationErrors, WorkflowAction, area_covers,
 };
 use serde::Serialize;
 
@@ -92,13 +91,11 @@ impl Store {
         };
         let me = self.me()?.ok_or(StoreError::NoRole)?;
         let now = Timestamp::now();
-        let event = prepare(&me, &old, dispute, req, now)?;
-        let mut new = old.clone();
-        if let RecordBody::Dispute(d) = &mut new.body {
-            d.workflow.push(event);
-            d.refresh_status();
-        }
-        new.meta.updated_at = now.max(old.meta.updated_at);
+        let action = req.action;
+        let event =
+            workflow::prepare_event(&me.actor(old.meta.grid_id.as_str()), dispute, req, now)
+                .map_err(|d| StoreError::Refused(ValidationErrors(d.errors(action))))?;
+        let new = workflow::with_event(&old, event, now);
         gridmate_domain::validate::validate_update(&old, &new, now).map_err(StoreError::Invalid)?;
         self.save_change(rowid, &mut doc, &old, &new, Op::Act, now)?;
         Ok(new)
@@ -151,43 +148,5 @@ impl Store {
             due_at,
             overdue: is_overdue(due_at, now),
         })
-    }
-}
-
-/// The event `me` asks for with `req`, or why it is refused.
-fn prepare(
-    me: &Me,
-    record: &Record,
-    dispute: &Dispute,
-    req: ActionRequest,
-    now: Timestamp,
-) -> Result<WorkflowEvent, StoreError> {
-    let refused = |errors: Vec<FieldError>| StoreError::Refused(ValidationErrors(errors));
-    if dispute.workflow.len() >= MAX_EVENTS {
-        return Err(refused(vec![FieldError::new(
-            ErrorCode::InvalidValue,
-            "workflow",
-            format!("该纠纷的办理记录已达上限（{MAX_EVENTS} 条）"),
-            format!("this dispute already holds the most events allowed ({MAX_EVENTS})"),
-        )]));
-    }
-    let state = dispute.view().state;
-    let actor = me.actor(record.meta.grid_id.as_str());
-    workflow::permitted(&actor, &state, req.action, &req.details)
-        .map_err(|d| refused(d.errors(req.action)))?;
-    let event = WorkflowEvent {
-        id: uuid::Uuid::now_v7().to_string(),
-        action: req.action,
-        by: me.user.clone(),
-        role: me.role,
-        by_unit: me.unit.clone(),
-        at: now,
-        details: req.details,
-    };
-    let errors = workflow::check_event(&event, now);
-    if errors.is_empty() {
-        Ok(event)
-    } else {
-        Err(refused(errors))
     }
 }

@@ -21,31 +21,7 @@ use super::{Store, StoreError, SyncState};
 use gridmate_domain::search::index_tokens;
 
 /// The operation a change message names; read back by `history`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Op {
-    Create,
-    Edit,
-    Delete,
-    /// A workflow action on a dispute (`Store::act`).
-    Act,
-}
-
-impl Op {
-    fn as_str(self) -> &'static str {
-        match self {
-            Op::Create => "create",
-            Op::Edit => "edit",
-            Op::Delete => "delete",
-            Op::Act => "act",
-        }
-    }
-}
-
-/// The change message: `gridmate:<op>:<user>`. Client-asserted, like everything in a change; the
-/// server records the authenticated pusher separately.
-pub(crate) fn change_message(op: Op, user: &str) -> String {
-    format!("gridmate:{}:{user}", op.as_str())
-}
+pub(crate) use gridmate_domain::document::{ChangeOp as Op, change_message};
 
 impl Store {
     /// Creates a record from a user's JSON draft.

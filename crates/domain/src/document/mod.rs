@@ -22,12 +22,14 @@ mod chunk;
 pub mod guarded;
 mod history;
 pub mod limits;
+mod message;
 mod read;
 mod workflow;
 mod write;
 
 pub use chunk::{is_chunk, is_document_chunk, split_chunks};
 pub use history::holds_all;
+pub use message::{ChangeOp, change_message};
 pub use read::read_record;
 pub use workflow::read_events;
 pub use write::{new_document, write_changes};

@@ -16,6 +16,7 @@
 //! Deadlines ([`deadline`]) are derived too, in working days of Asia/Shanghai; `overdue` is never
 //! stored.
 
+mod act;
 pub mod deadline;
 mod details;
 mod fold;
@@ -33,6 +34,7 @@ use crate::enums::*;
 use crate::ids::RecordId;
 use crate::time::Timestamp;
 
+pub use act::{prepare_event, with_event};
 pub use details::{
     ACTION_NOTE, ATTENDEES, RETURN_REASON_NEEDING_NOTE, TERMS, check_details, check_event,
     is_user_name, requires, takes,
