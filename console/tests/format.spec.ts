@@ -112,3 +112,31 @@ describe('errors on form fields', () => {
     expect(errorOn(err(), 'note')).toBe(false)
   })
 })
+
+import { supervisionGroups } from '../src/utils/supervision'
+
+describe('supervision groups', () => {
+  it('flattens units and assignees into one group each, keeping counts and cases', () => {
+    const groups = supervisionGroups({
+      units: [
+        {
+          unit: 'sfs-zd', unit_name: '司法所', counts: { total: 3, overdue: 2, due_soon: 1 },
+          assignees: [
+            { user: 'li.na', counts: { total: 2, overdue: 1, due_soon: 1 }, cases: [
+              { id: 'a', grid_id: 'g', title: 't', status: 'assigned', due_at: 1, overdue: true, supervised: false },
+              { id: 'b', grid_id: 'g', title: 'u', status: 'in_progress', due_at: 2, overdue: false, supervised: true },
+            ] },
+            { user: null, counts: { total: 1, overdue: 1, due_soon: 0 }, cases: [
+              { id: 'c', grid_id: 'g', title: 'v', status: 'assigned', due_at: 3, overdue: true, supervised: false },
+            ] },
+          ],
+        },
+      ],
+    })
+    expect(groups.map((g) => [g.unit, g.assignee_user, g.overdue, g.near_due, g.items.map((i) => i.id)])).toEqual([
+      ['sfs-zd', 'li.na', 1, 1, ['a', 'b']],
+      ['sfs-zd', null, 1, 0, ['c']],
+    ])
+    expect(supervisionGroups({})).toEqual([])
+  })
+})

@@ -16,9 +16,9 @@ import type {
   ListAnswer,
   RevealField,
   StatsAnswer,
-  SupervisionGroup,
 } from './types'
 import { type CaseFilters, filtersToQuery } from './filters'
+import type { SupervisionAnswer } from '../utils/supervision'
 
 const V = '/v1/console'
 const enc = encodeURIComponent
@@ -44,7 +44,7 @@ export const consoleApi = {
   act: (id: string, body: ActionBody) => http.post<CaseDetail>(`${V}/cases/${enc(id)}/actions`, body),
   patchCase: (id: string, patch: Record<string, unknown>) => http.patch<CaseDetail>(`${V}/cases/${enc(id)}`, patch),
   intake: (body: IntakeBody) => http.post<CaseDetail | { id: string }>(`${V}/intake`, body),
-  supervision: (area?: string) => http.get<{ groups: SupervisionGroup[] } | SupervisionGroup[]>(`${V}/supervision`, { area }),
+  supervision: (area?: string) => http.get<SupervisionAnswer>(`${V}/supervision`, { area }),
   stats: (q: Query) => http.get<StatsAnswer>(`${V}/stats`, q),
   boundaries: (area?: string) => http.get<FeatureCollection>(`${V}/map/boundaries`, { area }),
   points: (q: Query) => http.get<FeatureCollection>(`${V}/map/points`, q),
