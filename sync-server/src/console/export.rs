@@ -15,7 +15,10 @@
 //! truncated file is never mistaken for a whole one.
 
 mod csv_writer;
+mod route;
 mod xlsx_writer;
+
+pub use route::routes;
 
 use std::path::PathBuf;
 

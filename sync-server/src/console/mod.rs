@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(session::routes())
         .merge(cases::routes())
         .merge(stats::routes())
+        .merge(export::routes())
         .merge(areas::routes())
         .merge(admin::routes())
         .merge(boundary::routes())
