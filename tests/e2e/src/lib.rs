@@ -48,24 +48,39 @@ pub struct Bins {
 
 impl Bins {
     pub fn from_env() -> Self {
-        let dir = std::env::var_os("GRIDMATE_E2E_BIN_DIR").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"),
-            PathBuf::from,
-        );
-        let dir = dir.canonicalize().unwrap_or(dir);
-        let b = Self {
-            app: dir.join("gridmate-app"),
-            server: dir.join("gridmate-server"),
-            cli: dir.join("gridmate"),
-        };
-        for p in [&b.app, &b.server, &b.cli] {
+        let b = Self::located();
+        b.require(&[&b.app, &b.server, &b.cli]);
+        b
+    }
+
+    /// The server and the CLI only (the console's test needs no app).
+    pub fn without_app() -> Self {
+        let b = Self::located();
+        b.require(&[&b.server, &b.cli]);
+        b
+    }
+
+    fn require(&self, paths: &[&PathBuf]) {
+        for p in paths {
             assert!(
                 p.exists(),
                 "{} is missing: run tests/e2e/run.sh (it builds the app, the server and the CLI)",
                 p.display()
             );
         }
-        b
+    }
+
+    fn located() -> Self {
+        let dir = std::env::var_os("GRIDMATE_E2E_BIN_DIR").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug"),
+            PathBuf::from,
+        );
+        let dir = dir.canonicalize().unwrap_or(dir);
+        Self {
+            app: dir.join("gridmate-app"),
+            server: dir.join("gridmate-server"),
+            cli: dir.join("gridmate"),
+        }
     }
 }
 

@@ -95,7 +95,7 @@ async fn row_status(b: &Browser, id: &str, status: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispatcher_runs_a_report_through_the_console_and_a_phone() {
-    let bins = gridmate_e2e::Bins::from_env();
+    let bins = gridmate_e2e::Bins::without_app();
     let tmp = tempfile::Builder::new()
         .prefix("gridmate-e2e-console-")
         .tempdir()
