@@ -140,3 +140,27 @@ describe('supervision groups', () => {
     expect(supervisionGroups({})).toEqual([])
   })
 })
+
+import { statsView } from '../src/utils/stats'
+
+describe('statistics view', () => {
+  it('maps the served key figures, buckets and children to the screen', () => {
+    const figures = (n: number) => ({
+      patrol_visits: n, legal_education_sessions: 2, legal_education_audience: 90, disputes: n + 1, overdue: 1,
+      on_time_rate: 0.5, success_rate: 0.25, satisfaction_rate: null,
+    })
+    const v = statsView({
+      totals: figures(7),
+      visits_by_worker: [{ worker: 'wang.wei', count: 7 }],
+      disputes_by_category: [{ key: 'neighbour', count: 5 }, { key: null, count: 3 }],
+      disputes_by_status: [{ key: 'resolved', count: 1 }],
+      children: [{ area: 'jingkou-zhengdonglu-03', name: '03 网格', figures: figures(3) }],
+    })
+    expect(v.visits_per_worker).toEqual([{ user: 'wang.wei', visits: 7 }])
+    expect(v.legal_education).toEqual({ sessions: 2, audience: 90 })
+    expect(v.disputes_by_category).toEqual([{ category: 'neighbour', count: 5 }, { category: 'other', count: 3 }])
+    expect(v.disputes_by_status).toEqual([{ status: 'resolved', count: 1 }])
+    expect([v.on_time_rate, v.mediation_success_rate, v.satisfaction_rate, v.overdue]).toEqual([0.5, 0.25, null, 1])
+    expect(v.children?.[0]).toMatchObject({ area: 'jingkou-zhengdonglu-03', disputes: 4, visits: 3, overdue: 1 })
+  })
+})

@@ -19,6 +19,7 @@ import type {
 } from './types'
 import { type CaseFilters, filtersToQuery } from './filters'
 import type { SupervisionAnswer } from '../utils/supervision'
+import { type ServedStats, statsView } from '../utils/stats'
 
 const V = '/v1/console'
 const enc = encodeURIComponent
@@ -45,7 +46,7 @@ export const consoleApi = {
   patchCase: (id: string, patch: Record<string, unknown>) => http.patch<CaseDetail>(`${V}/cases/${enc(id)}`, patch),
   intake: (body: IntakeBody) => http.post<CaseDetail | { id: string }>(`${V}/intake`, body),
   supervision: (area?: string) => http.get<SupervisionAnswer>(`${V}/supervision`, { area }),
-  stats: (q: Query) => http.get<StatsAnswer>(`${V}/stats`, q),
+  stats: async (q: Query): Promise<StatsAnswer> => statsView(await http.get<ServedStats>(`${V}/stats`, q)),
   boundaries: (area?: string) => http.get<FeatureCollection>(`${V}/map/boundaries`, { area }),
   points: (q: Query) => http.get<FeatureCollection>(`${V}/map/points`, q),
 

@@ -3,9 +3,10 @@
 //!
 //! Invariants: the tree holds only catalogue areas the user's scope covers (plus the scope's own
 //! entries, named by their id when the catalogue lacks them), each under the nearest covering
-//! area of the tree; assignable users are active grid workers, legal volunteers and dispatchers
-//! whose scope overlaps the user's or whose unit is a known unit, and carry only names, roles
-//! and unit (never password data, never the disabled).
+//! area of the tree; assignable users are active grid workers and dispatchers whose scope
+//! overlaps the user's, legal volunteers (三官一律) of the same county (they serve across
+//! townships: a township lawyer takes another township's dispute), and members of a known unit;
+//! they carry only names, roles and unit (never password data, never the disabled).
 
 use axum::Json;
 use axum::Router;
@@ -75,6 +76,7 @@ async fn areas(
         })
         .filter(|u| {
             overlaps(&u.scope, &user.scope)
+                || (u.role == Role::LegalVolunteer && same_county(&u.scope, &user.scope))
                 || u.unit.as_deref().is_some_and(|x| known_units.contains(&x))
         })
         .map(|u| Assignable {
@@ -188,4 +190,13 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].children[0].children[0].id, "jingkou-zhengdonglu-01");
     }
+}
+
+/// Whether two scopes share a county: an area id's first segment is its county
+/// (`jingkou-zhengdonglu-03` lies in `jingkou`).
+fn same_county(a: &crate::scope::Scope, b: &crate::scope::Scope) -> bool {
+    let county =
+        |g: &gridmate_domain::GridId| g.as_str().split('-').next().unwrap_or("").to_owned();
+    let theirs: std::collections::BTreeSet<String> = a.areas().map(county).collect();
+    b.areas().any(|g| theirs.contains(&county(g)))
 }

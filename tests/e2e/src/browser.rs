@@ -63,7 +63,18 @@ impl Browser {
         let driver = WebDriver::new(chromedriver_url(), caps)
             .await
             .unwrap_or_else(|e| panic!("starting Chromium through chromedriver: {e}"));
+        // The window's frame takes part of its size: make the page itself 1440×900.
         driver.set_window_rect(0, 0, 1440, 900).await.unwrap();
+        let frame = driver
+            .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];", vec![])
+            .await
+            .ok()
+            .and_then(|r| serde_json::from_value::<(u32, u32)>(r.json().clone()).ok())
+            .unwrap_or((0, 0));
+        driver
+            .set_window_rect(0, 0, 1440 + frame.0, 900 + frame.1)
+            .await
+            .unwrap();
         Self {
             driver: Some(driver),
             downloads: downloads.to_owned(),

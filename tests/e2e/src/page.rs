@@ -135,9 +135,13 @@ pub trait Page {
         self.click_el(testid, &el).await;
     }
 
-    /// The `<input>` or `<textarea>` inside the element with this test id.
+    /// The `<input>` or `<textarea>` with this test id, or inside the element with it.
     async fn input_in(&self, testid: &str) -> WebElement {
-        let css = format!("[data-testid=\"{testid}\"] input, [data-testid=\"{testid}\"] textarea");
+        // The test id sits on a wrapper (Vant fields) or on the control itself (Element Plus).
+        let css = format!(
+            "[data-testid=\"{testid}\"] input, [data-testid=\"{testid}\"] textarea, \
+             input[data-testid=\"{testid}\"], textarea[data-testid=\"{testid}\"]"
+        );
         self.wait_css(&css, WAIT).await
     }
 

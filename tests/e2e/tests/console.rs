@@ -262,7 +262,7 @@ async fn a_dispatcher_runs_a_report_through_the_console_and_a_phone() {
     b.click("login-submit").await;
     b.click("menu-admin").await;
     b.find_visible("admin-page").await;
-    b.find_visible(&format!("admin-user-edit-{LAWYER}")).await;
+    b.find_visible(&format!("admin-user-edit-{WORKER}")).await;
     b.screenshot("console-admin").await;
     b.quit().await;
 }
