@@ -216,30 +216,6 @@ impl KeyFigures {
         self.satisfaction_rate = rate(self.satisfied, self.evaluated);
         self
     }
-
-    /// The counts only (rates cleared), to compare sums.
-    pub fn counts(&self) -> Self {
-        Self {
-            on_time_rate: None,
-            success_rate: None,
-            satisfaction_rate: None,
-            ..self.clone()
-        }
-    }
-
-    /// Adds another row's counts.
-    pub fn add_counts(&mut self, o: &Self) {
-        self.patrol_visits += o.patrol_visits;
-        self.legal_education_sessions += o.legal_education_sessions;
-        self.legal_education_audience += o.legal_education_audience;
-        self.disputes += o.disputes;
-        self.resolved += o.resolved;
-        self.resolved_on_time += o.resolved_on_time;
-        self.agreement += o.agreement;
-        self.evaluated += o.evaluated;
-        self.satisfied += o.satisfied;
-        self.overdue += o.overdue;
-    }
 }
 
 /// A catalogue area (from `areas`): id, level, name.

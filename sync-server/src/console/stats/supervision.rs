@@ -23,7 +23,7 @@ use crate::storage::{SqliteStorage, StorageError};
 /// How far ahead "due soon" looks.
 pub const HORIZON_MS: i64 = 24 * 3600 * 1000;
 /// The most case rows shown per assignee (the counts still count every case).
-pub const MAX_CASES_PER_ASSIGNEE: usize = 200;
+pub const MAX_CASES_PER_ASSIGNEE: usize = 50;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SupervisedCase {
