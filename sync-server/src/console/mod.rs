@@ -18,6 +18,7 @@ mod index_tests;
 pub mod schema;
 pub mod session;
 pub mod store;
+pub mod stream;
 
 use axum::Router;
 
