@@ -209,7 +209,12 @@ fn make(
     let mut rng = Rng::new(a.seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let g = grid((i % u64::from(a.grids)) as u32, a.townships);
     let every = (a.records / a.disputes.max(1)).max(1);
-    let dispute = i % every == 0 && i / every < a.disputes;
+    // Records come in blocks of one per grid: every `every`-th block is disputes, so every grid
+    // (and township) holds its share; `n` numbers the disputes.
+    let grids = u64::from(a.grids);
+    let block = i / grids;
+    let n = (block / every) * grids + i % grids;
+    let dispute = block.is_multiple_of(every) && n < a.disputes;
     // Spread over the last year, oldest first.
     let at = now
         .plus_millis(-(((a.records - i) * 31_536_000_000 / a.records.max(1)) as i64) - 86_400_000);
@@ -221,7 +226,7 @@ fn make(
     };
     let id = *rec.meta.id.as_uuid().as_bytes();
     let mut doc = AutoCommit::new().with_actor(d.actor.clone());
-    let plan = PLANS[((i / every) % PLANS.len() as u64) as usize];
+    let plan = PLANS[(n % PLANS.len() as u64) as usize];
     let mut t = at;
     if let RecordBody::Dispute(x) = &mut rec.body {
         for &action in plan {
@@ -237,14 +242,14 @@ fn make(
         changes: vec![wire::Change(doc.save_nocompress())],
     };
     let resolved = plan.last() == Some(&A::Resolve);
-    if !(resolved && (i / every) % FOLLOW_UP_EVERY == 0) {
+    if !(resolved && (n / PLANS.len() as u64).is_multiple_of(FOLLOW_UP_EVERY)) {
         return (first, None);
     }
     let before = doc.get_heads();
     let old = rec.clone();
     if let RecordBody::Dispute(x) = &mut rec.body {
         // Half of the followed-up disputes are evaluated too; the others wait in `follow_up`.
-        let evaluated = (i / every) % (2 * FOLLOW_UP_EVERY) == 0;
+        let evaluated = (n / PLANS.len() as u64).is_multiple_of(2 * FOLLOW_UP_EVERY);
         let actions: &[A] = if evaluated {
             &[A::FollowUp, A::Evaluate]
         } else {
