@@ -205,15 +205,50 @@ pub fn index_record(conn: &Connection, rowid: i64, record: &Record) -> Result<()
         _ => DeadlineTable::default(),
     };
     write_row(conn, rowid, &IndexRow::of(record, &deadlines))?;
-    conn.prepare_cached("DELETE FROM console_fts WHERE rowid = ?1")?
-        .execute([rowid])?;
     let tokens = format!(
         "{} {}",
         index_tokens(&record.search_text()),
         area_tokens(record.meta.grid_id.as_str())
     );
-    conn.prepare_cached("INSERT INTO console_fts (rowid, tokens) VALUES (?1, ?2)")?
-        .execute(params![rowid, tokens])?;
+    pending_table(conn)?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO temp.console_fts_pending (rowid, tokens) VALUES (?1, ?2)",
+    )?
+    .execute(params![rowid, tokens])?;
+    Ok(())
+}
+
+/// The full-text entries [`index_record`] staged in this transaction: a plain table of the
+/// connection's own (temporary) database. FTS5 writes its pending terms to disk at the end of
+/// every savepoint, and a push releases one savepoint per record, so writing `console_fts` there
+/// would flush (and later merge) one index segment per record; staged rows follow their
+/// savepoint (a refused record's roll back with it) and go into `console_fts` once, in
+/// [`flush_fts`], just before the transaction commits.
+fn pending_table(conn: &Connection) -> Result<(), StorageError> {
+    conn.prepare_cached(
+        "CREATE TEMP TABLE IF NOT EXISTS console_fts_pending (
+             rowid INTEGER PRIMARY KEY, tokens TEXT NOT NULL)",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
+/// Moves the staged full-text entries into `console_fts` (each replacing the record's entry).
+/// Every transaction that indexes records calls it last, before it commits; entries left staged
+/// by a transaction that did not would go in with the connection's next flush.
+pub fn flush_fts(conn: &Connection) -> Result<(), StorageError> {
+    pending_table(conn)?;
+    conn.prepare_cached(
+        "DELETE FROM console_fts WHERE rowid IN (SELECT rowid FROM temp.console_fts_pending)",
+    )?
+    .execute([])?;
+    conn.prepare_cached(
+        "INSERT INTO console_fts (rowid, tokens)
+         SELECT rowid, tokens FROM temp.console_fts_pending ORDER BY rowid",
+    )?
+    .execute([])?;
+    conn.prepare_cached("DELETE FROM temp.console_fts_pending")?
+        .execute([])?;
     Ok(())
 }
 
@@ -371,6 +406,7 @@ fn backfill_batch(
             n += 1;
         }
     }
+    flush_fts(&tx)?;
     tx.commit()?;
     Ok((n, last))
 }

@@ -52,7 +52,6 @@ CREATE TABLE console_records (
     satisfaction  TEXT,
     parties       INTEGER
 ) STRICT;
-CREATE INDEX console_records_kind_grid ON console_records (kind, grid_id, occurred_at);
 
 CREATE VIRTUAL TABLE console_fts USING fts5 (
     tokens, content = '', contentless_delete = 1, tokenize = 'ascii'

@@ -120,6 +120,10 @@ fn open_connection(path: &Path) -> Result<Connection, StorageError> {
     // device marks acknowledged records synced and would not send them again. One fsync per
     // transaction, and a push batch is one transaction.
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Statement journals (a push keeps one per record's savepoint: every page the record touches
+    // is copied there first) and the console's staged full-text entries are transient: in memory
+    // they cost no file writes. Their size is bounded by one push batch.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     // The query planner stability guarantee: without it SQLite marked some cached statements
     // (the record update, the tail read) to be compiled again at every new binding (see
     // docs/benchmarks.md, W1 edit phase; the device store does the same).

@@ -109,6 +109,8 @@ pub fn push_batch(
         savepoint(&tx, "RELEASE record")?;
         results.push(PushResult { record_id, outcome });
     }
+    // The accepted records' full-text entries, staged per record, go into the index at once.
+    crate::console::index::flush_fts(&tx)?;
     tx.commit()?;
     Ok(PushBatch { results, logged })
 }
