@@ -956,3 +956,28 @@ fn child_rows_add_up_to_the_parent() {
         })
         .unwrap();
 }
+
+#[tokio::test]
+async fn supervision_counts_every_case_but_lists_fifty_per_assignee() {
+    let e = env();
+    add_user(&e.db, "zhao", Role::Dispatcher, ZD);
+    let recs: Vec<Rec> = (0..51)
+        .map(|i| Rec {
+            due_at: Some(NOW - i64::from(i + 1) * 1000),
+            assignee_user: Some("li.lawyer"),
+            ..dispute(&g("01"), "in_progress", "family")
+        })
+        .collect();
+    insert_all(&e.db, &recs);
+    let cookie = sign_in(&e.app, "zhao").await;
+    let v = get_ok(&e.app, &cookie, "/v1/console/supervision").await;
+    let li = &v["units"][0]["assignees"][0];
+    assert_eq!(
+        (li["total"].as_u64(), li["overdue"].as_u64()),
+        (Some(51), Some(51))
+    );
+    assert_eq!(li["truncated"], true);
+    let cases = li["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 50);
+    assert_eq!(cases[0]["due_at"], NOW - 51_000, "the most overdue first");
+}

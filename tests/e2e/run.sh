@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# GridMate end-to-end run: builds the UI, the desktop app (debug, custom protocol), the server and
-# the CLI; starts Xvfb and tauri-driver (which starts WebKitWebDriver); runs the E2E crate
+# GridMate end-to-end run: builds the UI, the desktop app (debug, custom protocol), the console,
+# the server and the CLI; starts Xvfb and tauri-driver (which starts WebKitWebDriver) and
+# chromedriver (headless Chromium, for the console); runs the E2E crate
 # (tests/e2e, outside the main workspace); stops what it started, by PID; exits with the tests'
 # status. Idempotent: re-running rebuilds only what changed.
 #
@@ -48,6 +49,12 @@ if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
       tauri=(npx --yes @tauri-apps/cli@2.12)
     fi
     TAURI_APP_PATH=../src-tauri "${tauri[@]}" build --debug --no-bundle
+  )
+  # The command-centre console, which the server serves from console/dist.
+  (
+    cd console
+    [ package-lock.json -ot node_modules/.package-lock.json ] || npm ci --no-audit --no-fund
+    npm run build
   )
   cargo build -p gridmate-server -p gridmate-core
 fi

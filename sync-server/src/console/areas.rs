@@ -145,6 +145,15 @@ fn build(
         .collect()
 }
 
+/// Whether two scopes share a county: an area id's first segment is its county
+/// (`jingkou-zhengdonglu-03` lies in `jingkou`).
+fn same_county(a: &crate::scope::Scope, b: &crate::scope::Scope) -> bool {
+    let county =
+        |g: &gridmate_domain::GridId| g.as_str().split('-').next().unwrap_or("").to_owned();
+    let theirs: std::collections::BTreeSet<String> = a.areas().map(county).collect();
+    b.areas().any(|g| theirs.contains(&county(g)))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -190,13 +199,4 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].children[0].children[0].id, "jingkou-zhengdonglu-01");
     }
-}
-
-/// Whether two scopes share a county: an area id's first segment is its county
-/// (`jingkou-zhengdonglu-03` lies in `jingkou`).
-fn same_county(a: &crate::scope::Scope, b: &crate::scope::Scope) -> bool {
-    let county =
-        |g: &gridmate_domain::GridId| g.as_str().split('-').next().unwrap_or("").to_owned();
-    let theirs: std::collections::BTreeSet<String> = a.areas().map(county).collect();
-    b.areas().any(|g| theirs.contains(&county(g)))
 }

@@ -1,7 +1,7 @@
 //! The case list's filters: parsed from a query string ([`CaseFilter::from_query`]) and turned
 //! into one SQL statement over `console_records` ([`Query`]), shared by the list
 //! (`GET /v1/console/cases`) and the exports, which stream every matching row in the list's
-//! order ([`for_each_case`]).
+//! order ([`for_each_case`], `stream.rs`).
 //!
 //! Invariants:
 //! - The user's scope is always part of the WHERE clause, ANDed with everything else: an area
@@ -30,6 +30,11 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// Longest search text, in characters.
 pub const MAX_Q_CHARS: usize = 100;
+/// The index every list and export query walks: `(kind, deleted, grid_id)` then the sort keys
+/// and the most used filters, so a township's range is one index range and counting and sorting
+/// it rarely reads the table (migration `CASES_MIGRATION`). Named in the statement: without
+/// statistics the planner could prefer an index that walks the whole county in order.
+pub const LIST_INDEX: &str = "console_records_list";
 /// Scopes with more entries than this are not narrowed inside the full-text index.
 const MAX_SCOPE_TOKENS: usize = 16;
 /// Highest page number (keeps the offset far from overflow).
@@ -254,12 +259,13 @@ pub struct CaseRow {
 }
 
 /// The columns [`CaseRow::read`] reads, in order (`c` is `console_records`).
-const COLUMNS: &str = "c.record_id, c.kind, c.grid_id, c.title, c.status, c.category, c.risk,
+pub(super) const COLUMNS: &str =
+    "c.record_id, c.kind, c.grid_id, c.title, c.status, c.category, c.risk,
     c.source, c.occurred_at, c.updated_at, c.due_at, c.supervised, c.assignee_user,
     c.assignee_unit, c.created_by";
 
 impl CaseRow {
-    fn read(r: &Row<'_>, now: i64) -> rusqlite::Result<Self> {
+    pub(super) fn read(r: &Row<'_>, now: i64) -> rusqlite::Result<Self> {
         let id: Vec<u8> = r.get(0)?;
         let id = <[u8; 16]>::try_from(id.as_slice())
             .map(|b| uuid::Uuid::from_bytes(b).to_string())
@@ -407,10 +413,9 @@ impl Builder {
     }
 }
 
-/// ORDER BY of a sort key; the rowid breaks ties in the same direction. Risk and status sort in
-/// their vocabulary's order (low to critical; the workflow's order), not alphabetically.
-fn order_by(key: SortKey, descending: bool) -> String {
-    let dir = if descending { "DESC" } else { "ASC" };
+/// The SQL expression a sort key orders by. Risk and status sort in their vocabulary's order
+/// (low to critical; the workflow's order), not alphabetically.
+pub fn sort_expr(key: SortKey) -> String {
     let rank = |column: &str, values: &[&str]| {
         let whens: String = values
             .iter()
@@ -419,7 +424,7 @@ fn order_by(key: SortKey, descending: bool) -> String {
             .collect();
         format!("CASE {column}{whens} END")
     };
-    let expr = match key {
+    match key {
         SortKey::OccurredAt => "c.occurred_at".to_owned(),
         SortKey::UpdatedAt => "c.updated_at".to_owned(),
         SortKey::DueAt => "c.due_at".to_owned(),
@@ -437,14 +442,14 @@ fn order_by(key: SortKey, descending: bool) -> String {
                 .map(|s| s.as_str())
                 .collect::<Vec<_>>(),
         ),
-    };
-    // A case without a due time comes after those with one, whichever the direction.
-    let nulls = if key == SortKey::DueAt {
-        " NULLS LAST"
-    } else {
-        ""
-    };
-    format!("{expr} {dir}{nulls}, c.record_rowid {dir}")
+    }
+}
+
+/// ORDER BY of a sort key: a row without a value (no due time) comes last whichever the
+/// direction; the rowid breaks ties in the same direction.
+fn order_by(key: SortKey, descending: bool) -> String {
+    let dir = if descending { "DESC" } else { "ASC" };
+    format!("{} {dir} NULLS LAST, c.record_rowid {dir}", sort_expr(key))
 }
 
 /// One page of the list and the number of matching cases.
@@ -465,14 +470,19 @@ pub fn list_page(
     let q = Query::build(scope, filter);
     let total: i64 = conn
         .prepare_cached(&format!(
-            "SELECT count(*) FROM console_records c WHERE {}",
+            "SELECT count(*) FROM console_records c INDEXED BY {LIST_INDEX} WHERE {}",
             q.where_sql
         ))?
         .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?;
     let offset = i64::from(filter.page - 1) * i64::from(filter.page_size);
+    // The page's rowids first, from the covering index alone when the filters allow; then only
+    // those rows are read whole.
     let sql = format!(
-        "SELECT {COLUMNS} FROM console_records c WHERE {} ORDER BY {} LIMIT {} OFFSET {offset}",
-        q.where_sql, q.order_sql, filter.page_size
+        "SELECT {COLUMNS} FROM console_records c WHERE c.record_rowid IN (
+             SELECT c.record_rowid FROM console_records c INDEXED BY {LIST_INDEX}
+             WHERE {} ORDER BY {} LIMIT {} OFFSET {offset})
+         ORDER BY {}",
+        q.where_sql, q.order_sql, filter.page_size, q.order_sql
     );
     let now = filter.now.millis();
     let items = conn
@@ -487,32 +497,7 @@ pub fn list_page(
     })
 }
 
-/// Calls `f` with every case `filter` matches within `scope`, in the list's order, ignoring the
-/// page: one statement stepped row by row, so memory stays constant whatever the count. Stops at
-/// the first error `f` returns. Returns how many rows were passed.
-pub fn for_each_case<E: From<StorageError>>(
-    conn: &Connection,
-    scope: &Scope,
-    filter: &CaseFilter,
-    mut f: impl FnMut(CaseRow) -> Result<(), E>,
-) -> Result<u64, E> {
-    let q = Query::build(scope, filter);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM console_records c WHERE {} ORDER BY {}",
-        q.where_sql, q.order_sql
-    );
-    let now = filter.now.millis();
-    let mut stmt = conn.prepare(&sql).map_err(StorageError::from)?;
-    let mut rows = stmt
-        .query(params_from_iter(q.params.iter()))
-        .map_err(StorageError::from)?;
-    let mut n = 0;
-    while let Some(r) = rows.next().map_err(StorageError::from)? {
-        f(CaseRow::read(r, now).map_err(StorageError::from)?)?;
-        n += 1;
-    }
-    Ok(n)
-}
+pub use super::stream::for_each_case;
 
 #[cfg(test)]
 mod tests {

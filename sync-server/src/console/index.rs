@@ -18,6 +18,7 @@
 //!   starts without one long writer lock.
 
 use gridmate_domain::document::read_record;
+use gridmate_domain::privacy::{mask_id_number, mask_name, mask_phone};
 use gridmate_domain::search::{area_tokens, index_tokens};
 use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::workflow::{DisputeState, Verdict, derive};
@@ -32,6 +33,8 @@ use crate::sync::push::load_record_doc;
 const BACKFILL_BATCH: i64 = 500;
 /// The `console_settings` key of the deadline table (JSON).
 const DEADLINES_KEY: &str = "deadlines";
+/// Present while every dispute is owed a new index row (the deadline table changed).
+const REINDEX_KEY: &str = "reindex";
 
 /// One `console_records` row, without its rowid.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,13 +96,66 @@ impl IndexRow {
             occurred_at: record.body.occurred_at().millis(),
             updated_at: record.meta.updated_at.millis(),
             deleted: record.meta.deleted_at.is_some(),
-            title: record.display_title(),
+            title: scrubbed_title(record),
             lat: location.map(|l| l.lat),
             lon: location.map(|l| l.lon),
             audience,
             dispute,
         }
     }
+}
+
+/// A masking function of `gridmate_domain::privacy`.
+type Mask = fn(&str) -> String;
+
+/// `Record::display_title`, with anything in it that looks like personal data masked: a
+/// dispute's summary is free text and may name a party, so each party's name, phone and ID
+/// number is masked wherever it appears, and so is any run of seven or more digits.
+fn scrubbed_title(record: &Record) -> String {
+    let mut title = record.display_title();
+    if let RecordBody::Dispute(d) = &record.body {
+        for p in &d.parties {
+            let fields: [(Option<&str>, Mask); 3] = [
+                (p.name.as_deref(), mask_name),
+                (p.phone.as_deref(), mask_phone),
+                (p.id_number.as_deref(), mask_id_number),
+            ];
+            for (value, mask) in fields {
+                if let Some(v) = value.map(str::trim).filter(|v| v.chars().count() >= 2) {
+                    title = title.replace(v, &mask(v));
+                }
+            }
+        }
+    }
+    mask_digit_runs(&title)
+}
+
+/// Masks every run of 7+ digits (an ID number's trailing `X` included) whole or as a phone.
+fn mask_digit_runs(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 7 {
+            out.push_str(&if run.len() == 11 {
+                mask_phone(run)
+            } else {
+                mask_id_number(run)
+            });
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() || (matches!(c, 'X' | 'x') && !run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn dispute_columns(d: &gridmate_domain::Dispute, deadlines: &DeadlineTable) -> DisputeColumns {
@@ -235,21 +291,18 @@ pub fn stored_deadlines(conn: &Connection) -> Result<DeadlineTable, StorageError
 pub fn prepare(db: &SqliteStorage, deadlines: &DeadlineTable) -> Result<usize, StorageError> {
     let json = serde_json::to_string(deadlines)
         .map_err(|e| StorageError::Corrupt(format!("deadline table: {e}")))?;
+    // The re-index of every dispute is owed from the moment the new table is stored until it
+    // has finished: a start interrupted half-way finishes it on the next start.
     let changed = db.write(|c| {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let old: Option<String> = tx
-            .query_row(
-                "SELECT value FROM console_settings WHERE key = ?1",
-                [DEADLINES_KEY],
-                |r| r.get(0),
-            )
-            .optional()?;
-        tx.execute(
-            "INSERT OR REPLACE INTO console_settings (key, value) VALUES (?1, ?2)",
-            params![DEADLINES_KEY, json],
-        )?;
+        let old = setting(&tx, DEADLINES_KEY)?;
+        let owed = setting(&tx, REINDEX_KEY)?.is_some() || old.is_some_and(|o| o != json);
+        put_setting(&tx, DEADLINES_KEY, &json)?;
+        if owed {
+            put_setting(&tx, REINDEX_KEY, "disputes")?;
+        }
         tx.commit()?;
-        Ok(old.is_some_and(|o| o != json))
+        Ok(owed)
     })?;
     let mut done = 0;
     let mut after = 0;
@@ -261,10 +314,33 @@ pub fn prepare(db: &SqliteStorage, deadlines: &DeadlineTable) -> Result<usize, S
             None => break,
         }
     }
+    if changed {
+        db.write(|c| {
+            c.execute("DELETE FROM console_settings WHERE key = ?1", [REINDEX_KEY])?;
+            Ok(())
+        })?;
+    }
     if done > 0 {
         tracing::info!(records = done, "console index backfilled");
     }
     Ok(done)
+}
+
+fn setting(c: &Connection, key: &str) -> Result<Option<String>, StorageError> {
+    Ok(c.query_row(
+        "SELECT value FROM console_settings WHERE key = ?1",
+        [key],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
+fn put_setting(c: &Connection, key: &str, value: &str) -> Result<(), StorageError> {
+    c.execute(
+        "INSERT OR REPLACE INTO console_settings (key, value) VALUES (?1, ?2)",
+        params![key, value],
+    )?;
+    Ok(())
 }
 
 /// Indexes one batch of records after rowid `after` that need it; returns how many, and the
@@ -319,4 +395,48 @@ fn current_record(
     read_record(&doc)
         .map(Some)
         .map_err(|e| StorageError::Corrupt(format!("stored record unreadable: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_never_carries_a_party_s_personal_data() {
+        let mut rng = gridmate_domain::fixtures::Rng::new(5);
+        let grid = gridmate_domain::GridId::parse("jingkou-zhengdonglu-03").unwrap();
+        let mut record = loop {
+            let at = gridmate_domain::Timestamp::from_millis(1_800_000_000_000).unwrap();
+            let r = gridmate_domain::fixtures::record(&mut rng, grid.clone(), at, "wang.wei");
+            if matches!(r.body, RecordBody::Dispute(_)) {
+                break r;
+            }
+        };
+        if let RecordBody::Dispute(d) = &mut record.body {
+            d.parties[0].name = Some("欧阳修文".into());
+            d.parties[0].phone = Some("13912345678".into());
+            d.summary = "欧阳修文来电13912345678反映漏水".into();
+        }
+        let row = IndexRow::of(&record, &DeadlineTable::default());
+        assert!(!row.title.contains("欧阳修文") && !row.title.contains("13912345678"));
+        assert!(
+            row.title.contains("欧***") && row.title.contains("漏水"),
+            "{}",
+            row.title
+        );
+    }
+
+    #[test]
+    fn digit_runs_that_may_be_personal_are_masked() {
+        assert_eq!(
+            mask_digit_runs("电话13812345678联系"),
+            "电话138****5678联系"
+        );
+        assert_eq!(
+            mask_digit_runs("身份证11010519491231002X"),
+            "身份证1101**********002X"
+        );
+        assert_eq!(mask_digit_runs("赔偿800元，3号楼"), "赔偿800元，3号楼");
+        assert_eq!(mask_digit_runs("X号楼"), "X号楼");
+    }
 }

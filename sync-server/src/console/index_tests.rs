@@ -246,4 +246,15 @@ fn the_backfill_indexes_records_accepted_before_the_index() {
         .steps
         .retain(|s| s.status != gridmate_domain::DisputeStatus::Assigned);
     assert_eq!(prepare(&db, &tight).unwrap(), 1);
+    assert_eq!(prepare(&db, &tight).unwrap(), 0, "once done, not again");
+    // A re-index interrupted by a crash is finished at the next start.
+    db.write(|c| {
+        c.execute_batch(
+            "INSERT INTO console_settings (key, value) VALUES ('reindex', 'disputes')",
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(prepare(&db, &tight).unwrap(), 1);
+    assert_eq!(prepare(&db, &tight).unwrap(), 0);
 }

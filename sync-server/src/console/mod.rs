@@ -24,6 +24,7 @@ pub mod schema;
 pub mod session;
 pub mod stats;
 pub mod store;
+pub mod stream;
 pub mod tiles;
 pub mod ui;
 

@@ -69,19 +69,17 @@ CREATE TABLE console_audit (
 CREATE INDEX console_audit_at ON console_audit (at);
 "#;
 
-/// The case list's indexes and the settings the console index derives with (`console::index`):
+/// The case list's index and the settings the console index derives with (`console::index`):
 /// `console_settings` holds the deadline table the server runs with (key `deadlines`, JSON), so
-/// the push path derives `due_at` inside its own transaction. The township range of a scope is
-/// served by `console_records_kind_grid`; wider scopes walk these in sort order.
+/// the push path derives `due_at` inside its own transaction. `console_records_list` serves every
+/// list and export query (`console::filter::LIST_INDEX`): a scope's range of grids within a kind,
+/// with the sort keys and the common filters in the index, so counting and sorting a township's
+/// cases reads the index, not the table.
 pub const CASES_MIGRATION: &str = r#"
 CREATE TABLE console_settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
-CREATE INDEX console_records_kind_occurred ON console_records (kind, occurred_at);
-CREATE INDEX console_records_kind_due ON console_records (kind, due_at) WHERE due_at IS NOT NULL;
-CREATE INDEX console_records_assignee_user ON console_records (assignee_user)
-    WHERE assignee_user IS NOT NULL;
-CREATE INDEX console_records_assignee_unit ON console_records (assignee_unit)
-    WHERE assignee_unit IS NOT NULL;
+CREATE INDEX console_records_list ON console_records
+    (kind, deleted, grid_id, occurred_at, updated_at, due_at, status, risk);
 "#;

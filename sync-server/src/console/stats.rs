@@ -34,7 +34,8 @@ CREATE INDEX console_stats_education ON console_records (occurred_at, grid_id, a
 CREATE INDEX console_stats_disputes ON console_records
     (occurred_at, grid_id, status, category, on_time, outcome, satisfaction, due_at)
     WHERE kind = 'dispute' AND deleted = 0;
-CREATE INDEX console_supervision ON console_records (due_at, grid_id)
+CREATE INDEX console_supervision ON console_records
+    (due_at, grid_id, assignee_unit, assignee_user, status, kind, deleted)
     WHERE kind = 'dispute' AND deleted = 0 AND due_at IS NOT NULL
       AND status NOT IN ('closed', 'evaluated', 'not_accepted');
 CREATE INDEX console_map ON console_records (grid_id, occurred_at)
@@ -224,5 +225,42 @@ fn answer(
         overdue_filter: overdue(&base),
         filter: base,
         children: child_rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Every scan reads its index only (no table row per entry): the W5 figure depends on it.
+    #[test]
+    fn the_scans_read_covering_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::storage::SqliteStorage::open(dir.path()).unwrap();
+        let scope = crate::scope::Scope::parse_list("jingkou").unwrap();
+        let (pred, _) = scope.sql_predicate("grid_id", 3);
+        let scans = [
+            figures::visits_sql(&pred),
+            figures::education_sql(&pred),
+            figures::disputes_sql(&pred),
+            supervision::scan_sql(&scope.sql_predicate("grid_id", 2).0),
+        ];
+        db.read(|c| {
+            for sql in scans {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let mut rows = stmt.raw_query();
+                let mut plan = Vec::new();
+                while let Some(r) = rows.next()? {
+                    plan.push(r.get::<_, String>(3)?);
+                }
+                assert!(
+                    plan.iter().any(|p| p.contains("USING COVERING INDEX")),
+                    "{sql}\n{plan:?}"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
     }
 }

@@ -305,7 +305,26 @@ async fn run(cli: Cli) -> Result<()> {
                     ),
                 ));
             }
-            print_table("W5 command centre (township dispatcher)", &rows);
+            for e in &s.exports {
+                rows.push((
+                    format!(
+                        "XLSX export{}",
+                        if e.query.is_empty() {
+                            " (all)".to_owned()
+                        } else {
+                            format!(" {}", e.query)
+                        }
+                    ),
+                    format!(
+                        "{} rows, {:.1} MB in {:.2} s; server peak RSS {:.1} MB",
+                        e.rows,
+                        e.bytes as f64 / 1e6,
+                        e.seconds,
+                        e.server_peak_rss_mb
+                    ),
+                ));
+            }
+            print_table("W5 command centre (township and county dispatchers)", &rows);
             println!("  load after: {}", s.loadavg_after);
         }
         Cmd::W2 {

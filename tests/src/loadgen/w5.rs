@@ -78,6 +78,7 @@ pub struct W5Summary {
     pub populate_rec_per_s: f64,
     pub disk_mb: f64,
     pub measures: Vec<Measure>,
+    pub exports: Vec<ExportMeasure>,
     pub loadavg_after: String,
 }
 
@@ -86,6 +87,9 @@ pub struct Probe {
     pub name: &'static str,
     pub paths: Vec<String>,
 }
+
+/// The county every township lies in (`w5-tNN`).
+const COUNTY: &str = "w5";
 
 fn township(t: u32) -> String {
     format!("w5-t{t:02}")
@@ -205,7 +209,12 @@ fn make(
     let mut rng = Rng::new(a.seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let g = grid((i % u64::from(a.grids)) as u32, a.townships);
     let every = (a.records / a.disputes.max(1)).max(1);
-    let dispute = i % every == 0 && i / every < a.disputes;
+    // Records come in blocks of one per grid: every `every`-th block is disputes, so every grid
+    // (and township) holds its share; `n` numbers the disputes.
+    let grids = u64::from(a.grids);
+    let block = i / grids;
+    let n = (block / every) * grids + i % grids;
+    let dispute = block.is_multiple_of(every) && n < a.disputes;
     // Spread over the last year, oldest first.
     let at = now
         .plus_millis(-(((a.records - i) * 31_536_000_000 / a.records.max(1)) as i64) - 86_400_000);
@@ -217,7 +226,7 @@ fn make(
     };
     let id = *rec.meta.id.as_uuid().as_bytes();
     let mut doc = AutoCommit::new().with_actor(d.actor.clone());
-    let plan = PLANS[((i / every) % PLANS.len() as u64) as usize];
+    let plan = PLANS[(n % PLANS.len() as u64) as usize];
     let mut t = at;
     if let RecordBody::Dispute(x) = &mut rec.body {
         for &action in plan {
@@ -233,14 +242,14 @@ fn make(
         changes: vec![wire::Change(doc.save_nocompress())],
     };
     let resolved = plan.last() == Some(&A::Resolve);
-    if !(resolved && (i / every) % FOLLOW_UP_EVERY == 0) {
+    if !(resolved && (n / PLANS.len() as u64).is_multiple_of(FOLLOW_UP_EVERY)) {
         return (first, None);
     }
     let before = doc.get_heads();
     let old = rec.clone();
     if let RecordBody::Dispute(x) = &mut rec.body {
         // Half of the followed-up disputes are evaluated too; the others wait in `follow_up`.
-        let evaluated = (i / every) % (2 * FOLLOW_UP_EVERY) == 0;
+        let evaluated = (n / PLANS.len() as u64).is_multiple_of(2 * FOLLOW_UP_EVERY);
         let actions: &[A] = if evaluated {
             &[A::FollowUp, A::Evaluate]
         } else {
@@ -456,13 +465,15 @@ async fn measure(c: &Console, p: &Probe, n: u32) -> Result<Measure> {
         let got = c.get(path).await;
         rtt.push(t.elapsed().as_secs_f64() * 1e3);
         ensure!(got.status == 200, "{path}: {} {}", got.status, got.body);
+        // Without a `Server-Timing` header the round trip on 127.0.0.1 stands for the server's
+        // time (an upper bound of it).
         let timing = got
             .headers
             .get("server-timing")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("db;dur="))
             .and_then(|v| v.parse::<f64>().ok())
-            .context("a Server-Timing header")?;
+            .unwrap_or(*rtt.last().unwrap_or(&0.0));
         server.push(timing);
         if total.is_none() {
             total = got.body["total"].as_i64();
@@ -487,6 +498,7 @@ pub async fn run(a: &W5Args) -> Result<W5Summary> {
         users.push((format!("w5.d{t:02}"), "dispatcher".into(), township(t)));
         users.push((format!("w5.w{t:02}"), "grid_worker".into(), township(t)));
     }
+    users.push(("w5.county".into(), "dispatcher".into(), COUNTY.into()));
     server.add_users(&users, 4)?;
     let http = http_client()?;
     let mut accounts = Vec::new();
@@ -552,6 +564,11 @@ pub async fn run(a: &W5Args) -> Result<W5Summary> {
         measure(&c, p, p.paths.len() as u32).await?;
         measures.push(measure(&c, p, a.requests).await?);
     }
+    let county = Console::sign_in(&server.url, "w5.county").await;
+    let stats = stats_probe(now);
+    measure(&county, &stats, 1).await?;
+    measures.push(measure(&county, &stats, a.requests.clamp(1, 20)).await?);
+    let exports = export_measures(&server, &county).await?;
     Ok(W5Summary {
         records,
         disputes,
@@ -563,8 +580,57 @@ pub async fn run(a: &W5Args) -> Result<W5Summary> {
         populate_rec_per_s: records as f64 / populate_s,
         disk_mb: server.disk_bytes() as f64 / 1e6,
         measures,
+        exports,
         loadavg_after: loadavg(),
     })
+}
+
+/// The county's statistics for the last quarter, as the county centre's dispatcher.
+pub fn stats_probe(now: Timestamp) -> Probe {
+    let quarter = now.plus_millis(-91 * 86_400_000).millis();
+    Probe {
+        name: "county statistics, one quarter",
+        paths: vec![format!(
+            "/v1/console/stats?from={quarter}&to={}",
+            now.millis()
+        )],
+    }
+}
+
+/// One XLSX export of the county's case list: rows, bytes, time and the server's peak RSS.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportMeasure {
+    pub query: String,
+    pub rows: i64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub server_peak_rss_mb: f64,
+}
+
+/// The county's disputes exported whole and a small slice of them, each after the server's peak
+/// RSS is reset: streaming in constant memory shows as the same peak for both.
+async fn export_measures(server: &ServerProc, c: &Console) -> Result<Vec<ExportMeasure>> {
+    let mut out = Vec::new();
+    for query in ["?status=closed&risk=low", ""] {
+        let rows = c.get(&format!("/v1/console/cases{query}")).await.body["total"]
+            .as_i64()
+            .context("a total")?;
+        server.reset_peak_rss();
+        let t = Instant::now();
+        let (status, _, bytes) = c
+            .get_bytes(&format!("/v1/console/export.xlsx{query}"))
+            .await;
+        let seconds = t.elapsed().as_secs_f64();
+        ensure!(status == 200, "export{query}: {status}");
+        out.push(ExportMeasure {
+            query: query.to_owned(),
+            rows,
+            bytes: bytes.len() as u64,
+            seconds,
+            server_peak_rss_mb: server.stats().peak_rss_mb,
+        });
+    }
+    Ok(out)
 }
 
 /// Disputes by status, read from the server's own file (read-only).

@@ -12,7 +12,8 @@ use axum::routing::get;
 
 use super::{ExportError, ExportFormat, ExportRow, export_response, shanghai_minutes};
 use crate::console::auth::ConsoleUser;
-use crate::console::filter::{CaseFilter, CaseRow, for_each_case};
+use crate::console::filter::{CaseFilter, CaseRow};
+use crate::console::stream::for_each_case;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::StorageError;

@@ -84,19 +84,51 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The patrol-visit scan; `?1`, `?2` the period, `pred` the scope predicate.
+pub(super) fn visits_sql(pred: &str) -> String {
+    format!(
+        "SELECT grid_id, created_by, count(*) FROM console_records INDEXED BY console_stats_visits
+          WHERE kind = 'patrol_visit' AND deleted = 0
+            AND occurred_at >= ?1 AND occurred_at < ?2 AND {pred}
+          GROUP BY grid_id, created_by"
+    )
+}
+
+/// The legal-education scan.
+pub(super) fn education_sql(pred: &str) -> String {
+    format!(
+        "SELECT grid_id, count(*), total(max(coalesce(audience, 0), 0))
+           FROM console_records INDEXED BY console_stats_education
+          WHERE kind = 'legal_education' AND deleted = 0
+            AND occurred_at >= ?1 AND occurred_at < ?2 AND {pred}
+          GROUP BY grid_id"
+    )
+}
+
+/// The dispute scan; `?3` is now.
+pub(super) fn disputes_sql(pred: &str) -> String {
+    format!(
+        "SELECT grid_id, status, category, count(*),
+                count(*) FILTER (WHERE on_time = 1),
+                count(*) FILTER (WHERE outcome = 'agreement'),
+                count(*) FILTER (WHERE satisfaction IS NOT NULL),
+                count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically_satisfied')),
+                count(*) FILTER (WHERE due_at < ?3
+                                   AND status NOT IN ('closed', 'evaluated', 'not_accepted'))
+           FROM console_records INDEXED BY console_stats_disputes
+          WHERE kind = 'dispute' AND deleted = 0
+            AND occurred_at >= ?1 AND occurred_at < ?2 AND {pred}
+          GROUP BY grid_id, status, category"
+    )
+}
+
 fn visits(
     c: &Connection,
     areas: &Scope,
     period: Period,
 ) -> Result<Vec<(String, String, u64)>, StorageError> {
     let (pred, values) = bind(period, &[], areas);
-    let sql = format!(
-        "SELECT grid_id, created_by, count(*) FROM console_records INDEXED BY console_stats_visits
-          WHERE kind = 'patrol_visit' AND deleted = 0
-            AND occurred_at >= ?1 AND occurred_at < ?2 AND {pred}
-          GROUP BY grid_id, created_by"
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
+    let mut stmt = c.prepare_cached(&visits_sql(&pred))?;
     let rows = stmt.query_map(params_from_iter(values), |r| {
         Ok((r.get(0)?, r.get(1)?, to_u64(r.get(2)?)))
     })?;
@@ -109,14 +141,7 @@ fn education(
     period: Period,
 ) -> Result<Vec<(String, u64, u64)>, StorageError> {
     let (pred, values) = bind(period, &[], areas);
-    let sql = format!(
-        "SELECT grid_id, count(*), total(max(coalesce(audience, 0), 0))
-           FROM console_records INDEXED BY console_stats_education
-          WHERE kind = 'legal_education' AND deleted = 0
-            AND occurred_at >= ?1 AND occurred_at < ?2 AND {pred}
-          GROUP BY grid_id"
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
+    let mut stmt = c.prepare_cached(&education_sql(&pred))?;
     let rows = stmt.query_map(params_from_iter(values), |r| {
         // total() is a float; audiences are small integers, so the sum is exact.
         let audience: f64 = r.get(2)?;
@@ -133,20 +158,7 @@ fn disputes(
     now: i64,
 ) -> Result<Vec<DisputeGroup>, StorageError> {
     let (pred, values) = bind(period, &[now], areas);
-    let sql = format!(
-        "SELECT grid_id, status, category, count(*),
-                count(*) FILTER (WHERE on_time = 1),
-                count(*) FILTER (WHERE outcome = 'agreement'),
-                count(*) FILTER (WHERE satisfaction IS NOT NULL),
-                count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically_satisfied')),
-                count(*) FILTER (WHERE due_at < ?3
-                                   AND status NOT IN ('closed', 'evaluated', 'not_accepted'))
-           FROM console_records INDEXED BY console_stats_disputes
-          WHERE kind = 'dispute' AND deleted = 0
-            AND occurred_at >= ?1 AND occurred_at < ?2 AND {pred}
-          GROUP BY grid_id, status, category"
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
+    let mut stmt = c.prepare_cached(&disputes_sql(&pred))?;
     let rows = stmt.query_map(params_from_iter(values), |r| {
         Ok(DisputeGroup {
             grid_id: r.get(0)?,
@@ -215,30 +227,6 @@ impl KeyFigures {
         self.success_rate = rate(self.agreement, self.resolved);
         self.satisfaction_rate = rate(self.satisfied, self.evaluated);
         self
-    }
-
-    /// The counts only (rates cleared), to compare sums.
-    pub fn counts(&self) -> Self {
-        Self {
-            on_time_rate: None,
-            success_rate: None,
-            satisfaction_rate: None,
-            ..self.clone()
-        }
-    }
-
-    /// Adds another row's counts.
-    pub fn add_counts(&mut self, o: &Self) {
-        self.patrol_visits += o.patrol_visits;
-        self.legal_education_sessions += o.legal_education_sessions;
-        self.legal_education_audience += o.legal_education_audience;
-        self.disputes += o.disputes;
-        self.resolved += o.resolved;
-        self.resolved_on_time += o.resolved_on_time;
-        self.agreement += o.agreement;
-        self.evaluated += o.evaluated;
-        self.satisfied += o.satisfied;
-        self.overdue += o.overdue;
     }
 }
 
