@@ -62,7 +62,6 @@ export const consoleApi = {
     units: () => http.get<{ id: string; name: string }[] | ListAnswer<{ id: string; name: string }>>(`${V}/admin/units`),
     putUnit: (id: string, name: string) => http.put<void>(`${V}/admin/units/${enc(id)}`, { name }),
     deadlines: () => http.get<DeadlineTable>(`${V}/admin/deadlines`),
-    putDeadlines: (t: DeadlineTable) => http.put<DeadlineTable>(`${V}/admin/deadlines`, t),
   },
 }
 

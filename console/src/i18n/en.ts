@@ -219,7 +219,7 @@ const en: ConsoleMessages = {
     unitId: 'Unit id',
     unitName: 'Unit name',
     addUnit: 'Add unit',
-    deadlinesHint: 'The deadline table (JSON); devices work by it from their next sync',
+    deadlinesHint: 'The deadline table in force (JSON), read-only here: it is set when the server starts (gridmate-server serve --deadlines FILE) and devices work by it from their next sync',
     badJson: 'The JSON is malformed',
   },
 }

@@ -219,7 +219,7 @@ const zhCN = {
     unitId: '单位编号',
     unitName: '单位名称',
     addUnit: '新增单位',
-    deadlinesHint: '办理时限表（JSON），保存后各设备下次同步时生效',
+    deadlinesHint: '当前生效的办理时限表（JSON，只读）：由服务器启动时设定（gridmate-server serve --deadlines 文件），各设备下次同步时生效',
     badJson: 'JSON 格式有误',
   },
 }
