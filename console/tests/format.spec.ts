@@ -164,3 +164,16 @@ describe('statistics view', () => {
     expect(v.children?.[0]).toMatchObject({ area: 'jingkou-zhengdonglu-03', disputes: 4, visits: 3, overdue: 1 })
   })
 })
+
+import { areaNames } from '../src/utils/format'
+
+describe('area names', () => {
+  it('names every area of the tree, at every level', () => {
+    const names = areaNames([
+      { id: 'jingkou-zhengdonglu', name: '正东路街道', children: [{ id: 'jingkou-zhengdonglu-03', name: '03 网格' }] },
+    ])
+    expect(names.get('jingkou-zhengdonglu-03')).toBe('03 网格')
+    expect(names.get('jingkou-zhengdonglu')).toBe('正东路街道')
+    expect(areaNames(undefined).size).toBe(0)
+  })
+})

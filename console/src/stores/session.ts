@@ -6,6 +6,7 @@ import { computed, ref } from 'vue'
 import { consoleApi } from '../api/console'
 import { ApiError, setCsrf } from '../api/http'
 import type { AreasAnswer, ConsoleSession } from '../api/types'
+import { areaNames } from '../utils/format'
 
 export const useSession = defineStore('session', () => {
   const session = ref<ConsoleSession | null>(null)
@@ -59,5 +60,8 @@ export const useSession = defineStore('session', () => {
     set(null)
   }
 
-  return { session, probed, areas, isAdmin, isDispatcher, probe, signIn, signOut, loadAreas, expire }
+  // A grid's name for lists and the drawer (its id when the catalogue has no name for it).
+  const names = computed(() => areaNames(areas.value?.areas))
+  const areaName = (id: string | null | undefined) => (id ? names.value.get(id) ?? id : '')
+  return { session, probed, areas, isAdmin, isDispatcher, probe, signIn, signOut, loadAreas, expire, areaName }
 })

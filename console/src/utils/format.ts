@@ -88,3 +88,16 @@ export function newRequestId(): string {
   const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
+
+/** Area id → name, from the areas tree of `GET /v1/console/areas` (every level). */
+export function areaNames(tree: { id: string; name: string; children?: unknown[] }[] | undefined): Map<string, string> {
+  const out = new Map<string, string>()
+  const walk = (nodes: { id: string; name: string; children?: unknown[] }[]) => {
+    for (const n of nodes) {
+      out.set(n.id, n.name)
+      if (n.children?.length) walk(n.children as { id: string; name: string; children?: unknown[] }[])
+    }
+  }
+  walk(tree ?? [])
+  return out
+}
