@@ -285,7 +285,7 @@ fn export(args: &[String]) {
             let id: Vec<u8> = r.get(0).unwrap();
             let due_at: Option<i64> = r.get(10).unwrap();
             sink(ExportRow {
-                id: uuid::Uuid::from_slice(&id).unwrap(),
+                id: uuid::Uuid::from_slice(&id).unwrap().to_string(),
                 kind: r.get(1).unwrap(),
                 grid_id: r.get(2).unwrap(),
                 title: r.get(3).unwrap(),

@@ -15,7 +15,8 @@ const T: i64 = 1_795_829_400_000;
 
 fn row(i: u32) -> ExportRow {
     ExportRow {
-        id: uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + u128::from(i)),
+        id: uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + u128::from(i))
+            .to_string(),
         kind: "dispute".into(),
         grid_id: "jingkou-zhengdonglu-03".into(),
         title: format!("矛盾纠纷：楼上漏水 第{i}号"),

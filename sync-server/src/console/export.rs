@@ -37,30 +37,9 @@ const CHANNEL_CHUNKS: usize = 4;
 /// China Standard Time, UTC+8 all year.
 pub const SHANGHAI_OFFSET_MS: i64 = 8 * 3600 * 1000;
 
-/// One exported row: the columns of the case list's `CaseRow` (docs: DESIGN, "Case list item").
-/// Enum-valued columns hold their snake_case identifiers; the writers show Chinese labels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExportRow {
-    pub id: uuid::Uuid,
-    pub kind: String,
-    pub grid_id: String,
-    pub title: String,
-    pub status: Option<String>,
-    pub category: Option<String>,
-    pub risk: Option<String>,
-    pub source: Option<String>,
-    /// UTC ms.
-    pub occurred_at: i64,
-    /// UTC ms.
-    pub updated_at: i64,
-    /// UTC ms.
-    pub due_at: Option<i64>,
-    pub overdue: bool,
-    pub supervised: bool,
-    pub assignee_user: Option<String>,
-    pub assignee_unit: Option<String>,
-    pub created_by: String,
-}
+/// One exported row: the case list's own row ([`CaseRow`]), so an export holds exactly the list's
+/// columns. Enum-valued columns hold their snake_case identifiers; the writers show Chinese labels.
+pub use super::filter::CaseRow as ExportRow;
 
 /// The columns, in order: the `CaseRow` field and its Chinese header.
 pub const COLUMNS: [(&str, &str); 16] = [
@@ -111,7 +90,7 @@ impl ExportRow {
     /// The cells in [`COLUMNS`] order, enum values as their Chinese labels.
     pub fn cells(&self) -> [Cell; 16] {
         [
-            Cell::Text(self.id.to_string()),
+            Cell::Text(self.id.clone()),
             label(Some(&self.kind), |v| {
                 RecordKind::parse(v).map(RecordKind::label_zh)
             }),

@@ -10,9 +10,9 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{ExportError, ExportFormat, ExportRow, export_response, shanghai_minutes};
+use super::{ExportError, ExportFormat, export_response, shanghai_minutes};
 use crate::console::auth::ConsoleUser;
-use crate::console::filter::{CaseFilter, CaseRow};
+use crate::console::filter::CaseFilter;
 use crate::console::stream::for_each_case;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -65,7 +65,7 @@ fn export(
         let counted = db
             .read(|c| {
                 Ok(for_each_case(c, &scope, &filter, |row| {
-                    sink(export_row(row)?).map_err(Stop::Sink)
+                    sink(row).map_err(Stop::Sink)
                 }))
             })
             .map_err(|e| ExportError::Source(e.to_string()))?;
@@ -87,30 +87,4 @@ impl From<StorageError> for Stop {
     fn from(e: StorageError) -> Self {
         Self::Storage(e)
     }
-}
-
-fn export_row(r: CaseRow) -> Result<ExportRow, Stop> {
-    let id = uuid::Uuid::parse_str(&r.id).map_err(|_| {
-        Stop::Storage(StorageError::Corrupt(
-            "record id in the console index".into(),
-        ))
-    })?;
-    Ok(ExportRow {
-        id,
-        kind: r.kind,
-        grid_id: r.grid_id,
-        title: r.title,
-        status: r.status,
-        category: r.category,
-        risk: r.risk,
-        source: r.source,
-        occurred_at: r.occurred_at,
-        updated_at: r.updated_at,
-        due_at: r.due_at,
-        overdue: r.overdue,
-        supervised: r.supervised,
-        assignee_user: r.assignee_user,
-        assignee_unit: r.assignee_unit,
-        created_by: r.created_by,
-    })
 }
