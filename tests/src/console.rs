@@ -32,6 +32,25 @@ impl Answer {
     }
 }
 
+/// Asserts a typed refusal: this HTTP status and error code, with a message in both languages.
+pub fn refused(a: &Answer, status: u16, code: &str) {
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (status, code),
+        "{:?}",
+        a.body
+    );
+    for lang in ["zh-CN", "en"] {
+        assert!(
+            a.body["message"][lang]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "a {lang} message: {:?}",
+            a.body
+        );
+    }
+}
+
 impl Console {
     /// Signs in with the suite's password; panics unless it succeeds.
     pub async fn sign_in(base: &str, user: &str) -> Self {

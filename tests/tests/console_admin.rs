@@ -13,7 +13,7 @@
 //! `--map-tiles`, `/console/` (the built UI or the 503 page) with its security headers.
 #![allow(clippy::unwrap_used)]
 
-use gridmate_system_tests::console::{Answer, Console};
+use gridmate_system_tests::console::{Answer, Console, refused};
 use gridmate_system_tests::{Device, PASSWORD, Server, bin};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -54,25 +54,6 @@ fn started(extra: &[&str]) -> Server {
         None,
     );
     s
-}
-
-fn refused(a: &Answer, status: u16, code: &str) {
-    assert_eq!(
-        (a.status.as_u16(), a.code()),
-        (status, code),
-        "{:?}",
-        a.body
-    );
-    assert!(
-        a.body["message"]["zh-CN"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-    assert!(
-        a.body["message"]["en"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
 }
 
 fn field_error(a: &Answer, code: &str, field: &str) {

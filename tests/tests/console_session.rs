@@ -16,7 +16,7 @@
 //! the console cookie (and its token as a bearer) opens no app route.
 #![allow(clippy::unwrap_used)]
 
-use gridmate_system_tests::console::{Answer, Console};
+use gridmate_system_tests::console::{Answer, Console, refused};
 use gridmate_system_tests::{Device, PASSWORD, Server, bin};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -74,25 +74,6 @@ async fn answer(res: reqwest::Response) -> Answer {
         body,
         headers,
     }
-}
-
-fn refused(a: &Answer, status: u16, code: &str) {
-    assert_eq!(
-        (a.status.as_u16(), a.code()),
-        (status, code),
-        "{:?}",
-        a.body
-    );
-    assert!(
-        a.body["message"]["zh-CN"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-    assert!(
-        a.body["message"]["en"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
 }
 
 #[tokio::test]
