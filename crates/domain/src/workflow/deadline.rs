@@ -100,6 +100,15 @@ impl Default for DeadlineTable {
 }
 
 impl DeadlineTable {
+    /// A table without limits: no step has a due time (allocates nothing).
+    pub const fn empty() -> Self {
+        Self {
+            steps: Vec::new(),
+            holidays: Vec::new(),
+            workdays: Vec::new(),
+        }
+    }
+
     /// The limit of the step waiting in `status`, if that step has one.
     pub fn limit(&self, status: S, category: DisputeCategory, risk: RiskLevel) -> Option<Limit> {
         let score = |r: &StepLimit| -> Option<u8> {
