@@ -25,6 +25,7 @@ use gridmate_domain::workflow::{DisputeState, Verdict, derive};
 use gridmate_domain::{Record, RecordBody, WorkflowAction};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::storage::{SqliteStorage, StorageError};
 use crate::sync::push::load_record_doc;
@@ -200,11 +201,12 @@ fn dispute_columns(d: &gridmate_domain::Dispute, deadlines: &DeadlineTable) -> D
 /// Writes the index row and full-text entry of the record stored at `rowid` (insert or replace).
 /// Runs inside the caller's transaction.
 pub fn index_record(conn: &Connection, rowid: i64, record: &Record) -> Result<(), StorageError> {
-    let deadlines = match record.body {
-        RecordBody::Dispute(_) => stored_deadlines(conn)?,
-        _ => DeadlineTable::default(),
+    let row = match record.body {
+        RecordBody::Dispute(_) => IndexRow::of(record, &*stored_deadlines(conn)?),
+        // Only a dispute has due times: the others need no table.
+        _ => IndexRow::of(record, &DeadlineTable::empty()),
     };
-    write_row(conn, rowid, &IndexRow::of(record, &deadlines))?;
+    write_row(conn, rowid, &row)?;
     let tokens = format!(
         "{} {}",
         index_tokens(&record.search_text()),
@@ -235,15 +237,13 @@ fn pending_table(conn: &Connection) -> Result<(), StorageError> {
 
 /// Moves the staged full-text entries into `console_fts` (each replacing the record's entry).
 /// Every transaction that indexes records calls it last, before it commits; entries left staged
-/// by a transaction that did not would go in with the connection's next flush.
+/// by a transaction that did not would go in with the connection's next flush. One statement:
+/// FTS5 writes out its pending terms whenever a later statement of the transaction begins, so a
+/// delete followed by an insert would leave two index segments per transaction.
 pub fn flush_fts(conn: &Connection) -> Result<(), StorageError> {
     pending_table(conn)?;
     conn.prepare_cached(
-        "DELETE FROM console_fts WHERE rowid IN (SELECT rowid FROM temp.console_fts_pending)",
-    )?
-    .execute([])?;
-    conn.prepare_cached(
-        "INSERT INTO console_fts (rowid, tokens)
+        "INSERT OR REPLACE INTO console_fts (rowid, tokens)
          SELECT rowid, tokens FROM temp.console_fts_pending ORDER BY rowid",
     )?
     .execute([])?;
@@ -308,16 +308,30 @@ fn write_row(conn: &Connection, rowid: i64, r: &IndexRow) -> Result<(), StorageE
 }
 
 /// The deadline table stored by [`prepare`]; the default table before the first start-up.
-pub fn stored_deadlines(conn: &Connection) -> Result<DeadlineTable, StorageError> {
+pub fn stored_deadlines(conn: &Connection) -> Result<Arc<DeadlineTable>, StorageError> {
+    /// The table last parsed, with the JSON it came from: every dispute the push path indexes
+    /// reads the stored table, which changes only at start-up, so it is parsed again only when
+    /// its text differs (a process serving several databases keeps them apart by that text).
+    static PARSED: Mutex<Option<(String, Arc<DeadlineTable>)>> = Mutex::new(None);
     let json: Option<String> = conn
         .prepare_cached("SELECT value FROM console_settings WHERE key = ?1")?
         .query_row([DEADLINES_KEY], |r| r.get(0))
         .optional()?;
-    match json {
-        None => Ok(DeadlineTable::default()),
-        Some(j) => serde_json::from_str(&j)
-            .map_err(|e| StorageError::Corrupt(format!("stored deadline table: {e}"))),
+    let Some(json) = json else {
+        return Ok(Arc::new(DeadlineTable::default()));
+    };
+    let mut parsed = PARSED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((text, table)) = parsed.as_ref()
+        && *text == json
+    {
+        return Ok(table.clone());
     }
+    let table: Arc<DeadlineTable> = Arc::new(
+        serde_json::from_str(&json)
+            .map_err(|e| StorageError::Corrupt(format!("stored deadline table: {e}")))?,
+    );
+    *parsed = Some((json, table.clone()));
+    Ok(table)
 }
 
 /// At start-up: stores the deadline table the server runs with, then indexes every record that

@@ -17,6 +17,7 @@ pub mod cases;
 pub mod detail;
 pub mod export;
 pub mod filter;
+pub mod fts_merge;
 pub mod index;
 #[cfg(test)]
 mod index_tests;

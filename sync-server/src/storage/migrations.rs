@@ -99,6 +99,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::boundary::BOUNDARY_MIGRATION,
     // 13: console actions: each console user's Automerge actor, answered hotline intake requests.
     crate::console::actions::ACTIONS_MIGRATION,
+    // 14: the console's full-text index merged in the background (`console::fts_merge`).
+    crate::console::fts_merge::FTS_MERGE_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
