@@ -425,13 +425,21 @@ pub fn search_probe() -> Probe {
     }
 }
 
-/// Deep pages of the whole list.
+/// Pages of the whole list, the deepest included.
 pub fn paging_probe(pages: i64) -> Probe {
     Probe {
         name: "paging (page_size 50)",
-        paths: (1..=pages.max(1))
-            .map(|p| format!("/v1/console/cases?page={p}&page_size=50&sort=occurred_at&order=asc"))
-            .collect(),
+        // At most 50 pages, spread evenly from the first to the last.
+        paths: {
+            let pages = pages.max(1);
+            let n = pages.min(50);
+            (0..n)
+                .map(|k| 1 + k * (pages - 1) / (n - 1).max(1))
+                .map(|p| {
+                    format!("/v1/console/cases?page={p}&page_size=50&sort=occurred_at&order=asc")
+                })
+                .collect()
+        },
     }
 }
 
@@ -542,30 +550,15 @@ pub async fn run(a: &W5Args) -> Result<W5Summary> {
         loadavg()
     );
     let c = Console::sign_in(&server.url, "w5.d00").await;
-    let first = c.get("/v1/console/cases?page_size=100").await;
-    let township_disputes = first.body["total"].as_i64().context("a total")?;
-    let ids: Vec<String> = first.body["items"]
-        .as_array()
-        .context("items")?
-        .iter()
-        .filter_map(|i| i["id"].as_str().map(str::to_owned))
-        .collect();
-    let now = Timestamp::now();
-    let probes = [
-        list_probe(),
-        filter_probe(now),
-        search_probe(),
-        paging_probe((township_disputes + 49) / 50),
-        open_probe(&ids),
-    ];
-    let mut measures = Vec::new();
-    for p in &probes {
-        // One untimed pass warms the statement cache and the page cache.
-        measure(&c, p, p.paths.len() as u32).await?;
-        measures.push(measure(&c, p, a.requests).await?);
-    }
+    let (township_disputes, mut measures) = case_list_measures(&c, "", a.requests).await?;
+    eprintln!(
+        "w5: measuring as the county's dispatcher (load {})",
+        loadavg()
+    );
     let county = Console::sign_in(&server.url, "w5.county").await;
-    let stats = stats_probe(now);
+    let (_, county_lists) = case_list_measures(&county, "county: ", a.requests).await?;
+    measures.extend(county_lists);
+    let stats = stats_probe(Timestamp::now());
     measure(&county, &stats, 1).await?;
     measures.push(measure(&county, &stats, a.requests.clamp(1, 20)).await?);
     let exports = export_measures(&server, &county).await?;
@@ -583,6 +576,40 @@ pub async fn run(a: &W5Args) -> Result<W5Summary> {
         exports,
         loadavg_after: loadavg(),
     })
+}
+
+/// The case list's probes (list, filters, search, paging, open) as one dispatcher, each name
+/// prefixed with `label`; returns the dispatcher's number of disputes and the measures.
+async fn case_list_measures(
+    c: &Console,
+    label: &str,
+    requests: u32,
+) -> Result<(i64, Vec<Measure>)> {
+    let first = c.get("/v1/console/cases?page_size=100").await;
+    let disputes = first.body["total"].as_i64().context("a total")?;
+    let ids: Vec<String> = first.body["items"]
+        .as_array()
+        .context("items")?
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(str::to_owned))
+        .collect();
+    let now = Timestamp::now();
+    let probes = [
+        list_probe(),
+        filter_probe(now),
+        search_probe(),
+        paging_probe((disputes + 49) / 50),
+        open_probe(&ids),
+    ];
+    let mut measures = Vec::new();
+    for p in &probes {
+        // One untimed pass warms the statement cache and the page cache.
+        measure(c, p, p.paths.len().min(20) as u32).await?;
+        let mut m = measure(c, p, requests).await?;
+        m.name = format!("{label}{}", m.name);
+        measures.push(m);
+    }
+    Ok((disputes, measures))
 }
 
 /// The county's statistics for the last quarter, as the county centre's dispatcher.
