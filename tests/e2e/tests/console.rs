@@ -4,11 +4,14 @@
 //! the lawyer's phones; headless Chromium through chromedriver as the dispatcher's desk:
 //! 1. wang.wei (grid worker) reports a dispute from the CLI and syncs (plus a day of generated
 //!    records, so the map and statistics have something to show);
-//! 2. zhao.min (dispatcher) signs in to the console (a grid worker is refused there), finds the
-//!    report on the intake desk, accepts it and assigns it to li.na, a lawyer of another township;
+//! 2. sun.li (admin) signs in (a grid worker is refused there) and uploads the township's and the
+//!    grid's boundaries as GeoJSON files through the admin page's file inputs;
+//!    zhao.min (dispatcher) signs in, finds the report on the intake desk, accepts it and assigns
+//!    it to li.na, a lawyer of another township;
 //! 3. li.na's device receives the assignment on its next sync, starts and resolves it there, and
 //!    syncs;
-//! 4. the console's case list shows it resolved, its drawer too; the statistics count it;
+//! 4. the console's case list shows it resolved, its drawer too; the statistics count it; the
+//!    map draws both boundaries;
 //! 5. the case list exported to XLSX through the page's download link holds the list's rows,
 //!    with Chinese headers and labels.
 //!
@@ -132,6 +135,7 @@ async fn a_dispatcher_runs_a_report_through_the_console_and_a_phone() {
     b.type_into("login-password", gridmate_e2e::PASSWORD).await;
     b.click("login-submit").await;
     b.find_visible("login-role-refused").await;
+    upload_boundaries(&b, root).await;
     b.type_into("login-user", DISPATCHER).await;
     b.type_into("login-password", gridmate_e2e::PASSWORD).await;
     b.screenshot("console-login").await;
@@ -225,6 +229,13 @@ async fn a_dispatcher_runs_a_report_through_the_console_and_a_phone() {
     ] {
         b.click(menu).await;
         b.find_visible(page).await;
+        if page == "map-page" {
+            // The township's and the grid's outlines, drawn from the uploaded GeoJSON.
+            wait_until("both boundaries on the map", WAIT, || async {
+                (b.all_css("path.gm-boundary").await.len() == 2).then_some(())
+            })
+            .await;
+        }
         b.screenshot(shot).await;
     }
 
@@ -254,9 +265,25 @@ async fn a_dispatcher_runs_a_report_through_the_console_and_a_phone() {
         "the resolved dispute's status with its Chinese label"
     );
 
-    // ---- The admin's screen --------------------------------------------------------------------
-    b.click("sign-out").await;
-    b.find_visible("login-title").await;
+    b.quit().await;
+}
+
+/// A GeoJSON Feature: the square of side `d` degrees centred on the seeded records' centre.
+fn square(d: f64) -> serde_json::Value {
+    let (lon, lat) = (119.45, 32.20);
+    let ring: Vec<[f64; 2]> = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0)]
+        .iter()
+        .map(|(x, y)| [lon + x * d / 2.0, lat + y * d / 2.0])
+        .collect();
+    serde_json::json!({
+        "type": "Feature", "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    })
+}
+
+/// The admin signs in, takes the admin page's screenshot, uploads the township's and the grid's
+/// boundaries through the area rows' file inputs, sees both marked, and signs out.
+async fn upload_boundaries(b: &Browser, root: &Path) {
     b.type_into("login-user", ADMIN).await;
     b.type_into("login-password", gridmate_e2e::PASSWORD).await;
     b.click("login-submit").await;
@@ -264,7 +291,23 @@ async fn a_dispatcher_runs_a_report_through_the_console_and_a_phone() {
     b.find_visible("admin-page").await;
     b.find_visible(&format!("admin-user-edit-{WORKER}")).await;
     b.screenshot("console-admin").await;
-    b.quit().await;
+    // Element Plus renders a pane's tab as `#tab-<name>`.
+    let tab = b.wait_css_visible("#tab-areas", WAIT).await;
+    b.click_el("the areas tab", &tab).await;
+    for (area, side) in [(AREA, 0.08), (GRID, 0.06)] {
+        let file = root.join(format!("{area}.geojson"));
+        std::fs::write(&file, square(side).to_string()).unwrap();
+        b.find_visible(&format!("admin-area-boundary-{area}")).await;
+        b.find(&format!("admin-area-boundary-file-{area}"))
+            .await
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        b.find_visible(&format!("admin-area-has-boundary-{area}"))
+            .await;
+    }
+    b.click("sign-out").await;
+    b.find_visible("login-title").await;
 }
 
 /// Every row of the first sheet, as text.
