@@ -82,3 +82,13 @@ CREATE TABLE console_settings (
 CREATE INDEX console_records_list ON console_records
     (kind, deleted, grid_id, occurred_at, updated_at, due_at, status, risk);
 "#;
+
+/// The case list's index with every filter column (category, source, supervision, assignee
+/// after the sort keys): a filter on any of them is answered from the index alone, where a
+/// county-wide list would otherwise read the table row of each of its 100,000 disputes.
+pub const LIST_INDEX_MIGRATION: &str = r#"
+DROP INDEX console_records_list;
+CREATE INDEX console_records_list ON console_records
+    (kind, deleted, grid_id, occurred_at, updated_at, due_at, status, risk, category, source,
+     supervised, assignee_user, assignee_unit);
+"#;

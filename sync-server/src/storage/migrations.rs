@@ -101,6 +101,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::actions::ACTIONS_MIGRATION,
     // 14: the console's full-text index merged in the background (`console::fts_merge`).
     crate::console::fts_merge::FTS_MERGE_MIGRATION,
+    // 15: the case list's index covers every filter column.
+    crate::console::schema::LIST_INDEX_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
