@@ -5,6 +5,7 @@
 //!
 //! Run (release):
 //!   cargo bench -p gridmate-server --bench console_w5 -- stats [records]
+//!   cargo bench -p gridmate-server --bench console_w5 -- cases [records]
 //!   cargo bench -p gridmate-server --bench console_w5 -- export [rows] [xlsx|csv]
 //! Without `--bench` (as `cargo test --all-targets` runs it) it does nothing.
 #![allow(clippy::unwrap_used)]
@@ -15,6 +16,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::http::{Request, header};
 use gridmate_domain::Timestamp;
+use gridmate_domain::search::{area_tokens, index_tokens};
 use gridmate_server::auth::password;
 use gridmate_server::console::export::{ExportFormat, ExportRow, write_export};
 use gridmate_server::model::{NewUser, Role};
@@ -66,9 +68,24 @@ fn grid(rng: &mut StdRng) -> String {
     format!("jingkou-t{t:02}-c{c:02}-{g:02}")
 }
 
+/// Free texts of the generated records (what the full-text index holds, with the area tokens).
+const TEXTS: [&str; 10] = [
+    "楼上卫生间漏水至楼下，两户多次争执，请求调解",
+    "楼道堆放纸箱和电动车，占用消防通道",
+    "物业费收取争议，业主拒缴，物业停止保洁",
+    "邻里因噪音多次发生口角，要求社区调解",
+    "拖欠工资三个月，工人要求结清",
+    "燃气管道老化，住户担心安全",
+    "宅基地边界不清，两家发生争执",
+    "夫妻因子女抚养问题争吵，请求调解",
+    "顶楼漏水多年未修，要求维修基金维修",
+    "小区停车位被长期占用，车主之间争执",
+];
+
 /// Fills `console_records` (and the `sync_records` rows it references) with `n` records of the
-/// county: 55 % patrol visits, 10 % legal education, 35 % disputes, over 365 days.
-fn generate(db: &SqliteStorage, n: usize, disputes_only: bool) {
+/// county: 55 % patrol visits, 10 % legal education, 35 % disputes, over 365 days; with `fts`,
+/// each record's full-text entry too.
+fn generate(db: &SqliteStorage, n: usize, disputes_only: bool, fts: bool) {
     let mut c = Connection::open(db.path()).unwrap();
     c.pragma_update(None, "synchronous", "OFF").unwrap();
     let tx = c.transaction().unwrap();
@@ -90,6 +107,9 @@ fn generate(db: &SqliteStorage, n: usize, disputes_only: bool) {
                          ?16, ?17, ?18, 0, ?19, ?20, ?21, ?22, ?23)",
             )
             .unwrap();
+        let mut text = tx
+            .prepare("INSERT INTO console_fts (rowid, tokens) VALUES (?1, ?2)")
+            .unwrap();
         let mut rng = StdRng::seed_from_u64(13);
         for i in 0..n {
             let roll = rng.random_range(0..100);
@@ -106,6 +126,11 @@ fn generate(db: &SqliteStorage, n: usize, disputes_only: bool) {
             sync.execute(params![id.as_bytes().as_slice(), g, kind, by, at])
                 .unwrap();
             let rowid = tx.last_insert_rowid();
+            if fts {
+                let words = TEXTS[rng.random_range(0..TEXTS.len())];
+                let tokens = format!("{} {}", index_tokens(words), area_tokens(&g));
+                text.execute(params![rowid, tokens]).unwrap();
+            }
             let d = kind == "dispute";
             let status = d.then(|| STATUSES[rng.random_range(0..STATUSES.len())]);
             let resolved = status
@@ -150,15 +175,13 @@ fn generate(db: &SqliteStorage, n: usize, disputes_only: bool) {
     tx.commit().unwrap();
 }
 
-async fn stats(args: &[String]) {
-    let n: usize = args
-        .get(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+/// A generated county of `n` records behind the real router, and the session cookie of its
+/// county-wide admin.
+async fn county(n: usize, fts: bool) -> (tempfile::TempDir, axum::Router, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(SqliteStorage::open(dir.path()).unwrap());
     let t = Instant::now();
-    generate(&db, n, false);
+    generate(&db, n, false, fts);
     println!(
         "generated {n} records in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -191,8 +214,49 @@ async fn stats(args: &[String]) {
         .next()
         .unwrap()
         .to_owned();
+    (dir, app, cookie)
+}
+
+/// Times each request 7 times and prints the median and max of the last 6.
+async fn time_requests(app: &axum::Router, cookie: &str, requests: &[(&str, String)]) {
+    for (what, uri) in requests {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..7 {
+            let req = Request::get(uri)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap();
+            let t = Instant::now();
+            let resp = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(resp.status(), 200, "{uri}");
+            bytes = axum::body::to_bytes(resp.into_body(), 1 << 30)
+                .await
+                .unwrap()
+                .len();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        // The first run reads the file into the page cache; report the rest.
+        let first = times[0];
+        let warm = &mut times[1..];
+        warm.sort_by(f64::total_cmp);
+        println!(
+            "{what}: median {:.0} ms, max {:.0} ms (first {:.0} ms), {bytes} bytes",
+            warm[warm.len() / 2],
+            warm[warm.len() - 1],
+            first
+        );
+    }
+}
+
+async fn stats(args: &[String]) {
+    let n: usize = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let (_dir, app, cookie) = county(n, false).await;
     let quarter = format!("from={}&to={}", NOW - 91 * DAY, NOW);
-    for (what, uri) in [
+    let requests = [
         (
             "county, quarter",
             format!("/v1/console/stats?area=jingkou&{quarter}"),
@@ -216,34 +280,72 @@ async fn stats(args: &[String]) {
             "map points, county, quarter",
             format!("/v1/console/map/points?area=jingkou&{quarter}"),
         ),
-    ] {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        for _ in 0..7 {
-            let req = Request::get(&uri)
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .unwrap();
-            let t = Instant::now();
-            let resp = app.clone().oneshot(req).await.unwrap();
-            assert_eq!(resp.status(), 200);
-            bytes = axum::body::to_bytes(resp.into_body(), 1 << 30)
-                .await
-                .unwrap()
-                .len();
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-        // The first run reads the file into the page cache; report the rest.
-        let first = times[0];
-        let warm = &mut times[1..];
-        warm.sort_by(f64::total_cmp);
-        println!(
-            "{what}: median {:.0} ms, max {:.0} ms (first {:.0} ms), {bytes} bytes",
-            warm[warm.len() / 2],
-            warm[warm.len() - 1],
-            first
-        );
-    }
+    ];
+    time_requests(&app, &cookie, &requests).await;
+}
+
+/// The case list as the county's user sees it: every dispute of the county (35 % of `n`).
+async fn cases(args: &[String]) {
+    let n: usize = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let (_dir, app, cookie) = county(n, true).await;
+    let q = |s: &str| -> String { s.bytes().map(|b| format!("%{b:02X}")).collect() };
+    let quarter = NOW - 90 * DAY;
+    let pages = n * 35 / 100 / 50;
+    let requests = [
+        ("list", "/v1/console/cases".to_owned()),
+        (
+            "filter: state + risk",
+            "/v1/console/cases?status=assigned,in_progress&risk=medium,high".to_owned(),
+        ),
+        (
+            "filter: overdue by due time",
+            "/v1/console/cases?overdue=true&sort=due_at&order=asc".to_owned(),
+        ),
+        (
+            "filter: category + dates, by risk",
+            format!("/v1/console/cases?category=neighbour,family&from={quarter}&sort=risk"),
+        ),
+        (
+            "filter: source + supervised, by update",
+            "/v1/console/cases?source=field&supervised=false&sort=updated_at".to_owned(),
+        ),
+        (
+            "filter: closed states, by state",
+            "/v1/console/cases?status=resolved,closed,evaluated&sort=status".to_owned(),
+        ),
+        ("search 漏水", format!("/v1/console/cases?q={}", q("漏水"))),
+        (
+            "search 消防通道",
+            format!("/v1/console/cases?q={}", q("消防通道")),
+        ),
+        (
+            "search 燃气 + state",
+            format!("/v1/console/cases?q={}&status=reported", q("燃气")),
+        ),
+        (
+            "search 调解, by risk",
+            format!("/v1/console/cases?q={}&sort=risk", q("调解")),
+        ),
+        (
+            "page 1 of 50",
+            "/v1/console/cases?page=1&page_size=50&sort=occurred_at&order=asc".to_owned(),
+        ),
+        (
+            "middle page of 50",
+            format!(
+                "/v1/console/cases?page={}&page_size=50&sort=occurred_at&order=asc",
+                pages / 2
+            ),
+        ),
+        (
+            "last page of 50",
+            format!("/v1/console/cases?page={pages}&page_size=50&sort=occurred_at&order=asc"),
+        ),
+    ];
+    time_requests(&app, &cookie, &requests).await;
 }
 
 fn peak_rss_kib() -> u64 {
@@ -263,7 +365,7 @@ fn export(args: &[String]) {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteStorage::open(dir.path()).unwrap();
-    generate(&db, n, true);
+    generate(&db, n, true, false);
     drop(db);
     // Forget the generation's peak: from here VmHWM is the export's.
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
@@ -336,6 +438,9 @@ fn main() {
     let args: Vec<String> = all.into_iter().filter(|a| !a.starts_with("--")).collect();
     match args.first().map(String::as_str) {
         Some("export") => export(&args),
+        Some("cases") => tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(cases(&args)),
         _ => tokio::runtime::Runtime::new()
             .unwrap()
             .block_on(stats(&args)),
