@@ -373,6 +373,23 @@ async fn township_dispatchers_see_their_township_only_filtered_sorted_and_paged(
     }
     assert_eq!(paged, by_risk);
     assert!(ids(&zhao.get("/v1/console/cases?page=4&page_size=2").await).is_empty());
+
+    // A search's pages (counted in the page's own pass over the matches) carry its total as
+    // well, a page past the end included: 漏水 in one dispute of each township, for the county.
+    let mut searched = Vec::new();
+    for page in 1..=3 {
+        let got = admin
+            .get(&format!(
+                "/v1/console/cases?q=%E6%BC%8F%E6%B0%B4&page_size=1&page={page}"
+            ))
+            .await;
+        assert_eq!(got.body["total"], json!(2), "page {page}");
+        searched.extend(ids(&got));
+    }
+    assert_eq!(
+        searched.into_iter().collect::<BTreeSet<_>>(),
+        set(&[&w.a[0], &w.b[0]])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -264,6 +264,9 @@ pub(super) const COLUMNS: &str =
     c.source, c.occurred_at, c.updated_at, c.due_at, c.supervised, c.assignee_user,
     c.assignee_unit, c.created_by";
 
+/// How many columns [`COLUMNS`] names.
+const COLUMN_COUNT: usize = 15;
+
 impl CaseRow {
     pub(super) fn read(r: &Row<'_>, now: i64) -> rusqlite::Result<Self> {
         let id: Vec<u8> = r.get(0)?;
@@ -461,6 +464,41 @@ pub struct CasePage {
     pub page_size: u32,
 }
 
+fn count_sql(q: &Query) -> String {
+    format!(
+        "SELECT count(*) FROM console_records c INDEXED BY {LIST_INDEX} WHERE {}",
+        q.where_sql
+    )
+}
+
+/// The page's rows, its rowids first from the covering index alone; then only those rows are
+/// read whole. With a search, one pass over the matches gives the page and, as a window over all
+/// of them, the total (after [`COLUMNS`]): the matches are collected from the full-text index
+/// once, not once for a count and again for the page. Without one, the index's own order lets
+/// the page stop early and a separate count reads the index alone, which is cheaper.
+fn page_sql(q: &Query, filter: &CaseFilter, offset: i64) -> String {
+    let total = if filter.fts.is_some() {
+        ", count(*) OVER () AS total"
+    } else {
+        ""
+    };
+    let carried = if filter.fts.is_some() {
+        ", page.total"
+    } else {
+        ""
+    };
+    format!(
+        "WITH page AS (
+             SELECT c.record_rowid AS rowid{total}
+             FROM console_records c INDEXED BY {LIST_INDEX}
+             WHERE {} ORDER BY {} LIMIT {} OFFSET {offset})
+         SELECT {COLUMNS}{carried} FROM page
+         JOIN console_records c ON c.record_rowid = page.rowid
+         ORDER BY {}",
+        q.where_sql, q.order_sql, filter.page_size, q.order_sql
+    )
+}
+
 /// The page `filter` asks for, within `scope`.
 pub fn list_page(
     conn: &Connection,
@@ -468,27 +506,27 @@ pub fn list_page(
     filter: &CaseFilter,
 ) -> Result<CasePage, StorageError> {
     let q = Query::build(scope, filter);
-    let total: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT count(*) FROM console_records c INDEXED BY {LIST_INDEX} WHERE {}",
-            q.where_sql
-        ))?
-        .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?;
     let offset = i64::from(filter.page - 1) * i64::from(filter.page_size);
-    // The page's rowids first, from the covering index alone when the filters allow; then only
-    // those rows are read whole.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM console_records c WHERE c.record_rowid IN (
-             SELECT c.record_rowid FROM console_records c INDEXED BY {LIST_INDEX}
-             WHERE {} ORDER BY {} LIMIT {} OFFSET {offset})
-         ORDER BY {}",
-        q.where_sql, q.order_sql, filter.page_size, q.order_sql
-    );
+    let (count_sql, page_sql) = (count_sql(&q), page_sql(&q, filter, offset));
     let now = filter.now.millis();
-    let items = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(q.params.iter()), |r| CaseRow::read(r, now))?
+    let mut total = None;
+    let items: Vec<CaseRow> = conn
+        .prepare_cached(&page_sql)?
+        .query_map(params_from_iter(q.params.iter()), |r| {
+            if filter.fts.is_some() {
+                total = Some(r.get::<_, i64>(COLUMN_COUNT)?);
+            }
+            CaseRow::read(r, now)
+        })?
         .collect::<Result<_, _>>()?;
+    // Without a search (or past the last page, with no row to carry it) the total is counted
+    // from the index on its own.
+    let total = match total {
+        Some(t) => t,
+        None => conn
+            .prepare_cached(&count_sql)?
+            .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?,
+    };
     Ok(CasePage {
         items,
         total,
@@ -502,6 +540,11 @@ pub use super::stream::for_each_case;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_column_count_is_the_columns_listed() {
+        assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
+    }
 
     fn now() -> Timestamp {
         Timestamp::from_millis(1_800_000_000_000).unwrap()
