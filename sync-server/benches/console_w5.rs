@@ -16,7 +16,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::http::{Request, header};
 use gridmate_domain::Timestamp;
-use gridmate_domain::search::{area_tokens, index_tokens};
+use gridmate_domain::search::{area_tokens, index_tokens, kind_token};
 use gridmate_server::auth::password;
 use gridmate_server::console::export::{ExportFormat, ExportRow, write_export};
 use gridmate_server::model::{NewUser, Role};
@@ -128,7 +128,12 @@ fn generate(db: &SqliteStorage, n: usize, disputes_only: bool, fts: bool) {
             let rowid = tx.last_insert_rowid();
             if fts {
                 let words = TEXTS[rng.random_range(0..TEXTS.len())];
-                let tokens = format!("{} {}", index_tokens(words), area_tokens(&g));
+                let tokens = format!(
+                    "{} {} {}",
+                    index_tokens(words),
+                    area_tokens(&g),
+                    kind_token(kind)
+                );
                 text.execute(params![rowid, tokens]).unwrap();
             }
             let d = kind == "dispute";

@@ -85,6 +85,17 @@ pub fn area_token(area: &str) -> String {
     format!("{AREA_MARK}{h:016x}")
 }
 
+/// The first character of a kind token (private use, as [`AREA_MARK`]).
+const KIND_MARK: char = '\u{E001}';
+
+/// The token that marks a record as being of `kind` (`RecordKind::as_str`), indexed beside the
+/// text so a search over one kind (the console's case list: disputes) is narrowed to it inside
+/// the full-text index instead of collecting the matches of every kind.
+pub fn kind_token(kind: &str) -> String {
+    // Without `_`: the `ascii` tokenizer would split the token there.
+    format!("{KIND_MARK}{}", kind.replace('_', ""))
+}
+
 /// The area tokens of every area that covers `grid` (each `-`-separated prefix), space-separated.
 pub fn area_tokens(grid: &str) -> String {
     let mut out = String::new();
@@ -105,10 +116,14 @@ fn push_area(out: &mut String, area: &str) {
 }
 
 /// A MATCH expression for `query` (from [`match_query`]) limited to records carrying one of the
-/// area tokens of `any_of` (empty: no limit) and every one of `all_of`.
-pub fn within_areas(query: &str, any_of: &[&str], all_of: &[&str]) -> String {
+/// area tokens of `any_of` (empty: no limit), every one of `all_of`, and the kind token of
+/// `kind` if given.
+pub fn within_areas(query: &str, any_of: &[&str], all_of: &[&str], kind: Option<&str>) -> String {
     let quoted = |a: &&str| format!("\"{}\"", area_token(a));
     let mut out = format!("({query})");
+    if let Some(k) = kind {
+        out.push_str(&format!(" AND \"{}\"", kind_token(k)));
+    }
     if !any_of.is_empty() {
         let alts: Vec<String> = any_of.iter().map(quoted).collect();
         out.push_str(&format!(" AND ({})", alts.join(" OR ")));
@@ -195,9 +210,10 @@ mod tests {
         );
         assert_ne!(area_token("jingkou"), area_token("jingkou-zhengdonglu"));
         assert_eq!(
-            within_areas("\"纠纷\"", &["a", "b"], &["a-1"]),
+            within_areas("\"纠纷\"", &["a", "b"], &["a-1"], Some("dispute")),
             format!(
-                "(\"纠纷\") AND (\"{}\" OR \"{}\") AND \"{}\"",
+                "(\"纠纷\") AND \"{}\" AND (\"{}\" OR \"{}\") AND \"{}\"",
+                kind_token("dispute"),
                 area_token("a"),
                 area_token("b"),
                 area_token("a-1")
@@ -280,11 +296,14 @@ mod tests {
             prop_assert!(!t.chars().any(|c| c.is_uppercase()));
         }
 
-        /// No typed query can name an area token: scopes narrow searches, users cannot.
+        /// No typed query can name an area or kind token: scopes narrow searches, users cannot.
         #[test]
         fn queries_never_reach_area_tokens(s in text(), g in "[a-z]{1,5}(-[a-z0-9]{1,4}){0,2}") {
             if let Some(q) = match_query(&s) {
                 prop_assert!(!fts_matches(&area_tokens(&g), &q));
+                for kind in ["dispute", "patrol_visit", "legal_education"] {
+                    prop_assert!(!fts_matches(&kind_token(kind), &q));
+                }
             }
         }
 

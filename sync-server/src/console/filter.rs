@@ -354,7 +354,10 @@ impl Query {
                 Vec::new()
             };
             let all_of: Vec<&str> = filter.area.iter().map(GridId::as_str).collect();
-            let p = q.bind(Value::Text(within_areas(m, &any_of, &all_of)));
+            // Disputes only when the list is of disputes (the case list): entries of the other
+            // kinds written before the kind token existed may lack theirs.
+            let kind = (filter.kind == RecordKind::Dispute).then_some(filter.kind.as_str());
+            let p = q.bind(Value::Text(within_areas(m, &any_of, &all_of, kind)));
             q.clauses.push(format!(
                 "c.record_rowid IN (SELECT rowid FROM console_fts WHERE console_fts MATCH ?{p})"
             ));

@@ -8,8 +8,9 @@
 //!   order changes arrive in, the row equals a fresh index of the record's current state.
 //! - No personal data: titles are `Record::display_title` (parties never appear, a visited
 //!   person's name only masked) and the full-text tokens come from `Record::search_text`, plus
-//!   the area tokens of the record's grid (`search::area_tokens`), which let a search be narrowed
-//!   to the user's scope inside the full-text index.
+//!   the area tokens of the record's grid (`search::area_tokens`) and its kind's token
+//!   (`search::kind_token`), which let a search be narrowed to the user's scope and to disputes
+//!   inside the full-text index.
 //! - `due_at` is derived with the workflow's deadline code and the deadline table the server
 //!   runs with, which [`prepare`] stores in `console_settings` at start-up (so the push path
 //!   reads it inside its own transaction); when the table changed since the last start, every
@@ -19,7 +20,7 @@
 
 use gridmate_domain::document::read_record;
 use gridmate_domain::privacy::{mask_id_number, mask_name, mask_phone};
-use gridmate_domain::search::{area_tokens, index_tokens};
+use gridmate_domain::search::{area_tokens, index_tokens, kind_token};
 use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::workflow::{DisputeState, Verdict, derive};
 use gridmate_domain::{Record, RecordBody, WorkflowAction};
@@ -208,9 +209,10 @@ pub fn index_record(conn: &Connection, rowid: i64, record: &Record) -> Result<()
     };
     write_row(conn, rowid, &row)?;
     let tokens = format!(
-        "{} {}",
+        "{} {} {}",
         index_tokens(&record.search_text()),
-        area_tokens(record.meta.grid_id.as_str())
+        area_tokens(record.meta.grid_id.as_str()),
+        kind_token(record.kind().as_str())
     );
     pending_table(conn)?;
     conn.prepare_cached(

@@ -92,3 +92,9 @@ CREATE INDEX console_records_list ON console_records
     (kind, deleted, grid_id, occurred_at, updated_at, due_at, status, risk, category, source,
      supervised, assignee_user, assignee_unit);
 "#;
+
+/// Every dispute's full-text entry gains its kind's token (`console::index`): the key `reindex`
+/// makes the next start-up index every dispute again (`index::prepare`).
+pub const KIND_TOKEN_MIGRATION: &str = r#"
+INSERT OR REPLACE INTO console_settings (key, value) VALUES ('reindex', 'disputes');
+"#;

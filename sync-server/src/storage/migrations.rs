@@ -103,6 +103,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::fts_merge::FTS_MERGE_MIGRATION,
     // 15: the case list's index covers every filter column.
     crate::console::schema::LIST_INDEX_MIGRATION,
+    // 16: disputes' full-text entries carry their kind's token (re-indexed at the next start).
+    crate::console::schema::KIND_TOKEN_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
