@@ -254,11 +254,15 @@ async fn time_requests(app: &axum::Router, cookie: &str, requests: &[(&str, Stri
     }
 }
 
-async fn stats(args: &[String]) {
-    let n: usize = args
-        .get(1)
+/// The county's size: the first argument after the mode, 1,000,000 records by default.
+fn records_arg(args: &[String]) -> usize {
+    args.get(1)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(1_000_000)
+}
+
+async fn stats(args: &[String]) {
+    let n = records_arg(args);
     let (_dir, app, cookie) = county(n, false).await;
     let quarter = format!("from={}&to={}", NOW - 91 * DAY, NOW);
     let requests = [
@@ -291,10 +295,7 @@ async fn stats(args: &[String]) {
 
 /// The case list as the county's user sees it: every dispute of the county (35 % of `n`).
 async fn cases(args: &[String]) {
-    let n: usize = args
-        .get(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+    let n = records_arg(args);
     let (_dir, app, cookie) = county(n, true).await;
     let q = |s: &str| -> String { s.bytes().map(|b| format!("%{b:02X}")).collect() };
     let quarter = NOW - 90 * DAY;

@@ -480,15 +480,10 @@ fn count_sql(q: &Query) -> String {
 /// once, not once for a count and again for the page. Without one, the index's own order lets
 /// the page stop early and a separate count reads the index alone, which is cheaper.
 fn page_sql(q: &Query, filter: &CaseFilter, offset: i64) -> String {
-    let total = if filter.fts.is_some() {
-        ", count(*) OVER () AS total"
+    let (total, carried) = if filter.fts.is_some() {
+        (", count(*) OVER () AS total", ", page.total")
     } else {
-        ""
-    };
-    let carried = if filter.fts.is_some() {
-        ", page.total"
-    } else {
-        ""
+        ("", "")
     };
     format!(
         "WITH page AS (
