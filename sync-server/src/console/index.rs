@@ -1,7 +1,8 @@
 //! The console index: one `console_records` row and one `console_fts` entry per record, derived
-//! from the record's current state alone, written in the transaction that logs each accepted
-//! change (`sync::push::update_record`, the one place every push path stores a record), and
-//! backfilled at start-up for records accepted before the index existed.
+//! from the record's current state alone ([`Entry`]: derived by a push while it plans, before
+//! the writer lock), written in the transaction that logs each accepted change
+//! (`sync::push::update_record`, the one place every push path stores a record), and backfilled
+//! at start-up for records accepted before the index existed.
 //!
 //! Invariants:
 //! - A row is a pure function of the record and the deadline table ([`IndexRow::of`]): whatever
@@ -13,8 +14,10 @@
 //!   inside the full-text index.
 //! - `due_at` is derived with the workflow's deadline code and the deadline table the server
 //!   runs with, which [`prepare`] stores in `console_settings` at start-up (so the push path
-//!   reads it inside its own transaction); when the table changed since the last start, every
-//!   dispute is indexed again. Overdue is never stored.
+//!   reads it inside its own transactions); when the table changed since the last start, every
+//!   dispute is indexed again. An entry remembers the table it was derived with, and the writer
+//!   derives a dispute's again if the stored table is another by then ([`Entry::current`]).
+//!   Overdue is never stored.
 //! - The backfill is idempotent and runs in batches (one transaction each), so a large database
 //!   starts without one long writer lock.
 
@@ -199,26 +202,67 @@ fn dispute_columns(d: &gridmate_domain::Dispute, deadlines: &DeadlineTable) -> D
     }
 }
 
-/// Writes the index row and full-text entry of the record stored at `rowid` (insert or replace).
-/// Runs inside the caller's transaction.
-pub fn index_record(conn: &Connection, rowid: i64, record: &Record) -> Result<(), StorageError> {
-    let row = match record.body {
-        RecordBody::Dispute(_) => IndexRow::of(record, &*stored_deadlines(conn)?),
-        // Only a dispute has due times: the others need no table.
-        _ => IndexRow::of(record, &DeadlineTable::empty()),
+/// What the index holds of one record: its row and its full-text tokens, both pure functions of
+/// the record and the deadline table. Derived where the CPU is free (a push derives it while
+/// planning, before the writer lock), written by [`index_record`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub row: IndexRow,
+    pub tokens: String,
+    /// The deadline table the row was derived with (a dispute's due time depends on it).
+    deadlines: Arc<DeadlineTable>,
+}
+
+impl Entry {
+    /// The entry of `record` as it stands, with `deadlines` (the table [`stored_deadlines`]
+    /// read; only a dispute's row depends on it).
+    pub fn of(record: &Record, deadlines: &Arc<DeadlineTable>) -> Self {
+        let row = IndexRow::of(record, deadlines);
+        let tokens = format!(
+            "{} {} {}",
+            index_tokens(&record.search_text()),
+            area_tokens(record.meta.grid_id.as_str()),
+            kind_token(record.kind().as_str())
+        );
+        Self {
+            row,
+            tokens,
+            deadlines: deadlines.clone(),
+        }
+    }
+
+    /// Whether the entry is still the record's under the table `conn` holds now: a dispute's
+    /// derived with another table is derived again by the caller.
+    pub fn current(&self, conn: &Connection) -> Result<bool, StorageError> {
+        Ok(self.row.dispute.is_none() || Arc::ptr_eq(&self.deadlines, &stored_deadlines(conn)?))
+    }
+}
+
+/// The entry of `record` with the deadline table `conn` holds (read only for a dispute).
+pub fn entry_of(conn: &Connection, record: &Record) -> Result<Entry, StorageError> {
+    let deadlines = match record.body {
+        RecordBody::Dispute(_) => stored_deadlines(conn)?,
+        _ => no_deadlines(),
     };
-    write_row(conn, rowid, &row)?;
-    let tokens = format!(
-        "{} {} {}",
-        index_tokens(&record.search_text()),
-        area_tokens(record.meta.grid_id.as_str()),
-        kind_token(record.kind().as_str())
-    );
+    Ok(Entry::of(record, &deadlines))
+}
+
+/// The table a record other than a dispute is derived with: it has no due times.
+fn no_deadlines() -> Arc<DeadlineTable> {
+    static EMPTY: std::sync::LazyLock<Arc<DeadlineTable>> =
+        std::sync::LazyLock::new(|| Arc::new(DeadlineTable::empty()));
+    EMPTY.clone()
+}
+
+/// Writes the index row and stages the full-text entry of the record stored at `rowid` (insert
+/// or replace), inside the caller's transaction.
+pub fn index_record(conn: &Connection, rowid: i64, entry: &Entry) -> Result<(), StorageError> {
+    write_row(conn, rowid, &entry.row)?;
     pending_table(conn)?;
     conn.prepare_cached(
         "INSERT OR REPLACE INTO temp.console_fts_pending (rowid, tokens) VALUES (?1, ?2)",
     )?
-    .execute(params![rowid, tokens])?;
+    .execute(params![rowid, entry.tokens])?;
     Ok(())
 }
 
@@ -258,6 +302,8 @@ pub fn flush_fts(conn: &Connection) -> Result<(), StorageError> {
 pub const COLUMNS: &str = "record_id, kind, grid_id, created_by, occurred_at, updated_at, deleted,
     title, lat, lon, audience, status, category, risk, source, assignee_user, assignee_unit, due_at,
     supervised, resolved_at, closed_at, on_time, outcome, satisfaction, parties";
+/// How many [`COLUMNS`] there are.
+const COLUMN_COUNT: usize = 25;
 
 impl IndexRow {
     /// The row's values as stored, in [`COLUMNS`] order.
@@ -297,14 +343,15 @@ impl IndexRow {
 }
 
 fn write_row(conn: &Connection, rowid: i64, r: &IndexRow) -> Result<(), StorageError> {
-    let values = r.values();
-    let marks: Vec<String> = (2..=values.len() + 1).map(|i| format!("?{i}")).collect();
-    conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO console_records (record_rowid, {COLUMNS}) VALUES (?1, {})",
-        marks.join(", ")
-    ))?
-    .execute(params_from_iter(
-        std::iter::once(Value::Integer(rowid)).chain(values),
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let marks: Vec<String> = (2..=COLUMN_COUNT + 1).map(|i| format!("?{i}")).collect();
+        format!(
+            "INSERT OR REPLACE INTO console_records (record_rowid, {COLUMNS}) VALUES (?1, {})",
+            marks.join(", ")
+        )
+    });
+    conn.prepare_cached(&SQL)?.execute(params_from_iter(
+        std::iter::once(Value::Integer(rowid)).chain(r.values()),
     ))?;
     Ok(())
 }
@@ -320,7 +367,9 @@ pub fn stored_deadlines(conn: &Connection) -> Result<Arc<DeadlineTable>, Storage
         .query_row([DEADLINES_KEY], |r| r.get(0))
         .optional()?;
     let Some(json) = json else {
-        return Ok(Arc::new(DeadlineTable::default()));
+        static DEFAULT: std::sync::LazyLock<Arc<DeadlineTable>> =
+            std::sync::LazyLock::new(|| Arc::new(DeadlineTable::default()));
+        return Ok(DEFAULT.clone());
     };
     let mut parsed = PARSED.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((text, table)) = parsed.as_ref()
@@ -418,7 +467,7 @@ fn backfill_batch(
     let mut n = 0;
     for (rowid, id, projection) in rows {
         if let Some(record) = current_record(&tx, &id, projection.as_deref())? {
-            index_record(&tx, rowid, &record)?;
+            index_record(&tx, rowid, &entry_of(&tx, &record)?)?;
             n += 1;
         }
     }
@@ -453,17 +502,21 @@ fn current_record(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_title_never_carries_a_party_s_personal_data() {
+    fn sample_dispute() -> Record {
         let mut rng = gridmate_domain::fixtures::Rng::new(5);
         let grid = gridmate_domain::GridId::parse("jingkou-zhengdonglu-03").unwrap();
-        let mut record = loop {
+        loop {
             let at = gridmate_domain::Timestamp::from_millis(1_800_000_000_000).unwrap();
             let r = gridmate_domain::fixtures::record(&mut rng, grid.clone(), at, "wang.wei");
             if matches!(r.body, RecordBody::Dispute(_)) {
                 break r;
             }
-        };
+        }
+    }
+
+    #[test]
+    fn a_title_never_carries_a_party_s_personal_data() {
+        let mut record = sample_dispute();
         if let RecordBody::Dispute(d) = &mut record.body {
             d.parties[0].name = Some("欧阳修文".into());
             d.parties[0].phone = Some("13912345678".into());
@@ -476,6 +529,13 @@ mod tests {
             "{}",
             row.title
         );
+    }
+
+    #[test]
+    fn the_column_count_is_the_columns_listed() {
+        let row = IndexRow::of(&sample_dispute(), &DeadlineTable::default());
+        assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
+        assert_eq!(row.values().len(), COLUMN_COUNT);
     }
 
     #[test]

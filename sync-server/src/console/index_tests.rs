@@ -19,7 +19,8 @@ use rusqlite::{Connection, OptionalExtension};
 use super::index::{COLUMNS, IndexRow, prepare};
 use crate::storage::SqliteStorage;
 use crate::sync::held::HeldLimits;
-use crate::sync::push::{Pusher, load_record_doc};
+use crate::sync::plan::plan_all;
+use crate::sync::push::{Pusher, load_record_doc, push_batch};
 use crate::sync::store::SyncStore;
 use crate::sync::test_support::{GRID, grid_worker, push_since, pusher};
 
@@ -257,4 +258,51 @@ fn the_backfill_indexes_records_accepted_before_the_index() {
     .unwrap();
     assert_eq!(prepare(&db, &tight).unwrap(), 1);
     assert_eq!(prepare(&db, &tight).unwrap(), 0);
+}
+
+#[test]
+fn an_entry_planned_before_the_deadline_table_changed_is_derived_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteStorage::open(dir.path()).unwrap();
+    prepare(&db, &DeadlineTable::default()).unwrap();
+    let (rec, pushes) = pushes(11);
+    let id = *rec.meta.id.as_uuid().as_bytes();
+    let (limits, now) = (HeldLimits::default(), Timestamp::now());
+    let (worker, report) = &pushes[0];
+    db.push(worker, vec![report.clone()], (&limits, now))
+        .unwrap();
+    // The reporter's edit is planned (its entry derived) with the table the server starts with;
+    // the table changes before the plan is committed: a reported dispute is no longer due.
+    let (worker, edit) = &pushes[4];
+    let plans = db
+        .read(|c| plan_all(c, worker, vec![edit.clone()], now))
+        .unwrap();
+    let mut tight = DeadlineTable::default();
+    tight
+        .steps
+        .retain(|s| s.status != gridmate_domain::DisputeStatus::Reported);
+    prepare(&db, &tight).unwrap();
+    let batch = db
+        .write(|c| push_batch(c, worker, &plans, (&limits, now)))
+        .unwrap();
+    assert!(matches!(
+        batch.results[0].outcome,
+        PushOutcome::Accepted { .. }
+    ));
+    db.read(|c| {
+        let rowid: i64 = c.query_row(
+            "SELECT rowid FROM sync_records WHERE id = ?1",
+            [id.as_slice()],
+            |r| r.get(0),
+        )?;
+        let stored = read_record(&load_record_doc(c, &id)?.unwrap()).unwrap();
+        let row = stored_row(c, rowid).expect("an index row");
+        assert_eq!(row, IndexRow::of(&stored, &tight).values());
+        assert_ne!(
+            row,
+            IndexRow::of(&stored, &DeadlineTable::default()).values()
+        );
+        Ok(())
+    })
+    .unwrap();
 }

@@ -1,7 +1,9 @@
 //! The lock-free half of a push. Loading, reading and checking a record costs several times more
 //! CPU than storing it, so each record is decided here, before the writer lock, on as many cores
-//! as there are requests (a large batch is also split over the cores). Under the lock,
-//! `commit_planned` / `plan_edit::commit_edit` only confirm that the plan still holds and write.
+//! as there are requests (a large batch is also split over the cores). An accepted record's
+//! projection and console index entry are derived here too (`push::Derived`). Under the lock,
+//! `commit_planned` / `plan_edit::commit_edit` only confirm that the plan still holds and write;
+//! the plans are borrowed there and freed after the lock is released.
 //!
 //! Two shapes are planned: a record pushed as a single document chunk (protocol v2: what a device
 //! sends for a record the server has never acknowledged) that holds exactly one change in
@@ -22,19 +24,22 @@ use automerge::ChangeHash;
 use gridmate_domain::document::limits::{HistoryLimits, HistorySize, ops_of};
 use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
+use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::workflow::verify::NewChange;
 use gridmate_domain::{Record, RecordId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction};
+use std::sync::Arc;
 
 use super::authorize::{Pushed, authorize};
 use super::doc::{load_document, sole_change};
 use super::held::HeldLimits;
 use super::plan_edit::{EditInput, EditPlan, PlannedEdit, plan_edit};
 use super::push::{
-    ActorCache, LogRow, Pusher, Stored, insert_record, load_existing, log_change, push_one,
-    tail_of, update_record,
+    ActorCache, Derived, LogRow, Pusher, Stored, insert_record, load_existing, log_change,
+    push_one, tail_of, update_record,
 };
 use super::refusal;
+use crate::console::index::stored_deadlines;
 use crate::storage::StorageError;
 
 /// How a pushed record will be decided under the writer lock.
@@ -78,7 +83,7 @@ pub struct Planned {
 
 #[derive(Debug)]
 enum Decision {
-    Accept(Box<Record>),
+    Accept(Box<(Record, Derived)>),
     Reject(PushOutcome),
 }
 
@@ -95,8 +100,10 @@ pub fn plan_all(
         .into_iter()
         .map(|d| classify(&tx, d))
         .collect::<Result<Vec<Input>, StorageError>>()?;
+    // Accepted records' index entries are derived here too, with the table of this snapshot.
+    let deadlines = stored_deadlines(&tx)?;
     tx.finish()?;
-    Ok(plan_inputs(who, inputs, now))
+    Ok(plan_inputs(who, inputs, (now, &deadlines)))
 }
 
 /// What a pushed record needs for planning.
@@ -121,10 +128,13 @@ fn classify(conn: &Connection, d: PushDoc) -> Result<Input, StorageError> {
     }
 }
 
-fn plan_one(who: &Pusher, input: Input, now: Timestamp) -> Plan {
+/// The time a batch is decided at, and the deadline table its index entries are derived with.
+pub(super) type PlanAt<'a> = (Timestamp, &'a Arc<DeadlineTable>);
+
+fn plan_one(who: &Pusher, input: Input, at: PlanAt<'_>) -> Plan {
     match input {
-        Input::NewDocument(d) => plan(who, d, now),
-        Input::Edit(e) => match plan_edit(who, *e, now) {
+        Input::NewDocument(d) => plan(who, d, at),
+        Input::Edit(e) => match plan_edit(who, *e, at) {
             EditPlan::Planned(p) => Plan::Edit(p),
             EditPlan::Locked(d) => Plan::Locked(d),
         },
@@ -132,12 +142,12 @@ fn plan_one(who: &Pusher, input: Input, now: Timestamp) -> Plan {
     }
 }
 
-fn plan_inputs(who: &Pusher, docs: Vec<Input>, now: Timestamp) -> Vec<Plan> {
+fn plan_inputs(who: &Pusher, docs: Vec<Input>, at: PlanAt<'_>) -> Vec<Plan> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
     if threads < 2 || docs.len() < 64 {
-        return docs.into_iter().map(|d| plan_one(who, d, now)).collect();
+        return docs.into_iter().map(|d| plan_one(who, d, at)).collect();
     }
     let chunk = docs.len().div_ceil(threads);
     let mut parts: Vec<Vec<Input>> = Vec::new();
@@ -155,7 +165,7 @@ fn plan_inputs(who: &Pusher, docs: Vec<Input>, now: Timestamp) -> Vec<Plan> {
             .map(|part| {
                 s.spawn(move || {
                     part.into_iter()
-                        .map(|d| plan_one(who, d, now))
+                        .map(|d| plan_one(who, d, at))
                         .collect::<Vec<Plan>>()
                 })
             })
@@ -170,7 +180,7 @@ fn plan_inputs(who: &Pusher, docs: Vec<Input>, now: Timestamp) -> Vec<Plan> {
 }
 
 /// Plans one record (pure CPU: no database).
-fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
+fn plan(who: &Pusher, d: PushDoc, (now, deadlines): PlanAt<'_>) -> Plan {
     let [only] = d.changes.as_slice() else {
         return Plan::Locked(d);
     };
@@ -208,7 +218,10 @@ fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
             };
             match authorize(who, &pushed, now) {
                 Some(refused) => Decision::Reject(refused),
-                None => Decision::Accept(Box::new(record)),
+                None => {
+                    let derived = Derived::of(&record, deadlines);
+                    Decision::Accept(Box::new((record, derived)))
+                }
             }
         }
     };
@@ -224,7 +237,7 @@ fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
 pub(super) fn commit_planned(
     tx: &Transaction<'_>,
     who: &Pusher,
-    p: Planned,
+    p: &Planned,
     (limits, now): (&HeldLimits, Timestamp),
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
@@ -237,7 +250,7 @@ pub(super) fn commit_planned(
     } = p;
     let id = doc.record_id;
     let still_new =
-        load_existing(tx, &id)?.is_none() && !has_held(tx, &id)? && !is_logged(tx, &hash)?;
+        load_existing(tx, &id)?.is_none() && !has_held(tx, &id)? && !is_logged(tx, hash)?;
     if !still_new {
         return push_one(tx, who, doc, (limits, now), actors, logged);
     }
@@ -246,29 +259,29 @@ pub(super) fn commit_planned(
         Ok(unbound) => unbound,
         Err(conflict) => return Ok(conflict),
     };
-    let record = match decision {
-        Decision::Reject(outcome) => return Ok(outcome),
-        Decision::Accept(record) => record,
+    let (record, derived) = match decision {
+        Decision::Reject(outcome) => return Ok(outcome.clone()),
+        Decision::Accept(accepted) => (&accepted.0, &accepted.1),
     };
     for a in unbound {
         actors.bind(tx, a, who, now)?;
     }
-    let rowid = insert_record(tx, &id, &record)?;
+    let rowid = insert_record(tx, &id, record)?;
     let row = LogRow {
-        hash,
-        actor: &actor,
+        hash: *hash,
+        actor,
         bytes: &doc.changes[0].0,
     };
-    let seq = log_change(tx, who, rowid, &record, &row, now)?;
+    let seq = log_change(tx, who, rowid, record, &row, now)?;
     logged.push(seq);
     let stored = Stored {
-        heads: &[hash],
+        heads: &[*hash],
         snapshot: None,
         snapshot_seq: 0,
         tail: 1,
         last_seq: seq,
     };
-    update_record(tx, rowid, &record, &stored)?;
+    update_record(tx, rowid, record, derived, &stored)?;
     Ok(PushOutcome::Accepted {
         heads: vec![hash.0],
     })

@@ -17,9 +17,10 @@ use rusqlite::Transaction;
 use super::authorize::{Pushed, authorize, may_reach, new_changes};
 use super::doc::{decode_change, load, round_trips};
 use super::held::HeldLimits;
+use super::plan::PlanAt;
 use super::push::{
-    ActorCache, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, dependency_order, load_existing,
-    log_change, push_one, update_record,
+    ActorCache, Derived, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, dependency_order,
+    load_existing, log_change, push_one, update_record,
 };
 use super::{limits, refusal};
 use crate::storage::StorageError;
@@ -55,6 +56,7 @@ impl PlannedEdit {
 enum EditDecision {
     Accept {
         record: Box<Record>,
+        derived: Box<Derived>,
         /// The new changes, in dependency order.
         changes: Vec<Change>,
         heads: Vec<ChangeHash>,
@@ -72,7 +74,7 @@ pub(super) enum EditPlan {
 }
 
 /// Plans one edit (pure CPU: no database).
-pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditPlan {
+pub(super) fn plan_edit(who: &Pusher, input: EditInput, (now, deadlines): PlanAt<'_>) -> EditPlan {
     let EditInput {
         doc: d,
         existing,
@@ -159,6 +161,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
     let snapshot =
         (existing.tail_changes + changes.len() as i64 > SNAPSHOT_AFTER).then(|| doc.save());
     let decision = EditDecision::Accept {
+        derived: Box::new(Derived::of(&new, deadlines)),
         record: Box::new(new),
         changes,
         heads: doc.get_heads(),
@@ -171,7 +174,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditP
 pub(super) fn commit_edit(
     tx: &Transaction<'_>,
     who: &Pusher,
-    p: PlannedEdit,
+    p: &PlannedEdit,
     (limits, now): (&HeldLimits, Timestamp),
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
@@ -193,30 +196,31 @@ pub(super) fn commit_edit(
             .contains(&true),
         EditDecision::Reject(_) => false,
     };
-    if current.heads != basis || super::plan::has_held(tx, &doc.record_id)? || fresh_logged {
+    if current.heads != *basis || super::plan::has_held(tx, &doc.record_id)? || fresh_logged {
         return push_one(tx, who, doc, (limits, now), actors, logged);
     }
-    let unbound = match actors.unbound(tx, who, plan_actors)? {
+    let unbound = match actors.unbound(tx, who, plan_actors.clone())? {
         Ok(unbound) => unbound,
         Err(conflict) => return Ok(conflict),
     };
-    let (record, changes, heads, snapshot) = match decision {
-        EditDecision::Reject(outcome) => return Ok(outcome),
+    let (record, derived, changes, heads, snapshot) = match decision {
+        EditDecision::Reject(outcome) => return Ok(outcome.clone()),
         EditDecision::Accept {
             record,
+            derived,
             changes,
             heads,
             snapshot,
-        } => (record, changes, heads, snapshot),
+        } => (record, derived, changes, heads, snapshot),
     };
     let mut last_seq = 0;
-    for c in &changes {
+    for c in changes {
         let row = LogRow {
             hash: c.hash(),
             actor: c.actor_id().to_bytes(),
             bytes: c.raw_bytes(),
         };
-        last_seq = log_change(tx, who, current.rowid, &record, &row, now)?;
+        last_seq = log_change(tx, who, current.rowid, record, &row, now)?;
         logged.push(last_seq);
     }
     for actor in unbound {
@@ -225,21 +229,21 @@ pub(super) fn commit_edit(
     let tail = current.tail_changes + changes.len() as i64;
     let stored = match &snapshot {
         Some(s) => Stored {
-            heads: &heads,
+            heads,
             snapshot: Some(s),
             snapshot_seq: last_seq,
             tail: 0,
             last_seq,
         },
         None => Stored {
-            heads: &heads,
+            heads,
             snapshot: current.snapshot.as_deref(),
             snapshot_seq: current.snapshot_seq,
             tail,
             last_seq,
         },
     };
-    update_record(tx, current.rowid, &record, &stored)?;
+    update_record(tx, current.rowid, record, derived, &stored)?;
     Ok(PushOutcome::Accepted {
         heads: heads.iter().map(|h| h.0).collect(),
     })

@@ -86,7 +86,7 @@ fn an_edit_planned_against_older_heads_is_decided_again() {
             .outcome,
     );
     let batch = db
-        .write(|c| push_batch(c, &who, plans, (&HeldLimits::default(), now)))
+        .write(|c| push_batch(c, &who, &plans, (&HeldLimits::default(), now)))
         .unwrap();
 
     // Both edits are kept: two concurrent heads, three changes, none logged twice.
@@ -114,7 +114,7 @@ fn a_new_record_planned_before_it_arrived_another_way_is_not_logged_twice() {
             .outcome,
     );
     let batch = db
-        .write(|c| push_batch(c, &who, plans, (&HeldLimits::default(), now)))
+        .write(|c| push_batch(c, &who, &plans, (&HeldLimits::default(), now)))
         .unwrap();
     assert_eq!(accepted(&batch.results[0].outcome), heads);
     assert!(batch.logged.is_empty(), "nothing new to log");
@@ -150,7 +150,7 @@ fn a_rejected_plan_is_not_used_once_the_record_exists() {
             .outcome,
     );
     let batch = db
-        .write(|c| push_batch(c, &who, plans, (&HeldLimits::default(), now)))
+        .write(|c| push_batch(c, &who, &plans, (&HeldLimits::default(), now)))
         .unwrap();
     match &batch.results[0].outcome {
         PushOutcome::Rejected { code, field, .. } => {

@@ -14,10 +14,12 @@
 //!   pushed each change (user, device) and when is recorded with it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use gridmate_domain::document::{guarded, is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
+use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::{GridId, Record, RecordId, Role, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -29,6 +31,7 @@ use super::held::{self, HeldLimits, missing_of, split_ready};
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
 use super::{limits, refusal};
+use crate::console::index::{Entry, entry_of, index_record};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -58,11 +61,12 @@ pub struct PushBatch {
 }
 
 /// Pushes a batch in one transaction (one fsync for the batch), one savepoint per record. `plans`
-/// come from `plan::plan_all`, run before the writer lock was taken.
+/// come from `plan::plan_all`, run before the writer lock was taken; they are borrowed so that
+/// freeing them (documents, records, derived rows) happens after the lock is released.
 pub fn push_batch(
     conn: &mut Connection,
     who: &Pusher,
-    plans: Vec<Plan>,
+    plans: &[Plan],
     (limits, now): (&HeldLimits, Timestamp),
 ) -> Result<PushBatch, StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -77,8 +81,8 @@ pub fn push_batch(
         savepoint(&tx, "SAVEPOINT record")?;
         let pushed = match plan {
             Plan::Locked(d) => push_one(&tx, who, d, at, &mut actors, &mut logged),
-            Plan::NewDocument(p) => commit_planned(&tx, who, *p, at, &mut actors, &mut logged),
-            Plan::Edit(p) => commit_edit(&tx, who, *p, at, &mut actors, &mut logged),
+            Plan::NewDocument(p) => commit_planned(&tx, who, p, at, &mut actors, &mut logged),
+            Plan::Edit(p) => commit_edit(&tx, who, p, at, &mut actors, &mut logged),
         };
         let outcome = match pushed {
             Ok(o) => o,
@@ -128,7 +132,7 @@ pub fn push_in(
 ) -> Result<PushOutcome, StorageError> {
     let mut actors = ActorCache::default();
     let mut logged = Vec::new();
-    push_one(tx, who, doc, at, &mut actors, &mut logged)
+    push_one(tx, who, &doc, at, &mut actors, &mut logged)
 }
 
 /// Runs a savepoint statement on a cached statement: `execute_batch` parsed these three times per
@@ -214,7 +218,7 @@ pub(super) struct Existing {
 pub(super) fn push_one(
     tx: &Transaction<'_>,
     who: &Pusher,
-    d: PushDoc,
+    d: &PushDoc,
     (held_limits, now): (&HeldLimits, Timestamp),
     actors: &mut ActorCache,
     logged: &mut Vec<i64>,
@@ -225,7 +229,7 @@ pub(super) fn push_one(
     {
         return Ok(refusal::record_out_of_scope());
     }
-    let fresh = match fresh_changes(tx, &d)? {
+    let fresh = match fresh_changes(tx, d)? {
         Ok(fresh) => fresh,
         Err(refused) => return Ok(refused),
     };
@@ -429,7 +433,8 @@ fn store_state(
         tail,
         last_seq: p.last_seq,
     };
-    update_record(tx, p.rowid, &p.record, &stored)
+    let derived = Derived::in_tx(tx, &p.record)?;
+    update_record(tx, p.rowid, &p.record, &derived, &stored)
 }
 
 /// One accepted change (or single-change document chunk) as it goes into the log.
@@ -474,18 +479,46 @@ pub(super) struct Stored<'a> {
     pub last_seq: i64,
 }
 
+/// What the server stores of a record beside its changes, derived from the record alone: the
+/// projection devices receive and the console's index entry. A plan derives it before the writer
+/// lock, so the writer only writes it.
+#[derive(Debug)]
+pub(super) struct Derived {
+    projection: Vec<u8>,
+    entry: Entry,
+}
+
+impl Derived {
+    /// `record`'s, with the deadline table the plan read.
+    pub(super) fn of(record: &Record, deadlines: &Arc<DeadlineTable>) -> Self {
+        Self {
+            // Writing a JSON value into a Vec cannot fail; an empty projection is never sent.
+            projection: serde_json::to_vec(record).unwrap_or_default(),
+            entry: Entry::of(record, deadlines),
+        }
+    }
+
+    /// `record`'s, with the deadline table `tx` holds.
+    fn in_tx(tx: &Transaction<'_>, record: &Record) -> Result<Self, StorageError> {
+        Ok(Self {
+            projection: serde_json::to_vec(record).unwrap_or_default(),
+            entry: entry_of(tx, record)?,
+        })
+    }
+}
+
 /// Writes a record's heads, snapshot bookkeeping, projection, (for a dispute) assignment and
-/// console index row after an accepted push.
+/// console index row after an accepted push. `derived` is `new`'s; its index entry is derived
+/// again here only if the deadline table changed since it was (`Entry::current`).
 pub(super) fn update_record(
     tx: &Transaction<'_>,
     rowid: i64,
     new: &Record,
+    derived: &Derived,
     s: &Stored<'_>,
 ) -> Result<(), StorageError> {
     // The projection travels with the record's changes to devices that lack it (protocol 3):
     // written in the same statement as the heads and `last_seq` it belongs to.
-    // (Writing a JSON value into a Vec cannot fail; an empty projection is never sent.)
-    let projection = serde_json::to_vec(new).unwrap_or_default();
     tx.prepare_cached(
         "UPDATE sync_records SET heads = ?1, snapshot = ?2, snapshot_seq = ?3, tail_changes = ?4, status = ?5,
              risk_level = ?6, occurred_at = ?7, updated_at = ?8, deleted_at = ?9, last_seq = ?10,
@@ -505,12 +538,19 @@ pub(super) fn update_record(
         new.meta.deleted_at.map(|t| t.millis()),
         s.last_seq,
         rowid,
-        projection
+        derived.projection
     ])?;
     // Who the dispute is assigned to now, in the same transaction (protocol 4 pulls read it).
     super::assigned::index_assignment(tx, rowid, new, s.last_seq)?;
     // The console's index of the record (case list, statistics, map), in the same transaction.
-    crate::console::index::index_record(tx, rowid, new)?;
+    let fresh;
+    let entry = if derived.entry.current(tx)? {
+        &derived.entry
+    } else {
+        fresh = entry_of(tx, new)?;
+        &fresh
+    };
+    index_record(tx, rowid, entry)?;
     Ok(())
 }
 

@@ -39,7 +39,8 @@ impl SyncStore for SqliteStorage {
     ) -> Result<PushBatch, StorageError> {
         // The CPU-heavy checks run here, before the writer lock, beside other requests' work.
         let plans = self.read(|c| plan_all(c, who, docs, at.1))?;
-        self.write(|c| push_batch(c, who, plans, at))
+        // Borrowed: the plans are freed after the writer lock is released.
+        self.write(|c| push_batch(c, who, &plans, at))
     }
 
     fn pull(

@@ -93,7 +93,7 @@ fn both(db: &SqliteStorage, who: &Pusher, push: &PushDoc) -> [PushOutcome; 2] {
             push_batch(
                 c,
                 who,
-                vec![Plan::Locked(push.clone())],
+                &[Plan::Locked(push.clone())],
                 (&HeldLimits::default(), now),
             )
         })
