@@ -29,7 +29,8 @@ use gridmate_domain::workflow::{DisputeState, Verdict, derive};
 use gridmate_domain::{Record, RecordBody, WorkflowAction};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
-use std::sync::{Arc, Mutex, PoisonError};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use crate::storage::{SqliteStorage, StorageError};
 use crate::sync::push::load_record_doc;
@@ -209,8 +210,19 @@ fn dispute_columns(d: &gridmate_domain::Dispute, deadlines: &DeadlineTable) -> D
 pub struct Entry {
     pub row: IndexRow,
     pub tokens: String,
+    /// [`tokens_key`] of `tokens`, kept in the row: equal keys, the same full-text entry.
+    tokens_key: i64,
     /// The deadline table the row was derived with (a dispute's due time depends on it).
     deadlines: Arc<DeadlineTable>,
+}
+
+/// The first eight bytes of the SHA-256 of a full-text entry's tokens: a cryptographic digest,
+/// so no text can be written to collide with another and keep a stale entry.
+fn tokens_key(tokens: &str) -> i64 {
+    let digest = Sha256::digest(tokens.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(first)
 }
 
 impl Entry {
@@ -226,6 +238,7 @@ impl Entry {
         );
         Self {
             row,
+            tokens_key: tokens_key(&tokens),
             tokens,
             deadlines: deadlines.clone(),
         }
@@ -249,20 +262,37 @@ pub fn entry_of(conn: &Connection, record: &Record) -> Result<Entry, StorageErro
 
 /// The table a record other than a dispute is derived with: it has no due times.
 fn no_deadlines() -> Arc<DeadlineTable> {
-    static EMPTY: std::sync::LazyLock<Arc<DeadlineTable>> =
-        std::sync::LazyLock::new(|| Arc::new(DeadlineTable::empty()));
+    static EMPTY: LazyLock<Arc<DeadlineTable>> = LazyLock::new(|| Arc::new(DeadlineTable::empty()));
     EMPTY.clone()
 }
 
-/// Writes the index row and stages the full-text entry of the record stored at `rowid` (insert
-/// or replace), inside the caller's transaction.
+/// Writes the index row of the record stored at `rowid` and stages its full-text entry, inside
+/// the caller's transaction. A row already there is compared with the new one: only the columns
+/// that differ are updated (an index none of them is in is left alone), and the full-text entry
+/// is staged only when the stored tokens' key differs.
 pub fn index_record(conn: &Connection, rowid: i64, entry: &Entry) -> Result<(), StorageError> {
-    write_row(conn, rowid, &entry.row)?;
-    pending_table(conn)?;
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO temp.console_fts_pending (rowid, tokens) VALUES (?1, ?2)",
-    )?
-    .execute(params![rowid, entry.tokens])?;
+    let new = entry.row.values();
+    let tokens_changed = match stored_row(conn, rowid)? {
+        None => {
+            insert_row(conn, rowid, new, entry.tokens_key)?;
+            true
+        }
+        Some((old, old_key)) => {
+            let changed: Vec<usize> = (0..COLUMN_COUNT).filter(|&i| old[i] != new[i]).collect();
+            let tokens_changed = old_key != Some(entry.tokens_key);
+            if !changed.is_empty() || tokens_changed {
+                update_row(conn, rowid, &changed, new, entry.tokens_key)?;
+            }
+            tokens_changed
+        }
+    };
+    if tokens_changed {
+        pending_table(conn)?;
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO temp.console_fts_pending (rowid, tokens) VALUES (?1, ?2)",
+        )?
+        .execute(params![rowid, entry.tokens])?;
+    }
     Ok(())
 }
 
@@ -342,17 +372,78 @@ impl IndexRow {
     }
 }
 
-fn write_row(conn: &Connection, rowid: i64, r: &IndexRow) -> Result<(), StorageError> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let marks: Vec<String> = (2..=COLUMN_COUNT + 1).map(|i| format!("?{i}")).collect();
+/// The stored row of `rowid` in [`COLUMNS`] order, and its tokens' key.
+#[allow(clippy::type_complexity)]
+fn stored_row(
+    conn: &Connection,
+    rowid: i64,
+) -> Result<Option<(Vec<Value>, Option<i64>)>, StorageError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {COLUMNS}, tokens_key FROM console_records WHERE record_rowid = ?1")
+    });
+    Ok(conn
+        .prepare_cached(&SQL)?
+        .query_row([rowid], |r| {
+            let values = (0..COLUMN_COUNT)
+                .map(|i| r.get::<_, Value>(i))
+                .collect::<Result<Vec<Value>, _>>()?;
+            Ok((values, r.get(COLUMN_COUNT)?))
+        })
+        .optional()?)
+}
+
+fn insert_row(
+    conn: &Connection,
+    rowid: i64,
+    values: Vec<Value>,
+    key: i64,
+) -> Result<(), StorageError> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let marks: Vec<String> = (2..=COLUMN_COUNT + 2).map(|i| format!("?{i}")).collect();
         format!(
-            "INSERT OR REPLACE INTO console_records (record_rowid, {COLUMNS}) VALUES (?1, {})",
+            "INSERT INTO console_records (record_rowid, {COLUMNS}, tokens_key) VALUES (?1, {})",
             marks.join(", ")
         )
     });
-    conn.prepare_cached(&SQL)?.execute(params_from_iter(
-        std::iter::once(Value::Integer(rowid)).chain(r.values()),
-    ))?;
+    let params = std::iter::once(Value::Integer(rowid))
+        .chain(values)
+        .chain(std::iter::once(Value::Integer(key)));
+    conn.prepare_cached(&SQL)?
+        .execute(params_from_iter(params))?;
+    Ok(())
+}
+
+/// Sets the `changed` columns (indexes into [`COLUMNS`]) of the row to `values`' and its
+/// tokens' key. Few sets of columns change together (the edit of a field, a workflow step), so
+/// each statement is prepared once and kept in the connection's cache.
+fn update_row(
+    conn: &Connection,
+    rowid: i64,
+    changed: &[usize],
+    mut values: Vec<Value>,
+    key: i64,
+) -> Result<(), StorageError> {
+    static NAMES: LazyLock<Vec<&str>> =
+        LazyLock::new(|| COLUMNS.split(',').map(str::trim).collect());
+    let sets: Vec<String> = changed
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| format!("{} = ?{}", NAMES[i], k + 3))
+        .collect();
+    let sql = format!(
+        "UPDATE console_records SET tokens_key = ?2{}{} WHERE record_rowid = ?1",
+        if sets.is_empty() { "" } else { ", " },
+        sets.join(", ")
+    );
+    let params = [Value::Integer(rowid), Value::Integer(key)]
+        .into_iter()
+        .chain(
+            changed
+                .iter()
+                .map(|&i| std::mem::replace(&mut values[i], Value::Null)),
+        );
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(params))?;
     Ok(())
 }
 
@@ -367,8 +458,8 @@ pub fn stored_deadlines(conn: &Connection) -> Result<Arc<DeadlineTable>, Storage
         .query_row([DEADLINES_KEY], |r| r.get(0))
         .optional()?;
     let Some(json) = json else {
-        static DEFAULT: std::sync::LazyLock<Arc<DeadlineTable>> =
-            std::sync::LazyLock::new(|| Arc::new(DeadlineTable::default()));
+        static DEFAULT: LazyLock<Arc<DeadlineTable>> =
+            LazyLock::new(|| Arc::new(DeadlineTable::default()));
         return Ok(DEFAULT.clone());
     };
     let mut parsed = PARSED.lock().unwrap_or_else(PoisonError::into_inner);

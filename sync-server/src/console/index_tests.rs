@@ -306,3 +306,37 @@ fn an_entry_planned_before_the_deadline_table_changed_is_derived_again() {
     })
     .unwrap();
 }
+
+/// The full-text index's stored segments and tombstones (rows of its data table).
+fn fts_data_rows(db: &SqliteStorage) -> i64 {
+    db.read(|c| {
+        Ok(c.query_row("SELECT count(*) FROM console_fts_data", [], |r| r.get(0))?)
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_step_that_leaves_the_text_as_it_was_keeps_the_full_text_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = SqliteStorage::open(dir.path()).unwrap();
+    let (rec, pushes) = pushes(3);
+    let id = *rec.meta.id.as_uuid().as_bytes();
+    let limits = HeldLimits::default();
+    let mut push = |i: usize| {
+        let (who, doc) = &pushes[i];
+        let out = db
+            .push(who, vec![doc.clone()], (&limits, Timestamp::now()))
+            .unwrap();
+        assert!(matches!(out.results[0].outcome, PushOutcome::Accepted { .. }));
+        check_index(&db, id);
+        fts_data_rows(&db)
+    };
+    let reported = push(0);
+    // Accept, assign, supervise: the row changes, the text does not; nothing is written to the
+    // full-text index (no segment, no tombstone).
+    assert_eq!(push(1), reported);
+    assert_eq!(push(2), reported);
+    assert_eq!(push(3), reported);
+    // The reporter's new summary is written (and found: `check_index`).
+    assert!(push(4) > reported);
+}

@@ -98,3 +98,11 @@ CREATE INDEX console_records_list ON console_records
 pub const KIND_TOKEN_MIGRATION: &str = r#"
 INSERT OR REPLACE INTO console_settings (key, value) VALUES ('reindex', 'disputes');
 "#;
+
+/// Each index row keeps the first eight bytes of the SHA-256 of its record's full-text tokens
+/// (`console::index`), so an edit that leaves the tokens as they were (a workflow action, a
+/// change of state or assignee) does not write the full-text index. Rows from before it have
+/// none and get their entry written again at their next change.
+pub const TOKENS_KEY_MIGRATION: &str = r#"
+ALTER TABLE console_records ADD COLUMN tokens_key INTEGER;
+"#;

@@ -105,6 +105,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::schema::LIST_INDEX_MIGRATION,
     // 16: disputes' full-text entries carry their kind's token (re-indexed at the next start).
     crate::console::schema::KIND_TOKEN_MIGRATION,
+    // 17: each index row keeps a digest of its full-text tokens (an unchanged entry is kept).
+    crate::console::schema::TOKENS_KEY_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
