@@ -35,6 +35,11 @@ pub const MAX_Q_CHARS: usize = 100;
 /// it rarely reads the table (migration `CASES_MIGRATION`). Named in the statement: without
 /// statistics the planner could prefer an index that walks the whole county in order.
 pub const LIST_INDEX: &str = "console_records_list";
+/// The index a search looks its matches up in (the full-text plan of [`Query::build`]): the
+/// list index's columns keyed by the record's rowid, so each match is one descent into a narrow
+/// index instead of a probe of every case of the scope or a read of the table row
+/// (migration `MATCH_INDEX_MIGRATION`).
+pub const MATCH_INDEX: &str = "console_records_match";
 /// Scopes with more entries than this are not narrowed inside the full-text index.
 const MAX_SCOPE_TOKENS: usize = 16;
 /// Highest page number (keeps the offset far from overflow).
@@ -295,9 +300,11 @@ impl CaseRow {
     }
 }
 
-/// A filter's WHERE clause and ORDER BY with their bound values.
+/// A filter's FROM, WHERE clause and ORDER BY with their bound values.
 #[derive(Debug)]
 pub struct Query {
+    /// The tables, `console_records` as `c` (and with a search, `console_fts` as `f`).
+    pub from_sql: String,
     pub where_sql: String,
     pub order_sql: String,
     pub params: Vec<Value>,
@@ -343,26 +350,12 @@ impl Query {
             let p = q.bind(Value::Integer(to.millis()));
             q.clauses.push(format!("c.occurred_at < ?{p}"));
         }
-        if let Some(m) = &filter.fts {
-            // Narrowed to the scope (and area) inside the full-text index, so a common word costs
-            // the township's matches, not the county's; the SQL predicates above still decide.
-            let minimal = scope.minimal();
-            let scope_areas: Vec<&str> = minimal.areas().map(GridId::as_str).collect();
-            let any_of = if scope_areas.len() <= MAX_SCOPE_TOKENS {
-                scope_areas
-            } else {
-                Vec::new()
-            };
-            let all_of: Vec<&str> = filter.area.iter().map(GridId::as_str).collect();
-            // Disputes only when the list is of disputes (the case list): entries of the other
-            // kinds written before the kind token existed may lack theirs.
-            let kind = (filter.kind == RecordKind::Dispute).then_some(filter.kind.as_str());
-            let p = q.bind(Value::Text(within_areas(m, &any_of, &all_of, kind)));
-            q.clauses.push(format!(
-                "c.record_rowid IN (SELECT rowid FROM console_fts WHERE console_fts MATCH ?{p})"
-            ));
-        }
+        let from_sql = match &filter.fts {
+            Some(m) => q.search(scope, filter, m),
+            None => format!("console_records c INDEXED BY {LIST_INDEX}"),
+        };
         Self {
+            from_sql,
             where_sql: q.clauses.join(" AND "),
             order_sql: order_by(filter.sort, filter.descending),
             params: q.params,
@@ -396,6 +389,38 @@ impl Builder {
         } else {
             format!("({})", ranges.join(" OR "))
         });
+    }
+
+    /// The search's MATCH clause, and the FROM it is planned with. Narrowed to the scope (and
+    /// area) inside the full-text index, so a common word costs the township's matches, not the
+    /// county's; the SQL predicates still decide. A top-level area (the county) is not
+    /// narrowed: it holds (nearly) every record, and its token's entries are the longest of the
+    /// index. When the matches are so narrowed (or the scope is the county), the plan walks them
+    /// and looks each up in [`MATCH_INDEX`]; otherwise (a scope of many entries) it walks the
+    /// scope's cases in [`LIST_INDEX`] and keeps those among the matches.
+    fn search(&mut self, scope: &Scope, filter: &CaseFilter, m: &str) -> String {
+        let minimal = scope.minimal();
+        let scope_areas: Vec<&str> = minimal.areas().map(GridId::as_str).collect();
+        let top_level = scope_areas.iter().any(|a| !a.contains('-'));
+        let narrowed = !top_level && scope_areas.len() <= MAX_SCOPE_TOKENS;
+        let any_of = if narrowed { scope_areas } else { Vec::new() };
+        let all_of: Vec<&str> = filter.area.iter().map(GridId::as_str).collect();
+        // Disputes only when the list is of disputes (the case list): entries of the other kinds
+        // written before the kind token existed may lack theirs.
+        let kind = (filter.kind == RecordKind::Dispute).then_some(filter.kind.as_str());
+        let p = self.bind(Value::Text(within_areas(m, &any_of, &all_of, kind)));
+        if top_level || narrowed || !all_of.is_empty() {
+            self.clauses.push(format!("f.console_fts MATCH ?{p}"));
+            format!(
+                "console_fts f CROSS JOIN console_records c INDEXED BY {MATCH_INDEX}
+                 ON c.record_rowid = f.rowid"
+            )
+        } else {
+            self.clauses.push(format!(
+                "c.record_rowid IN (SELECT rowid FROM console_fts WHERE console_fts MATCH ?{p})"
+            ));
+            format!("console_records c INDEXED BY {LIST_INDEX}")
+        }
     }
 
     fn bind(&mut self, v: Value) -> usize {
@@ -468,10 +493,7 @@ pub struct CasePage {
 }
 
 fn count_sql(q: &Query) -> String {
-    format!(
-        "SELECT count(*) FROM console_records c INDEXED BY {LIST_INDEX} WHERE {}",
-        q.where_sql
-    )
+    format!("SELECT count(*) FROM {} WHERE {}", q.from_sql, q.where_sql)
 }
 
 /// The page's rows, its rowids first from the covering index alone; then only those rows are
@@ -488,12 +510,11 @@ fn page_sql(q: &Query, filter: &CaseFilter, offset: i64) -> String {
     format!(
         "WITH page AS (
              SELECT c.record_rowid AS rowid{total}
-             FROM console_records c INDEXED BY {LIST_INDEX}
-             WHERE {} ORDER BY {} LIMIT {} OFFSET {offset})
+             FROM {} WHERE {} ORDER BY {} LIMIT {} OFFSET {offset})
          SELECT {COLUMNS}{carried} FROM page
          JOIN console_records c ON c.record_rowid = page.rowid
          ORDER BY {}",
-        q.where_sql, q.order_sql, filter.page_size, q.order_sql
+        q.from_sql, q.where_sql, q.order_sql, filter.page_size, q.order_sql
     )
 }
 

@@ -309,10 +309,8 @@ fn an_entry_planned_before_the_deadline_table_changed_is_derived_again() {
 
 /// The full-text index's stored segments and tombstones (rows of its data table).
 fn fts_data_rows(db: &SqliteStorage) -> i64 {
-    db.read(|c| {
-        Ok(c.query_row("SELECT count(*) FROM console_fts_data", [], |r| r.get(0))?)
-    })
-    .unwrap()
+    db.read(|c| Ok(c.query_row("SELECT count(*) FROM console_fts_data", [], |r| r.get(0))?))
+        .unwrap()
 }
 
 #[test]
@@ -322,12 +320,15 @@ fn a_step_that_leaves_the_text_as_it_was_keeps_the_full_text_entry() {
     let (rec, pushes) = pushes(3);
     let id = *rec.meta.id.as_uuid().as_bytes();
     let limits = HeldLimits::default();
-    let mut push = |i: usize| {
+    let push = |i: usize| {
         let (who, doc) = &pushes[i];
         let out = db
             .push(who, vec![doc.clone()], (&limits, Timestamp::now()))
             .unwrap();
-        assert!(matches!(out.results[0].outcome, PushOutcome::Accepted { .. }));
+        assert!(matches!(
+            out.results[0].outcome,
+            PushOutcome::Accepted { .. }
+        ));
         check_index(&db, id);
         fts_data_rows(&db)
     };

@@ -22,6 +22,8 @@ pub mod index;
 #[cfg(test)]
 mod index_tests;
 pub mod schema;
+#[cfg(test)]
+mod search_tests;
 pub mod session;
 pub mod stats;
 pub mod store;

@@ -106,3 +106,13 @@ INSERT OR REPLACE INTO console_settings (key, value) VALUES ('reindex', 'dispute
 pub const TOKENS_KEY_MIGRATION: &str = r#"
 ALTER TABLE console_records ADD COLUMN tokens_key INTEGER;
 "#;
+
+/// A search's matches are looked up by rowid (`console::filter::MATCH_INDEX`): the case list
+/// index's columns keyed by the record's rowid, so each match costs one descent into a narrow
+/// index, never a read of the table row, and a county-wide search never walks every case of the
+/// county.
+pub const MATCH_INDEX_MIGRATION: &str = r#"
+CREATE INDEX console_records_match ON console_records
+    (record_rowid, kind, deleted, grid_id, occurred_at, updated_at, due_at, status, risk, category,
+     source, supervised, assignee_user, assignee_unit);
+"#;

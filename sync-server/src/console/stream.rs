@@ -10,7 +10,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
-use super::filter::{COLUMNS, CaseFilter, CaseRow, LIST_INDEX, Query, sort_expr};
+use super::filter::{COLUMNS, CaseFilter, CaseRow, Query, sort_expr};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -62,10 +62,9 @@ pub fn for_each_case_in<E: From<StorageError>>(
             });
         }
         let sql = format!(
-            "SELECT {COLUMNS}, {expr}, c.record_rowid FROM console_records c INDEXED BY {LIST_INDEX}
-             WHERE {where_sql}
+            "SELECT {COLUMNS}, {expr}, c.record_rowid FROM {} WHERE {where_sql}
              ORDER BY {} LIMIT {batch}",
-            q.order_sql
+            q.from_sql, q.order_sql
         );
         let width = COLUMNS.split(',').count();
         let rows: Vec<(CaseRow, Value, i64)> = conn

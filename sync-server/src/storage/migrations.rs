@@ -107,6 +107,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::schema::KIND_TOKEN_MIGRATION,
     // 17: each index row keeps a digest of its full-text tokens (an unchanged entry is kept).
     crate::console::schema::TOKENS_KEY_MIGRATION,
+    // 18: a search's matches are looked up in an index keyed by the record's rowid.
+    crate::console::schema::MATCH_INDEX_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.
