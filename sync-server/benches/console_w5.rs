@@ -261,7 +261,9 @@ async fn list_total(app: &axum::Router, cookie: &str) -> usize {
         .body(Body::empty())
         .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
-    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
     let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
     page["total"].as_u64().unwrap() as usize
 }

@@ -101,25 +101,7 @@ mod tests {
     /// the pages laid end to end, for every sort and direction and any batch size.
     #[test]
     fn batches_are_the_list_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = SqliteStorage::open(dir.path()).unwrap();
-        db.write(|c| {
-            // Index rows without their records: this test is about the order alone.
-            c.pragma_update(None, "foreign_keys", false)?;
-            for i in 0..37_i64 {
-                let status = ["reported", "assigned", "closed"][(i % 3) as usize];
-                let risk = ["low", "high"][(i % 2) as usize];
-                let due = (i % 4 != 0).then_some(1_000 + (i % 5) * 10);
-                c.execute(
-                    "INSERT INTO console_records (record_rowid, record_id, kind, grid_id, created_by,
-                        occurred_at, updated_at, deleted, title, status, risk, due_at)
-                     VALUES (?1, ?2, 'dispute', 'jingkou-zhengdonglu-03', 'w', ?3, ?4, 0, 't', ?5, ?6, ?7)",
-                    rusqlite::params![i + 1, vec![i as u8; 16], 500 + i % 7, i % 2, status, risk, due],
-                )?;
-            }
-            Ok(())
-        })
-        .unwrap();
+        let (_dir, db) = tied_rows();
         let scope = Scope::parse_list("jingkou-zhengdonglu").unwrap();
         let now = Timestamp::from_millis(1_050).unwrap();
         for sort in ["occurred_at", "updated_at", "due_at", "risk", "status"] {
@@ -148,7 +130,47 @@ mod tests {
                     .unwrap();
                     assert_eq!(got, expect, "{sort} {order} by {batch}");
                 }
+                // Pages of any size (those of the second half read from the end), laid end to
+                // end, are the list; past the end a page is empty and carries the total.
+                for size in [1, 4, 5, 36] {
+                    let mut got = Vec::new();
+                    for page in 1..=37_u32.div_ceil(size) + 1 {
+                        let f = CaseFilter::from_query(
+                            &format!("sort={sort}&order={order}&page_size={size}&page={page}"),
+                            now,
+                        )
+                        .unwrap();
+                        let p = db.read(|c| list_page(c, &scope, &f)).unwrap();
+                        assert_eq!(p.total, 37);
+                        got.extend(p.items.into_iter().map(|r| r.id));
+                    }
+                    assert_eq!(got, expect, "{sort} {order} pages of {size}");
+                }
             }
         }
+    }
+
+    /// 37 index rows of one grid with ties and missing values in every sort key.
+    fn tied_rows() -> (tempfile::TempDir, SqliteStorage) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(dir.path()).unwrap();
+        db.write(|c| {
+            // Index rows without their records: this test is about the order alone.
+            c.pragma_update(None, "foreign_keys", false)?;
+            for i in 0..37_i64 {
+                let status = ["reported", "assigned", "closed"][(i % 3) as usize];
+                let risk = ["low", "high"][(i % 2) as usize];
+                let due = (i % 4 != 0).then_some(1_000 + (i % 5) * 10);
+                c.execute(
+                    "INSERT INTO console_records (record_rowid, record_id, kind, grid_id, created_by,
+                        occurred_at, updated_at, deleted, title, status, risk, due_at)
+                     VALUES (?1, ?2, 'dispute', 'jingkou-zhengdonglu-03', 'w', ?3, ?4, 0, 't', ?5, ?6, ?7)",
+                    rusqlite::params![i + 1, vec![i as u8; 16], 500 + i % 7, i % 2, status, risk, due],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        (dir, db)
     }
 }
