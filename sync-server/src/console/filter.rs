@@ -17,7 +17,7 @@ use gridmate_domain::{
     DisputeCategory, DisputeSource, DisputeStatus, GridId, RecordKind, RiskLevel, Timestamp,
 };
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params_from_iter};
+use rusqlite::{Connection, Row};
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -264,13 +264,12 @@ pub struct CaseRow {
 }
 
 /// The columns [`CaseRow::read`] reads, in order (`c` is `console_records`).
-pub(super) const COLUMNS: &str =
-    "c.record_id, c.kind, c.grid_id, c.title, c.status, c.category, c.risk,
+pub const COLUMNS: &str = "c.record_id, c.kind, c.grid_id, c.title, c.status, c.category, c.risk,
     c.source, c.occurred_at, c.updated_at, c.due_at, c.supervised, c.assignee_user,
     c.assignee_unit, c.created_by";
 
 /// How many columns [`COLUMNS`] names.
-const COLUMN_COUNT: usize = 15;
+pub(super) const COLUMN_COUNT: usize = 15;
 
 impl CaseRow {
     pub(super) fn read(r: &Row<'_>, now: i64) -> rusqlite::Result<Self> {
@@ -307,8 +306,6 @@ pub struct Query {
     pub from_sql: String,
     pub where_sql: String,
     pub order_sql: String,
-    /// `order_sql` read from the other end: the last row first.
-    pub reversed_sql: String,
     pub params: Vec<Value>,
 }
 
@@ -360,7 +357,6 @@ impl Query {
             from_sql,
             where_sql: q.clauses.join(" AND "),
             order_sql: order_by(filter.sort, filter.descending),
-            reversed_sql: reversed_order_by(filter.sort, filter.descending),
             params: q.params,
         }
     }
@@ -486,12 +482,6 @@ fn order_by(key: SortKey, descending: bool) -> String {
     format!("{} {dir} NULLS LAST, c.record_rowid {dir}", sort_expr(key))
 }
 
-/// [`order_by`] from its last row to its first.
-fn reversed_order_by(key: SortKey, descending: bool) -> String {
-    let dir = if descending { "ASC" } else { "DESC" };
-    format!("{} {dir} NULLS FIRST, c.record_rowid {dir}", sort_expr(key))
-}
-
 /// One page of the list and the number of matching cases.
 #[derive(Debug, Clone, Serialize)]
 pub struct CasePage {
@@ -501,99 +491,15 @@ pub struct CasePage {
     pub page_size: u32,
 }
 
-fn count_sql(q: &Query) -> String {
-    format!("SELECT count(*) FROM {} WHERE {}", q.from_sql, q.where_sql)
-}
-
-/// Which rows of the ordered list a page statement takes: `limit` rows after `offset`, counted
-/// from the list's end when `from_end`.
-struct Window {
-    offset: i64,
-    limit: i64,
-    from_end: bool,
-}
-
-/// The page's rows, its rowids first from the covering index alone; then only those rows are
-/// read whole, in the list's order. With a search, one pass over the matches gives the page and,
-/// as a window over all of them, the total (after [`COLUMNS`]): the matches are collected from
-/// the full-text index once, not once for a count and again for the page.
-fn page_sql(q: &Query, filter: &CaseFilter, w: &Window) -> String {
-    let (total, carried) = if filter.fts.is_some() {
-        (", count(*) OVER () AS total", ", page.total")
-    } else {
-        ("", "")
-    };
-    let inner = if w.from_end {
-        &q.reversed_sql
-    } else {
-        &q.order_sql
-    };
-    format!(
-        "WITH page AS (
-             SELECT c.record_rowid AS rowid{total}
-             FROM {} WHERE {} ORDER BY {inner} LIMIT {} OFFSET {})
-         SELECT {COLUMNS}{carried} FROM page
-         JOIN console_records c ON c.record_rowid = page.rowid
-         ORDER BY {}",
-        q.from_sql, q.where_sql, w.limit, w.offset, q.order_sql
-    )
-}
-
-/// The page `filter` asks for, within `scope`. Without a search the total is counted first,
-/// from the index alone: a page past the end is then not read at all, and a page in the list's
-/// second half is read from its end (a sort keeps only the rows up to the page, so the deepest
-/// page costs what the first does). With one, the page carries its total (see [`page_sql`]).
+/// The page `filter` asks for, within `scope`, and the number of cases it matches
+/// (`paging::page`: the sort keys of every match read in one pass, the page selected from them).
 pub fn list_page(
     conn: &Connection,
     scope: &Scope,
     filter: &CaseFilter,
 ) -> Result<CasePage, StorageError> {
     let q = Query::build(scope, filter);
-    let (offset, size) = (
-        i64::from(filter.page - 1) * i64::from(filter.page_size),
-        i64::from(filter.page_size),
-    );
-    let counted: Option<i64> = match filter.fts {
-        Some(_) => None,
-        None => Some(
-            conn.prepare_cached(&count_sql(&q))?
-                .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?,
-        ),
-    };
-    let window = match counted {
-        Some(total) if offset >= total => None,
-        Some(total) if offset * 2 > total => Some(Window {
-            offset: (total - offset - size).max(0),
-            limit: size.min(total - offset),
-            from_end: true,
-        }),
-        _ => Some(Window {
-            offset,
-            limit: size,
-            from_end: false,
-        }),
-    };
-    let now = filter.now.millis();
-    let mut carried = None;
-    let items: Vec<CaseRow> = match window {
-        None => Vec::new(),
-        Some(w) => conn
-            .prepare_cached(&page_sql(&q, filter, &w))?
-            .query_map(params_from_iter(q.params.iter()), |r| {
-                if filter.fts.is_some() {
-                    carried = Some(r.get::<_, i64>(COLUMN_COUNT)?);
-                }
-                CaseRow::read(r, now)
-            })?
-            .collect::<Result<_, _>>()?,
-    };
-    // A search past the last page has no row to carry its total: counted on its own.
-    let total = match counted.or(carried) {
-        Some(t) => t,
-        None => conn
-            .prepare_cached(&count_sql(&q))?
-            .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?,
-    };
+    let (items, total) = super::paging::page(conn, &q, filter)?;
     Ok(CasePage {
         items,
         total,

@@ -10,7 +10,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
-use super::filter::{COLUMNS, CaseFilter, CaseRow, Query, sort_expr};
+use super::filter::{COLUMN_COUNT, COLUMNS, CaseFilter, CaseRow, Query, sort_expr};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -66,7 +66,7 @@ pub fn for_each_case_in<E: From<StorageError>>(
              ORDER BY {} LIMIT {batch}",
             q.from_sql, q.order_sql
         );
-        let width = COLUMNS.split(',').count();
+        let width = COLUMN_COUNT;
         let rows: Vec<(CaseRow, Value, i64)> = conn
             .prepare_cached(&sql)
             .map_err(StorageError::from)?
@@ -130,7 +130,7 @@ mod tests {
                     .unwrap();
                     assert_eq!(got, expect, "{sort} {order} by {batch}");
                 }
-                // Pages of any size (those of the second half read from the end), laid end to
+                // Pages of any size (selected from every match by `paging`), laid end to
                 // end, are the list; past the end a page is empty and carries the total.
                 for size in [1, 4, 5, 36] {
                     let mut got = Vec::new();
