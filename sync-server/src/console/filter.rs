@@ -1,7 +1,7 @@
 //! The case list's filters: parsed from a query string ([`CaseFilter::from_query`]) and turned
-//! into one SQL statement over `console_records` ([`Query`]), shared by the list
-//! (`GET /v1/console/cases`) and the exports, which stream every matching row in the list's
-//! order ([`for_each_case`], `stream.rs`).
+//! into the FROM and WHERE of one SQL statement over `console_records` ([`Query`]), shared by
+//! the list (`GET /v1/console/cases`, whose page `paging.rs` selects) and the exports, which
+//! stream every matching row in the list's order ([`for_each_case`], `stream.rs`).
 //!
 //! Invariants:
 //! - The user's scope is always part of the WHERE clause, ANDed with everything else: an area
@@ -30,10 +30,11 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// Longest search text, in characters.
 pub const MAX_Q_CHARS: usize = 100;
-/// The index every list and export query walks: `(kind, deleted, grid_id)` then the sort keys
-/// and the most used filters, so a township's range is one index range and counting and sorting
-/// it rarely reads the table (migration `CASES_MIGRATION`). Named in the statement: without
-/// statistics the planner could prefer an index that walks the whole county in order.
+/// The index a list or export without a search walks: `(kind, deleted, grid_id)` then the sort
+/// keys and every filter column, so a township's range is one index range and counting and
+/// sorting it never reads the table (migrations `CASES_MIGRATION`, `LIST_INDEX_MIGRATION`).
+/// Named in the statement: without statistics the planner could prefer an index that walks the
+/// whole county in order.
 pub const LIST_INDEX: &str = "console_records_list";
 /// The index a search looks its matches up in (the full-text plan of [`Query::build`]): the
 /// list index's columns keyed by the record's rowid, so each match is one descent into a narrow
