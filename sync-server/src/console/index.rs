@@ -372,12 +372,11 @@ impl IndexRow {
     }
 }
 
-/// The stored row of `rowid` in [`COLUMNS`] order, and its tokens' key.
-#[allow(clippy::type_complexity)]
-fn stored_row(
-    conn: &Connection,
-    rowid: i64,
-) -> Result<Option<(Vec<Value>, Option<i64>)>, StorageError> {
+/// A stored row's values in [`COLUMNS`] order, and its tokens' key (none before migration 17).
+type StoredRow = (Vec<Value>, Option<i64>);
+
+/// The stored row of `rowid`.
+fn stored_row(conn: &Connection, rowid: i64) -> Result<Option<StoredRow>, StorageError> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!("SELECT {COLUMNS}, tokens_key FROM console_records WHERE record_rowid = ?1")
     });

@@ -42,7 +42,7 @@ pub fn page(
         })?
         .collect::<Result<_, _>>()?;
     let total = keys.len() as i64;
-    let offset = (filter.page as usize - 1) * filter.page_size as usize;
+    let offset = (filter.page as usize).saturating_sub(1) * filter.page_size as usize;
     let rowids = select(
         &mut keys,
         offset,
