@@ -251,13 +251,21 @@ impl Entry {
     }
 }
 
-/// The entry of `record` with the deadline table `conn` holds (read only for a dispute).
+/// The entry of `record` with the deadline table `conn` holds.
 pub fn entry_of(conn: &Connection, record: &Record) -> Result<Entry, StorageError> {
-    let deadlines = match record.body {
-        RecordBody::Dispute(_) => stored_deadlines(conn)?,
-        _ => no_deadlines(),
-    };
-    Ok(Entry::of(record, &deadlines))
+    Ok(Entry::of(record, &deadlines_for(conn, record)?))
+}
+
+/// The deadline table `record`'s entry is derived with: the one `conn` holds for a dispute (read
+/// only then), none for the other kinds.
+pub fn deadlines_for(
+    conn: &Connection,
+    record: &Record,
+) -> Result<Arc<DeadlineTable>, StorageError> {
+    match record.body {
+        RecordBody::Dispute(_) => stored_deadlines(conn),
+        _ => Ok(no_deadlines()),
+    }
 }
 
 /// The table a record other than a dispute is derived with: it has no due times.

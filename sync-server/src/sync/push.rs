@@ -31,7 +31,7 @@ use super::held::{self, HeldLimits, missing_of, split_ready};
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
 use super::{limits, refusal};
-use crate::console::index::{Entry, entry_of, index_record};
+use crate::console::index::{Entry, deadlines_for, entry_of, index_record};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -500,10 +500,7 @@ impl Derived {
 
     /// `record`'s, with the deadline table `tx` holds.
     fn in_tx(tx: &Transaction<'_>, record: &Record) -> Result<Self, StorageError> {
-        Ok(Self {
-            projection: serde_json::to_vec(record).unwrap_or_default(),
-            entry: entry_of(tx, record)?,
-        })
+        Ok(Self::of(record, &deadlines_for(tx, record)?))
     }
 }
 
