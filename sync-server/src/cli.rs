@@ -541,6 +541,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         .build()?;
     runtime.block_on(async move {
         let state = AppState::new(db, config, Arc::new(SystemClock));
+        tokio::spawn(crate::console::indexer::run(state.db.clone()));
         tokio::spawn(crate::console::fts_merge::run(state.db.clone()));
         let bound = BoundServer::bind(
             args.listen,

@@ -129,7 +129,7 @@ fn stored_record(
 
 impl CaseQueries for SqliteStorage {
     fn case_page(&self, scope: &Scope, filter: &CaseFilter) -> Result<CasePage, StorageError> {
-        self.read(|c| list_page(c, scope, filter))
+        self.read_index(|c| list_page(c, scope, filter))
     }
 
     fn case_detail(

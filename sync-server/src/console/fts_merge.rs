@@ -102,8 +102,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteStorage::open(dir.path()).unwrap();
         let mut rng = Rng::new(3);
-        // One record per push: one index segment each, none merged by the pushes themselves
-        // (fewer than FTS5's crisis-merge level of 16 at a time, so nothing merges in-line).
+        // One record per push, indexed before the next: one index segment each, none merged by
+        // the indexer itself (fewer than FTS5's crisis-merge level of 16 at a time, so nothing
+        // merges in-line).
         for i in 0..12 {
             let at = Timestamp::now().plus_millis(-60_000 * (i + 1));
             let rec = fixtures::record(&mut rng, GridId::parse(GRID).unwrap(), at, "wang.wei");
@@ -118,6 +119,7 @@ mod tests {
                 (&HeldLimits::default(), Timestamp::now()),
             )
             .unwrap();
+            assert_eq!(crate::console::indexer::catch_up(&db).unwrap(), 1);
         }
         assert_eq!(found(&db), 12);
         assert!(

@@ -1,8 +1,7 @@
 //! The console index: one `console_records` row and one `console_fts` entry per record, derived
-//! from the record's current state alone ([`Entry`]: derived by a push while it plans, before
-//! the writer lock), written in the transaction that logs each accepted change
-//! (`sync::push::update_record`, the one place every push path stores a record), and backfilled
-//! at start-up for records accepted before the index existed.
+//! from the record's current state alone ([`Entry`]), written by the console indexer
+//! (`console::indexer`) after the pushes that change records, and backfilled at start-up for
+//! records accepted before the index existed.
 //!
 //! Invariants:
 //! - A row is a pure function of the record and the deadline table ([`IndexRow::of`]): whatever
@@ -13,11 +12,9 @@
 //!   (`search::kind_token`), which let a search be narrowed to the user's scope and to disputes
 //!   inside the full-text index.
 //! - `due_at` is derived with the workflow's deadline code and the deadline table the server
-//!   runs with, which [`prepare`] stores in `console_settings` at start-up (so the push path
-//!   reads it inside its own transactions); when the table changed since the last start, every
-//!   dispute is indexed again. An entry remembers the table it was derived with, and the writer
-//!   derives a dispute's again if the stored table is another by then ([`Entry::current`]).
-//!   Overdue is never stored.
+//!   runs with, which [`prepare`] stores in `console_settings` at start-up (so the indexer reads
+//!   it inside its own transactions); when the table changed since the last start, every
+//!   dispute is indexed again. Overdue is never stored.
 //! - The backfill is idempotent and runs in batches (one transaction each), so a large database
 //!   starts without one long writer lock.
 
@@ -204,16 +201,13 @@ fn dispute_columns(d: &gridmate_domain::Dispute, deadlines: &DeadlineTable) -> D
 }
 
 /// What the index holds of one record: its row and its full-text tokens, both pure functions of
-/// the record and the deadline table. Derived where the CPU is free (a push derives it while
-/// planning, before the writer lock), written by [`index_record`].
+/// the record and the deadline table, written by [`index_record`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub row: IndexRow,
     pub tokens: String,
     /// [`tokens_key`] of `tokens`, kept in the row: equal keys, the same full-text entry.
     tokens_key: i64,
-    /// The deadline table the row was derived with (a dispute's due time depends on it).
-    deadlines: Arc<DeadlineTable>,
 }
 
 /// The first eight bytes of the SHA-256 of a full-text entry's tokens: a cryptographic digest,
@@ -228,7 +222,7 @@ fn tokens_key(tokens: &str) -> i64 {
 impl Entry {
     /// The entry of `record` as it stands, with `deadlines` (the table [`stored_deadlines`]
     /// read; only a dispute's row depends on it).
-    pub fn of(record: &Record, deadlines: &Arc<DeadlineTable>) -> Self {
+    pub fn of(record: &Record, deadlines: &DeadlineTable) -> Self {
         let row = IndexRow::of(record, deadlines);
         let tokens = format!(
             "{} {} {}",
@@ -240,38 +234,13 @@ impl Entry {
             row,
             tokens_key: tokens_key(&tokens),
             tokens,
-            deadlines: deadlines.clone(),
         }
-    }
-
-    /// Whether the entry is still the record's under the table `conn` holds now: a dispute's
-    /// derived with another table is derived again by the caller.
-    pub fn current(&self, conn: &Connection) -> Result<bool, StorageError> {
-        Ok(self.row.dispute.is_none() || Arc::ptr_eq(&self.deadlines, &stored_deadlines(conn)?))
     }
 }
 
 /// The entry of `record` with the deadline table `conn` holds.
 pub fn entry_of(conn: &Connection, record: &Record) -> Result<Entry, StorageError> {
-    Ok(Entry::of(record, &deadlines_for(conn, record)?))
-}
-
-/// The deadline table `record`'s entry is derived with: the one `conn` holds for a dispute (read
-/// only then), none for the other kinds.
-pub fn deadlines_for(
-    conn: &Connection,
-    record: &Record,
-) -> Result<Arc<DeadlineTable>, StorageError> {
-    match record.body {
-        RecordBody::Dispute(_) => stored_deadlines(conn),
-        _ => Ok(no_deadlines()),
-    }
-}
-
-/// The table a record other than a dispute is derived with: it has no due times.
-fn no_deadlines() -> Arc<DeadlineTable> {
-    static EMPTY: LazyLock<Arc<DeadlineTable>> = LazyLock::new(|| Arc::new(DeadlineTable::empty()));
-    EMPTY.clone()
+    Ok(Entry::of(record, stored_deadlines(conn)?.as_ref()))
 }
 
 /// Writes the index row of the record stored at `rowid` and stages its full-text entry, inside
@@ -521,6 +490,8 @@ pub fn prepare(db: &SqliteStorage, deadlines: &DeadlineTable) -> Result<usize, S
     if done > 0 {
         tracing::info!(records = done, "console index backfilled");
     }
+    // Changes logged after the indexer's last batch before the server stopped.
+    super::indexer::catch_up(db)?;
     Ok(done)
 }
 
@@ -575,7 +546,7 @@ fn backfill_batch(
 }
 
 /// A stored record's current state: its projection, else its document read whole.
-fn current_record(
+pub(super) fn current_record(
     conn: &Connection,
     id: &[u8],
     projection: Option<&[u8]>,

@@ -21,6 +21,7 @@ pub mod fts_merge;
 pub mod index;
 #[cfg(test)]
 mod index_tests;
+pub mod indexer;
 pub mod paging;
 pub mod schema;
 #[cfg(test)]

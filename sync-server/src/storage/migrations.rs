@@ -109,6 +109,8 @@ pub const MIGRATIONS: &[&str] = &[
     crate::console::schema::TOKENS_KEY_MIGRATION,
     // 18: a search's matches are looked up in an index keyed by the record's rowid.
     crate::console::schema::MATCH_INDEX_MIGRATION,
+    // 19: the console index is written by the console indexer, up to a watermark of the log.
+    crate::console::indexer::WATERMARK_MIGRATION,
 ];
 
 /// Brings `conn` to the latest version of [`MIGRATIONS`]; returns the resulting version.

@@ -1,7 +1,7 @@
 //! The lock-free half of a push. Loading, reading and checking a record costs several times more
 //! CPU than storing it, so each record is decided here, before the writer lock, on as many cores
 //! as there are requests (a large batch is also split over the cores). An accepted record's
-//! projection and console index entry are derived here too (`push::Derived`). Under the lock,
+//! projection is derived here too (`push::Derived`). Under the lock,
 //! `commit_planned` / `plan_edit::commit_edit` only confirm that the plan still holds and write;
 //! the plans are borrowed there and freed after the lock is released.
 //!
@@ -24,11 +24,9 @@ use automerge::ChangeHash;
 use gridmate_domain::document::limits::{HistoryLimits, HistorySize, ops_of};
 use gridmate_domain::document::{is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome};
-use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::workflow::verify::NewChange;
 use gridmate_domain::{Record, RecordId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction};
-use std::sync::Arc;
 
 use super::authorize::{Pushed, authorize};
 use super::doc::{load_document, sole_change};
@@ -39,7 +37,6 @@ use super::push::{
     push_one, tail_of, update_record,
 };
 use super::refusal;
-use crate::console::index::stored_deadlines;
 use crate::storage::StorageError;
 
 /// How a pushed record will be decided under the writer lock.
@@ -100,10 +97,8 @@ pub fn plan_all(
         .into_iter()
         .map(|d| classify(&tx, d))
         .collect::<Result<Vec<Input>, StorageError>>()?;
-    // Accepted records' index entries are derived here too, with the table of this snapshot.
-    let deadlines = stored_deadlines(&tx)?;
     tx.finish()?;
-    Ok(plan_inputs(who, inputs, (now, &deadlines)))
+    Ok(plan_inputs(who, inputs, now))
 }
 
 /// What a pushed record needs for planning.
@@ -128,10 +123,7 @@ fn classify(conn: &Connection, d: PushDoc) -> Result<Input, StorageError> {
     }
 }
 
-/// The time a batch is decided at, and the deadline table its index entries are derived with.
-pub(super) type PlanAt<'a> = (Timestamp, &'a Arc<DeadlineTable>);
-
-fn plan_one(who: &Pusher, input: Input, at: PlanAt<'_>) -> Plan {
+fn plan_one(who: &Pusher, input: Input, at: Timestamp) -> Plan {
     match input {
         Input::NewDocument(d) => plan(who, d, at),
         Input::Edit(e) => match plan_edit(who, *e, at) {
@@ -142,7 +134,7 @@ fn plan_one(who: &Pusher, input: Input, at: PlanAt<'_>) -> Plan {
     }
 }
 
-fn plan_inputs(who: &Pusher, docs: Vec<Input>, at: PlanAt<'_>) -> Vec<Plan> {
+fn plan_inputs(who: &Pusher, docs: Vec<Input>, at: Timestamp) -> Vec<Plan> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
@@ -181,7 +173,7 @@ fn plan_inputs(who: &Pusher, docs: Vec<Input>, at: PlanAt<'_>) -> Vec<Plan> {
 }
 
 /// Plans one record (pure CPU: no database).
-fn plan(who: &Pusher, d: PushDoc, (now, deadlines): PlanAt<'_>) -> Plan {
+fn plan(who: &Pusher, d: PushDoc, now: Timestamp) -> Plan {
     let [only] = d.changes.as_slice() else {
         return Plan::Locked(d);
     };
@@ -220,7 +212,7 @@ fn plan(who: &Pusher, d: PushDoc, (now, deadlines): PlanAt<'_>) -> Plan {
             match authorize(who, &pushed, now) {
                 Some(refused) => Decision::Reject(refused),
                 None => {
-                    let derived = Derived::of(&record, deadlines);
+                    let derived = Derived::of(&record);
                     Decision::Accept(Box::new((record, derived)))
                 }
             }

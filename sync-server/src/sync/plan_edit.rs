@@ -17,7 +17,6 @@ use rusqlite::Transaction;
 use super::authorize::{Pushed, authorize, may_reach, new_changes};
 use super::doc::{decode_change, load, round_trips};
 use super::held::HeldLimits;
-use super::plan::PlanAt;
 use super::push::{
     ActorCache, Derived, Existing, LogRow, Pusher, SNAPSHOT_AFTER, Stored, dependency_order,
     load_existing, log_change, push_one, update_record,
@@ -74,7 +73,7 @@ pub(super) enum EditPlan {
 }
 
 /// Plans one edit (pure CPU: no database).
-pub(super) fn plan_edit(who: &Pusher, input: EditInput, (now, deadlines): PlanAt<'_>) -> EditPlan {
+pub(super) fn plan_edit(who: &Pusher, input: EditInput, now: Timestamp) -> EditPlan {
     let EditInput {
         doc: d,
         existing,
@@ -161,7 +160,7 @@ pub(super) fn plan_edit(who: &Pusher, input: EditInput, (now, deadlines): PlanAt
     let snapshot =
         (existing.tail_changes + changes.len() as i64 > SNAPSHOT_AFTER).then(|| doc.save());
     let decision = EditDecision::Accept {
-        derived: Box::new(Derived::of(&new, deadlines)),
+        derived: Box::new(Derived::of(&new)),
         record: Box::new(new),
         changes,
         heads: doc.get_heads(),

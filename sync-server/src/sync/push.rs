@@ -14,12 +14,10 @@
 //!   pushed each change (user, device) and when is recorded with it.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use gridmate_domain::document::{guarded, is_document_chunk, read_record};
 use gridmate_domain::wire::{PushDoc, PushOutcome, PushResult};
-use gridmate_domain::workflow::deadline::DeadlineTable;
 use gridmate_domain::{GridId, Record, RecordId, Role, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -31,7 +29,6 @@ use super::held::{self, HeldLimits, missing_of, split_ready};
 use super::plan::{Plan, commit_planned};
 use super::plan_edit::commit_edit;
 use super::{limits, refusal};
-use crate::console::index::{Entry, deadlines_for, entry_of, index_record};
 use crate::scope::Scope;
 use crate::storage::StorageError;
 
@@ -113,8 +110,6 @@ pub fn push_batch(
         savepoint(&tx, "RELEASE record")?;
         results.push(PushResult { record_id, outcome });
     }
-    // The accepted records' full-text entries, staged per record, go into the index at once.
-    crate::console::index::flush_fts(&tx)?;
     tx.commit()?;
     Ok(PushBatch { results, logged })
 }
@@ -433,8 +428,7 @@ fn store_state(
         tail,
         last_seq: p.last_seq,
     };
-    let derived = Derived::in_tx(tx, &p.record)?;
-    update_record(tx, p.rowid, &p.record, &derived, &stored)
+    update_record(tx, p.rowid, &p.record, &Derived::of(&p.record), &stored)
 }
 
 /// One accepted change (or single-change document chunk) as it goes into the log.
@@ -480,33 +474,26 @@ pub(super) struct Stored<'a> {
 }
 
 /// What the server stores of a record beside its changes, derived from the record alone: the
-/// projection devices receive and the console's index entry. A plan derives it before the writer
-/// lock, so the writer only writes it.
+/// projection devices receive (and the console indexer reads). A plan derives it before the
+/// writer lock, so the writer only writes it.
 #[derive(Debug)]
 pub(super) struct Derived {
     projection: Vec<u8>,
-    entry: Entry,
 }
 
 impl Derived {
-    /// `record`'s, with the deadline table the plan read.
-    pub(super) fn of(record: &Record, deadlines: &Arc<DeadlineTable>) -> Self {
+    /// `record`'s.
+    pub(super) fn of(record: &Record) -> Self {
         Self {
             // Writing a JSON value into a Vec cannot fail; an empty projection is never sent.
             projection: serde_json::to_vec(record).unwrap_or_default(),
-            entry: Entry::of(record, deadlines),
         }
-    }
-
-    /// `record`'s, with the deadline table `tx` holds.
-    fn in_tx(tx: &Transaction<'_>, record: &Record) -> Result<Self, StorageError> {
-        Ok(Self::of(record, &deadlines_for(tx, record)?))
     }
 }
 
-/// Writes a record's heads, snapshot bookkeeping, projection, (for a dispute) assignment and
-/// console index row after an accepted push. `derived` is `new`'s; its index entry is derived
-/// again here only if the deadline table changed since it was (`Entry::current`).
+/// Writes a record's heads, snapshot bookkeeping, projection and (for a dispute) assignment
+/// after an accepted push; `derived` is `new`'s. The console indexer indexes the record after
+/// the transaction, from the change it logged (`console::indexer`).
 pub(super) fn update_record(
     tx: &Transaction<'_>,
     rowid: i64,
@@ -539,15 +526,6 @@ pub(super) fn update_record(
     ])?;
     // Who the dispute is assigned to now, in the same transaction (protocol 4 pulls read it).
     super::assigned::index_assignment(tx, rowid, new, s.last_seq)?;
-    // The console's index of the record (case list, statistics, map), in the same transaction.
-    let fresh;
-    let entry = if derived.entry.current(tx)? {
-        &derived.entry
-    } else {
-        fresh = entry_of(tx, new)?;
-        &fresh
-    };
-    index_record(tx, rowid, entry)?;
     Ok(())
 }
 

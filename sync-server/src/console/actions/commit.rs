@@ -54,7 +54,6 @@ pub(super) fn in_transaction<T>(
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx);
         if out.is_ok() {
-            crate::console::index::flush_fts(&tx)?;
             tx.commit()?;
         }
         Ok(out)

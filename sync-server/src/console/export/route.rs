@@ -63,7 +63,7 @@ fn export(
     tracing::info!(format = format.extension(), "console export");
     Ok(export_response(format, &stem, tmp, move |sink| {
         let counted = db
-            .read(|c| {
+            .read_index(|c| {
                 Ok(for_each_case(c, &scope, &filter, |row| {
                     sink(row).map_err(Stop::Sink)
                 }))

@@ -60,7 +60,7 @@ impl StatsQueries for SqliteStorage {
         if areas.is_empty() {
             return Ok(RawStats::default());
         }
-        self.read(|c| {
+        self.read_index(|c| {
             Ok(RawStats {
                 visits: visits(c, areas, period)?,
                 education: education(c, areas, period)?,

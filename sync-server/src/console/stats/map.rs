@@ -112,7 +112,7 @@ pub fn map_points(db: &SqliteStorage, q: &MapQuery) -> Result<(Vec<Feature>, boo
           LIMIT {}",
         MAX_FEATURES + 1
     );
-    db.read(|c| {
+    db.read_index(|c| {
         let mut stmt = c.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(values))?;
         let mut out = Vec::new();

@@ -122,7 +122,7 @@ pub fn groups(
     let mut values = vec![Value::Integer(now.saturating_add(HORIZON_MS))];
     values.extend(scope_params.into_iter().map(Value::Text));
     let sql = scan_sql(&pred);
-    db.read(|c| {
+    db.read_index(|c| {
         let tx = c.unchecked_transaction()?;
         let mut counts = Counts::default();
         let mut units: Vec<UnitGroup> = Vec::new();
