@@ -196,6 +196,13 @@ async fn run(cli: Cli) -> Result<()> {
                         "push: server CPU".into(),
                         format!("{:.2} s", m.push_server_cpu_s),
                     ),
+                    (
+                        "push: console index current / server CPU".into(),
+                        format!(
+                            "{:.3} s / {:.2} s",
+                            m.push_console_s, m.push_console_server_cpu_s
+                        ),
+                    ),
                     ("edit: all on server".into(), format!("{:.3} s", m.edit_s)),
                     (
                         "edit: bytes up / down".into(),
@@ -204,6 +211,10 @@ async fn run(cli: Cli) -> Result<()> {
                     (
                         "edit: server CPU".into(),
                         format!("{:.2} s", m.edit_server_cpu_s),
+                    ),
+                    (
+                        "edit: console index current".into(),
+                        format!("{:.3} s", m.edit_console_s),
                     ),
                     (
                         "cold pull: all on device".into(),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use gridmate_domain::wire::{self, SyncResponse};
@@ -142,6 +142,42 @@ impl ServerProc {
         )?;
         c.busy_timeout(Duration::from_secs(10))?;
         Ok(c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    }
+
+    /// Whether the console indexer has indexed every logged change (`console::indexer`: the
+    /// console index follows the pushes, off their transactions).
+    pub fn console_current(&self) -> Result<bool> {
+        let c = rusqlite::Connection::open_with_flags(
+            self.db_path(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        c.busy_timeout(Duration::from_secs(10))?;
+        // A server from before the indexer wrote its index in the pushes' own transactions.
+        let indexer: bool = c.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'console_watermark'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !indexer {
+            return Ok(true);
+        }
+        Ok(c.query_row(
+            "SELECT (SELECT seq FROM console_watermark) >= (SELECT coalesce(max(seq), 0) FROM sync_changes)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Polls [`Self::console_current`] until it holds (at most `timeout`).
+    pub fn wait_console_current(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !self.console_current()? {
+            if Instant::now() > deadline {
+                bail!("the console index never caught up with the change log");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
     }
 
     pub fn stats(&self) -> ProcStats {

@@ -47,6 +47,10 @@ pub struct Phase {
     pub server_disk_mb: f64,
     /// CPU of the load generator itself (the devices' stores, HTTP, the relay) in the phase.
     pub loadgen_cpu_s: f64,
+    /// Until the console index also held every change (the console indexer follows the pushes),
+    /// and the server's CPU until then: the phase's whole cost.
+    pub console_s: f64,
+    pub console_server_cpu_s: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,10 +80,13 @@ pub struct Medians {
     pub push_bytes_down: f64,
     pub bytes_up_per_json: f64,
     pub push_server_cpu_s: f64,
+    pub push_console_s: f64,
+    pub push_console_server_cpu_s: f64,
     pub edit_s: f64,
     pub edit_bytes_up: f64,
     pub edit_bytes_down: f64,
     pub edit_server_cpu_s: f64,
+    pub edit_console_s: f64,
     pub cold_pull_s: f64,
     pub cold_pull_bytes_up: f64,
     pub cold_pull_bytes_down: f64,
@@ -107,10 +114,13 @@ pub async fn run(args: &W1Args, runs: u32) -> Result<W1Summary> {
         push_bytes_down: m(&|r| r.push.bytes_down as f64),
         bytes_up_per_json: m(&|r| r.bytes_up_per_json),
         push_server_cpu_s: m(&|r| r.push.server_cpu_s),
+        push_console_s: m(&|r| r.push.console_s),
+        push_console_server_cpu_s: m(&|r| r.push.console_server_cpu_s),
         edit_s: m(&|r| r.edit.wall_s),
         edit_bytes_up: m(&|r| r.edit.bytes_up as f64),
         edit_bytes_down: m(&|r| r.edit.bytes_down as f64),
         edit_server_cpu_s: m(&|r| r.edit.server_cpu_s),
+        edit_console_s: m(&|r| r.edit.console_s),
         cold_pull_s: m(&|r| r.cold_pull.wall_s),
         cold_pull_bytes_up: m(&|r| r.cold_pull.bytes_up as f64),
         cold_pull_bytes_down: m(&|r| r.cold_pull.bytes_down as f64),
@@ -206,7 +216,13 @@ impl<'a> Meter<'a> {
         }
         let st: ProcStats = self.server.stats();
         let (u, d) = self.relay.counters.get();
+        // The next phase starts with the console current, so none of this phase's work is in it.
+        self.server.wait_console_current(Duration::from_secs(60))?;
+        let console_s = self.t0.elapsed().as_secs_f64();
+        let console_server_cpu_s = self.server.stats().cpu_s - self.cpu0;
         Ok(Phase {
+            console_s,
+            console_server_cpu_s,
             items,
             client_s,
             wall_s,

@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use automerge::transaction::CommitOptions;
@@ -529,6 +529,8 @@ pub async fn run(a: &W5Args) -> Result<W5Summary> {
     );
     let t0 = Instant::now();
     populate(&server, a, &accounts).await?;
+    // Populated means held and indexed: the console indexer follows the pushes.
+    server.wait_console_current(Duration::from_secs(1800))?;
     let populate_s = t0.elapsed().as_secs_f64();
     server.checkpoint()?;
     let records = server.count("sync_records")?;
