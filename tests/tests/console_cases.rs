@@ -5,7 +5,8 @@
 //! Scoping: a township dispatcher never sees another township's dispute by any filter, search
 //! term or id, not even one assigned to a lawyer of their own township. Filters, sort and paging
 //! give exactly the expected rows; parties are masked; a reveal gives the plain value to a
-//! dispatcher only and is audited (never with the value); bad input is a typed error.
+//! dispatcher only and is audited (never with the value); bad input is a typed error. The index
+//! behind the list follows pushes with no console request, and after a kill.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeSet, HashMap};
@@ -580,4 +581,80 @@ fn audit_rows(server: &Server) -> Vec<(String, String)> {
         .unwrap();
     assert_eq!(values, 0);
     rows
+}
+
+/// The console indexer's watermark and the last logged change, and the console index's titles,
+/// read from the server's own file.
+fn index_state(server: &Server) -> ((i64, i64), Vec<String>) {
+    let c = rusqlite::Connection::open(server.data.join("server.db")).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let at = c
+        .query_row(
+            "SELECT (SELECT seq FROM console_watermark),
+                    (SELECT coalesce(max(seq), 0) FROM sync_changes)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mut titles: Vec<String> = c
+        .prepare("SELECT title FROM console_records ORDER BY record_rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    titles.sort();
+    (at, titles)
+}
+
+/// With no console request at all, the index follows a phone's push (the background task of
+/// `serve` catches up once pushes pause); a server killed before its indexer reached the last
+/// changes catches up at start, before it listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_index_follows_pushes_in_the_background_and_after_a_kill() {
+    let mut server = Server::start();
+    server.add_user("wang.wei", "grid_worker", &format!("{A}-03"), None);
+    let phone = Device::login(&server.url, "wang.wei").await.unwrap();
+    let summaries = ["楼上漏水渗到楼下", "物业费收取纠纷", "停车位被占"];
+    for (i, summary) in summaries.iter().enumerate() {
+        let c = case(
+            DisputeCategory::Neighbour,
+            RiskLevel::Low,
+            DisputeSource::Field,
+            summary,
+            i as i64 + 1,
+        );
+        phone
+            .with(|s| s.create(draft(&format!("{A}-03"), &c)))
+            .unwrap();
+    }
+    phone.sync().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let indexed = loop {
+        let ((watermark, last), titles) = index_state(&server);
+        if watermark == last && last > 0 {
+            break titles;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the console index never followed the push ({watermark} of {last})"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(indexed.len(), summaries.len());
+
+    // As a kill between a push and the indexer's next batch leaves the file: the watermark
+    // behind the log and the rows older than the records.
+    server.0.kill9();
+    {
+        let c = rusqlite::Connection::open(server.data.join("server.db")).unwrap();
+        c.execute_batch(
+            "UPDATE console_watermark SET seq = 0; UPDATE console_records SET title = '旧';",
+        )
+        .unwrap();
+    }
+    server.restart();
+    let ((watermark, last), titles) = index_state(&server);
+    assert_eq!(watermark, last, "caught up before listening");
+    assert_eq!(titles, indexed, "every row as the records are");
 }

@@ -425,9 +425,9 @@ fn update_row(
 
 /// The deadline table stored by [`prepare`]; the default table before the first start-up.
 pub fn stored_deadlines(conn: &Connection) -> Result<Arc<DeadlineTable>, StorageError> {
-    /// The table last parsed, with the JSON it came from: every dispute the push path indexes
-    /// reads the stored table, which changes only at start-up, so it is parsed again only when
-    /// its text differs (a process serving several databases keeps them apart by that text).
+    /// The table last parsed, with the JSON it came from: every indexer batch (and, in a
+    /// backfill, every dispute) reads the stored table, which changes only at start-up, so it is
+    /// parsed again only when its text differs (a process serving several databases keeps them apart by that text).
     static PARSED: Mutex<Option<(String, Arc<DeadlineTable>)>> = Mutex::new(None);
     let json: Option<String> = conn
         .prepare_cached("SELECT value FROM console_settings WHERE key = ?1")?

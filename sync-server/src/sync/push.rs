@@ -116,9 +116,10 @@ pub fn push_batch(
 
 /// Logs the changes of one record made on the server itself (an action a dispatcher takes in the
 /// console) inside the caller's IMMEDIATE transaction, exactly as a push of them by `who` would
-/// be: reach, validation, authorization, actor binding, the assignment and console indexes. The
-/// caller made them on the record as this transaction reads it, so nothing is held; it commits
-/// on `Accepted` and drops the transaction otherwise, so a refusal leaves nothing behind.
+/// be: reach, validation, authorization, actor binding, the assignment index (the console indexer
+/// follows, as after any push). The caller made them on the record as this transaction reads it,
+/// so nothing is held; it commits on `Accepted` and drops the transaction otherwise, so a refusal
+/// leaves nothing behind.
 pub fn push_in(
     tx: &Transaction<'_>,
     who: &Pusher,
