@@ -20,6 +20,8 @@
 //!   [`MAX_LAG`]) so that it does not compete with the burst for the writer.
 //! - A record that cannot be read is logged and skipped, never blocking the records after it;
 //!   its next change indexes it again.
+//! - The change log is append-only: whatever rewrites a stored record without logging a change
+//!   (an erasure of personal data, say) must index the record in its own transaction.
 
 use std::time::{Duration, Instant};
 
