@@ -274,11 +274,11 @@ pub fn index_record(conn: &Connection, rowid: i64, entry: &Entry) -> Result<(), 
 }
 
 /// The full-text entries [`index_record`] staged in this transaction: a plain table of the
-/// connection's own (temporary) database. FTS5 writes its pending terms to disk at the end of
-/// every savepoint, and a push releases one savepoint per record, so writing `console_fts` there
-/// would flush (and later merge) one index segment per record; staged rows follow their
-/// savepoint (a refused record's roll back with it) and go into `console_fts` once, in
-/// [`flush_fts`], just before the transaction commits.
+/// connection's own (temporary) database. FTS5 writes its pending terms to disk whenever another
+/// statement touches the table or a savepoint ends, so entries written one by one amid the rows'
+/// statements would flush (and later merge) many small index segments; staged, they go into
+/// `console_fts` once, in [`flush_fts`], just before the transaction commits: one segment per
+/// indexer batch.
 fn pending_table(conn: &Connection) -> Result<(), StorageError> {
     conn.prepare_cached(
         "CREATE TEMP TABLE IF NOT EXISTS console_fts_pending (

@@ -1,9 +1,9 @@
 //! The lock-free half of a push. Loading, reading and checking a record costs several times more
 //! CPU than storing it, so each record is decided here, before the writer lock, on as many cores
 //! as there are requests (a large batch is also split over the cores). An accepted record's
-//! projection is derived here too (`push::Derived`). Under the lock,
-//! `commit_planned` / `plan_edit::commit_edit` only confirm that the plan still holds and write;
-//! the plans are borrowed there and freed after the lock is released.
+//! projection is derived here too (`push::Derived`). Under the lock, `commit_planned` /
+//! `plan_edit::commit_edit` only confirm that the plan still holds and write; the plans are
+//! borrowed there and freed after the lock is released.
 //!
 //! Two shapes are planned: a record pushed as a single document chunk (protocol v2: what a device
 //! sends for a record the server has never acknowledged) that holds exactly one change in
