@@ -274,11 +274,11 @@ pub fn index_record(conn: &Connection, rowid: i64, entry: &Entry) -> Result<(), 
 }
 
 /// The full-text entries [`index_record`] staged in this transaction: a plain table of the
-/// connection's own (temporary) database. FTS5 writes its pending terms to disk whenever another
-/// statement touches the table or a savepoint ends, so entries written one by one amid the rows'
-/// statements would flush (and later merge) many small index segments; staged, they go into
-/// `console_fts` once, in [`flush_fts`], just before the transaction commits: one segment per
-/// indexer batch.
+/// connection's own (temporary) database. FTS5 writes its pending terms to disk whenever a
+/// savepoint ends or a write comes with a rowid not above the last one (a replaced entry is a
+/// delete, then an insert), so entries written one by one would flush (and later merge) many
+/// small index segments; staged, they go into `console_fts` once, in rowid order, in
+/// [`flush_fts`], just before the transaction commits: one segment per indexer batch.
 fn pending_table(conn: &Connection) -> Result<(), StorageError> {
     conn.prepare_cached(
         "CREATE TEMP TABLE IF NOT EXISTS console_fts_pending (
