@@ -238,11 +238,6 @@ impl Entry {
     }
 }
 
-/// The entry of `record` with the deadline table `conn` holds.
-pub fn entry_of(conn: &Connection, record: &Record) -> Result<Entry, StorageError> {
-    Ok(Entry::of(record, stored_deadlines(conn)?.as_ref()))
-}
-
 /// Writes the index row of the record stored at `rowid` and stages its full-text entry, inside
 /// the caller's transaction. A row already there is compared with the new one: only the columns
 /// that differ are updated (an index none of them is in is left alone), and the full-text entry
@@ -425,9 +420,9 @@ fn update_row(
 
 /// The deadline table stored by [`prepare`]; the default table before the first start-up.
 pub fn stored_deadlines(conn: &Connection) -> Result<Arc<DeadlineTable>, StorageError> {
-    /// The table last parsed, with the JSON it came from: every indexer batch (and, in a
-    /// backfill, every dispute) reads the stored table, which changes only at start-up, so it is
-    /// parsed again only when its text differs (a process serving several databases keeps them apart by that text).
+    /// The table last parsed, with the JSON it came from: every indexer and backfill batch
+    /// reads the stored table, which changes only at start-up, so it is parsed again only when
+    /// its text differs (a process serving several databases keeps them apart by that text).
     static PARSED: Mutex<Option<(String, Arc<DeadlineTable>)>> = Mutex::new(None);
     let json: Option<String> = conn
         .prepare_cached("SELECT value FROM console_settings WHERE key = ?1")?
@@ -533,10 +528,11 @@ fn backfill_batch(
         })?
         .collect::<Result<_, _>>()?;
     let last = rows.last().map(|r| r.0);
+    let deadlines = stored_deadlines(&tx)?;
     let mut n = 0;
     for (rowid, id, projection) in rows {
         if let Some(record) = current_record(&tx, &id, projection.as_deref())? {
-            index_record(&tx, rowid, &entry_of(&tx, &record)?)?;
+            index_record(&tx, rowid, &Entry::of(&record, &deadlines))?;
             n += 1;
         }
     }

@@ -64,11 +64,7 @@ pub fn position(conn: &Connection) -> Result<(i64, i64), StorageError> {
 /// nothing to do).
 pub fn index_batch(conn: &mut Connection, upto: i64) -> Result<Option<i64>, StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let from: i64 = tx
-        .prepare_cached("SELECT seq FROM console_watermark WHERE id = 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
+    let (from, _) = position(&tx)?;
     let changes: Vec<(i64, i64)> = tx
         .prepare_cached(
             "SELECT seq, record_rowid FROM sync_changes WHERE seq > ?1 AND seq <= ?2

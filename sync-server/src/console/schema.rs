@@ -70,8 +70,8 @@ CREATE INDEX console_audit_at ON console_audit (at);
 
 /// The case list's index and the settings the console index derives with (`console::index`):
 /// `console_settings` holds the deadline table the server runs with (key `deadlines`, JSON), so
-/// the console indexer derives `due_at` inside its own transactions. `console_records_list` serves every
-/// list and export query (`console::filter::LIST_INDEX`): a scope's range of grids within a kind,
+/// the console indexer derives `due_at` inside its own transactions. `console_records_list`
+/// serves every list and export query (`console::filter::LIST_INDEX`): a scope's range of grids within a kind,
 /// with the sort keys and the common filters in the index, so counting and sorting a township's
 /// cases reads the index, not the table.
 pub const CASES_MIGRATION: &str = r#"

@@ -135,23 +135,25 @@ impl ServerProc {
         Ok(())
     }
 
-    pub fn count(&self, table: &str) -> Result<i64> {
+    /// A read-only connection to the server's own file (it never blocks the server).
+    pub fn read_only(&self) -> Result<rusqlite::Connection> {
         let c = rusqlite::Connection::open_with_flags(
             self.db_path(),
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )?;
         c.busy_timeout(Duration::from_secs(10))?;
+        Ok(c)
+    }
+
+    pub fn count(&self, table: &str) -> Result<i64> {
+        let c = self.read_only()?;
         Ok(c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
     }
 
     /// Whether the console indexer has indexed every logged change (`console::indexer`: the
     /// console index follows the pushes, off their transactions).
     pub fn console_current(&self) -> Result<bool> {
-        let c = rusqlite::Connection::open_with_flags(
-            self.db_path(),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )?;
-        c.busy_timeout(Duration::from_secs(10))?;
+        let c = self.read_only()?;
         // A server from before the indexer wrote its index in the pushes' own transactions.
         let indexer: bool = c.query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'console_watermark'",
